@@ -1,0 +1,189 @@
+// sa-golden: train, evaluate and extract integer test vectors from the quantized ResNet-20.
+#include <CLI/CLI.hpp>
+#include <nlohmann/json.hpp>
+#include <torch/torch.h>
+
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <iostream>
+#include <thread>
+
+#include "golden/data.h"
+#include "golden/dump.h"
+#include "golden/model.h"
+#include "golden/train.h"
+#include "golden/verify.h"
+#include "vectors/npy.h"
+#include "vectors/sha256.h"
+
+namespace {
+namespace fs = std::filesystem;
+using namespace sa::golden;
+
+std::string JoinArgs(int argc, char** argv) {
+  std::string s;
+  for (int i = 0; i < argc; ++i) s += (i ? " " : "") + std::string(argv[i]);
+  return s;
+}
+
+// A sample bundle: FILE.npy (uint8 [N,3,32,32]) with FILE.json {"indices": [...]} naming the
+// test-set index of each row, so the main job can dump vectors without the data set.
+Dataset LoadSampleImages(const std::string& npy_path, const std::vector<int64_t>& wanted) {
+  sa::vectors::NpyArray a = sa::vectors::ReadNpy(npy_path);
+  if (a.dtype != sa::vectors::DType::kUint8 || a.shape.size() != 4 || a.shape[1] != 3 ||
+      a.shape[2] != 32 || a.shape[3] != 32)
+    throw std::runtime_error(npy_path + ": expected uint8 images of shape [N, 3, 32, 32]");
+  const std::string json_path = fs::path(npy_path).replace_extension(".json").string();
+  auto bytes = sa::vectors::ReadFileBytes(json_path);
+  nlohmann::json j = nlohmann::json::parse(bytes.begin(), bytes.end(), nullptr, false);
+  if (j.is_discarded() || !j.contains("indices") || !j["indices"].is_array())
+    throw std::runtime_error(json_path + ": expected {\"indices\": [...], \"labels\": [...]}");
+  auto indices = j["indices"].get<std::vector<int64_t>>();
+  auto labels = j.value("labels", std::vector<int64_t>(indices.size(), -1));
+  if (static_cast<int64_t>(indices.size()) != a.shape[0] || labels.size() != indices.size())
+    throw std::runtime_error(json_path + ": indices/labels do not match the " +
+                             std::to_string(a.shape[0]) + " images of " + npy_path);
+  torch::Tensor all = torch::from_blob(a.bytes.data(), a.shape, torch::kUInt8).clone();
+  std::vector<int64_t> rows, out_labels;
+  for (int64_t w : wanted) {
+    auto it = std::find(indices.begin(), indices.end(), w);
+    if (it == indices.end())
+      throw std::runtime_error("--images: test image " + std::to_string(w) + " is not in " + npy_path);
+    rows.push_back(it - indices.begin());
+    out_labels.push_back(labels[rows.back()]);
+  }
+  return {all.index_select(0, torch::tensor(rows, torch::kInt64)), torch::tensor(out_labels, torch::kInt64)};
+}
+
+int RunTrain(TrainOptions o) {
+  TrainResult r = Train(o);
+  std::printf("done: test accuracy %.2f%% (CIFAR-10, JPEG edition if trained on it), %.0f s, %.0f img/s\n",
+              r.test_accuracy, r.seconds, r.images_per_second);
+  return 0;
+}
+
+int RunEval(const std::string& checkpoint, const std::string& data, int64_t limit, const std::string& json_out) {
+  CheckpointMeta meta;
+  ResNet20 model = LoadCheckpoint(checkpoint, &meta);
+  Dataset test = LoadCifar10(data, Split::kTest, limit);
+  torch::Device device = DefaultDevice();
+  model->to(device);
+  const double acc = Evaluate(model, test, device);
+  std::printf("%s: w%lld a%lld, %lld epochs; test accuracy %.2f%% on %lld images of %s\n",
+              checkpoint.c_str(), static_cast<long long>(meta.quant.wgt_bits),
+              static_cast<long long>(meta.quant.act_bits), static_cast<long long>(meta.epochs_done), acc,
+              static_cast<long long>(test.size()), data.c_str());
+  if (!json_out.empty()) {
+    nlohmann::json j = {{"checkpoint", checkpoint}, {"test_accuracy", acc}, {"test_images", test.size()}};
+    auto text = j.dump(2) + "\n";
+    sa::vectors::WriteFileAtomic(json_out, std::vector<uint8_t>(text.begin(), text.end()));
+  }
+  return 0;
+}
+
+int RunDump(const std::string& checkpoint, const std::string& data, const std::string& samples,
+            const std::vector<int64_t>& images, const std::string& out) {
+  if (data.empty() == samples.empty()) throw std::invalid_argument("dump: give exactly one of --data and --samples");
+  // Vectors are dumped on the CPU with one thread so that they are byte-identical run to run.
+  torch::set_num_threads(1);
+  ResNet20 model = LoadCheckpoint(checkpoint);
+  Dataset d = samples.empty() ? LoadCifar10Images(data, Split::kTest, images)
+                              : LoadSampleImages(samples, images);
+  sa::vectors::Manifest manifest;
+  manifest.checkpoint_path = fs::path(checkpoint).filename().string();
+  manifest.checkpoint_sha256 = sa::vectors::Sha256File(checkpoint);
+  manifest.images = images;
+  auto layers = DumpVectors(model, d.images, manifest, out);
+  std::printf("%-16s %9s %9s %14s %9s\n", "layer", "psum_min", "psum_max", "recon_max_err", "ms");
+  for (const auto& l : layers)
+    std::printf("%-16s %9lld %9lld %14.3g %9.1f\n", l.name.c_str(), static_cast<long long>(l.psum_min),
+                static_cast<long long>(l.psum_max), l.recon_max_abs_err, 1000 * l.seconds);
+  std::printf("wrote %zu layers of %zu image(s) to %s\n", layers.size(), images.size(), out.c_str());
+  return 0;
+}
+
+int RunVerify(const std::string& dir, double max_recon_err) {
+  auto checks = VerifyVectorSet(dir);
+  int failed = 0;
+  std::printf("%-16s %-4s %9s %14s  %s\n", "layer", "", "psums", "recon_max_err", "problem");
+  for (const auto& c : checks) {
+    std::string problem = c.problem;
+    if (problem.empty() && !(c.recon_max_abs_err <= max_recon_err))
+      problem = "recon_max_abs_err above --max-recon-err";
+    failed += problem.empty() ? 0 : 1;
+    std::printf("%-16s %-4s %9lld %14.3g  %s\n", c.name.c_str(), problem.empty() ? "OK" : "FAIL",
+                static_cast<long long>(c.psums), c.recon_max_abs_err, problem.c_str());
+  }
+  std::printf("%s: %zu layers, %d failed\n", dir.c_str(), checks.size(), failed);
+  return failed ? 1 : 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  CLI::App app{"sa-golden: quantization-aware ResNet-20 golden model and test-vector extraction"};
+  app.require_subcommand(1);
+  const std::string command = JoinArgs(argc, argv);
+
+  TrainOptions t;
+  t.command = command;
+  auto* train = app.add_subcommand("train", "train the quantized ResNet-20 (CUDA when available)");
+  train->add_option("--wbits", t.quant.wgt_bits, "weight bits")->check(CLI::IsMember({2, 3, 4, 8}))->capture_default_str();
+  train->add_option("--abits", t.quant.act_bits, "activation bits")->check(CLI::IsMember({2, 4, 8}))->capture_default_str();
+  train->add_option("--epochs", t.epochs)->check(CLI::Range(1, 100000))->capture_default_str();
+  train->add_option("--batch", t.batch)->check(CLI::Range(1, 65536))->capture_default_str();
+  train->add_option("--lr", t.lr, "peak learning rate")->check(CLI::Range(1e-6, 100.0))->capture_default_str();
+  train->add_option("--weight-decay", t.weight_decay)->check(CLI::Range(0.0, 1.0))->capture_default_str();
+  train->add_option("--warmup-epochs", t.warmup_epochs)->check(CLI::Range(0.0, 1000.0))->capture_default_str();
+  train->add_option("--label-smoothing", t.label_smoothing)->check(CLI::Range(0.0, 0.99))->capture_default_str();
+  train->add_option("--seed", t.seed)->capture_default_str();
+  train->add_option("--data", t.data, "CIFAR-10 root: binary batches or train/ and test/ JPEG trees")->required();
+  train->add_option("--out", t.out, "output folder")->required();
+  train->add_option("--resume", t.resume, "checkpoint to continue from")->check(CLI::ExistingFile);
+  train->add_option("--init", t.init, "checkpoint to take matching weights from")->check(CLI::ExistingFile);
+  train->add_option("--train-limit", t.train_limit, "use a class-balanced subset of N training images")->check(CLI::NonNegativeNumber);
+  train->add_option("--test-limit", t.test_limit, "evaluate on a subset of N test images")->check(CLI::NonNegativeNumber);
+  train->add_option("--eval-every", t.eval_every, "test-set evaluation every N epochs")->check(CLI::Range(1, 100000))->capture_default_str();
+  int threads = 0;
+  app.add_option("--threads", threads, "CPU threads (0: all cores)")->check(CLI::Range(0, 1024));
+
+  std::string checkpoint, data, samples, out, vectors_dir, json_out;
+  int64_t limit = 0;
+  std::vector<int64_t> images{0};
+  double max_recon_err = 1e-3;
+  auto* eval = app.add_subcommand("eval", "test accuracy of a checkpoint");
+  eval->add_option("--checkpoint", checkpoint)->required();
+  eval->add_option("--data", data)->required();
+  eval->add_option("--limit", limit, "evaluate on a class-balanced subset")->check(CLI::NonNegativeNumber);
+  eval->add_option("--json", json_out, "also write the result as JSON");
+
+  auto* dump = app.add_subcommand("dump", "write the 18 layers' integer test vectors");
+  dump->add_option("--checkpoint", checkpoint)->required();
+  dump->add_option("--data", data, "CIFAR-10 root to take the test images from");
+  dump->add_option("--samples", samples, "sample bundle FILE.npy (+ FILE.json) instead of --data");
+  dump->add_option("--images", images, "test-set indices")->delimiter(',')->check(CLI::NonNegativeNumber)->capture_default_str();
+  dump->add_option("--out", out, "vector set folder (replaced atomically)")->required();
+
+  auto* verify = app.add_subcommand("verify", "check a vector set: checksums, ranges, exact psums");
+  verify->add_option("--vectors", vectors_dir)->required();
+  verify->add_option("--max-recon-err", max_recon_err, "bound on recon_max_abs_err")->capture_default_str();
+
+  CLI11_PARSE(app, argc, argv);
+  try {
+    // OpenMP here may start with one thread whatever the cores; use them all unless told.
+    torch::set_num_threads(threads > 0 ? threads : static_cast<int>(std::max(1u, std::thread::hardware_concurrency())));
+    if (train->parsed()) return RunTrain(t);
+    if (eval->parsed()) return RunEval(checkpoint, data, limit, json_out);
+    if (dump->parsed()) return RunDump(checkpoint, data, samples, images, out);
+    if (verify->parsed()) return RunVerify(vectors_dir, max_recon_err);
+  } catch (const c10::Error& e) {
+    std::string msg = e.msg();
+    std::fprintf(stderr, "sa-golden: %s\n", msg.substr(0, msg.find('\n')).c_str());
+    return 1;
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "sa-golden: %s\n", e.what());
+    return 1;
+  }
+  return 0;
+}

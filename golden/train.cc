@@ -1,0 +1,309 @@
+// SGD + cosine training loop, evaluation, and atomic checkpoints with resumable optimizer state.
+#include "golden/train.h"
+
+#include <nlohmann/json.hpp>
+
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <iostream>
+#include <numeric>
+
+#include <unistd.h>
+
+#include "golden/data.h"
+
+namespace sa::golden {
+namespace fs = std::filesystem;
+namespace F = torch::nn::functional;
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+double Seconds(Clock::time_point since) {
+  return std::chrono::duration<double>(Clock::now() - since).count();
+}
+
+// c10::Error messages carry a C++ backtrace after the first line; users need the first line.
+std::string FirstLine(const std::string& text) { return text.substr(0, text.find('\n')); }
+
+torch::serialize::InputArchive OpenArchive(const std::string& path) {
+  if (!fs::is_regular_file(path)) throw std::runtime_error(path + ": no such checkpoint file");
+  torch::serialize::InputArchive archive;
+  try {
+    archive.load_from(path);
+  } catch (const c10::Error& e) {
+    throw std::runtime_error(path + ": not a readable checkpoint (" + FirstLine(e.msg()) + ")");
+  }
+  return archive;
+}
+
+int64_t ReadInt(torch::serialize::InputArchive& archive, const char* key, const std::string& path) {
+  torch::Tensor t;
+  if (!archive.try_read(key, t)) throw std::runtime_error(path + ": checkpoint has no '" + key + "'");
+  return t.item<int64_t>();
+}
+
+// Learning rate at global step `step`: linear warm-up, then half-cosine down to zero.
+double LearningRate(const TrainOptions& o, int64_t step, int64_t steps_per_epoch) {
+  const double warm = o.warmup_epochs * static_cast<double>(steps_per_epoch);
+  const double total = static_cast<double>(o.epochs * steps_per_epoch);
+  if (step < warm) return o.lr * (static_cast<double>(step) + 1) / warm;
+  const double progress = (static_cast<double>(step) - warm) / std::max(1.0, total - warm);
+  return o.lr * 0.5 * (1 + std::cos(M_PI * progress));
+}
+
+void ValidateOptions(const TrainOptions& o) {
+  ValidateQuantConfig(o.quant);
+  if (o.epochs < 1) throw std::invalid_argument("--epochs must be at least 1");
+  if (o.batch < 1 || o.batch > 65536) throw std::invalid_argument("--batch must be in 1..65536");
+  if (!(o.lr > 0 && o.lr < 100)) throw std::invalid_argument("--lr must be in (0, 100)");
+  if (o.label_smoothing < 0 || o.label_smoothing >= 1)
+    throw std::invalid_argument("--label-smoothing must be in [0, 1)");
+  if (o.out.empty()) throw std::invalid_argument("--out is required");
+}
+
+std::string DeviceName(torch::Device device) {
+  return device.is_cuda() ? "cuda" : "cpu (" + std::to_string(torch::get_num_threads()) + " threads)";
+}
+
+// Copies parameters and buffers whose names and shapes match from another checkpoint (for
+// initializing a quantized model from a full-precision or wider-bit one).
+void InitFrom(const std::string& path, ResNet20& model) {
+  ResNet20 source = LoadCheckpoint(path);
+  torch::NoGradGuard no_grad;
+  auto src_params = source->named_parameters();
+  auto src_buffers = source->named_buffers();
+  for (auto& p : model->named_parameters())
+    if (auto* s = src_params.find(p.key()); s && s->sizes() == p.value().sizes()) p.value().copy_(*s);
+  for (auto& b : model->named_buffers())
+    if (auto* s = src_buffers.find(b.key()); s && s->sizes() == b.value().sizes()) b.value().copy_(*s);
+}
+
+}  // namespace
+
+torch::Device DefaultDevice() {
+  return torch::cuda::is_available() ? torch::Device(torch::kCUDA) : torch::Device(torch::kCPU);
+}
+
+void SaveCheckpoint(const std::string& path, ResNet20& model, torch::optim::Optimizer* optimizer,
+                    const CheckpointMeta& meta) {
+  torch::serialize::OutputArchive root;
+  torch::serialize::OutputArchive model_archive;
+  model->save(model_archive);
+  root.write("model", model_archive);
+  if (optimizer) {
+    torch::serialize::OutputArchive optimizer_archive;
+    optimizer->save(optimizer_archive);
+    root.write("optimizer", optimizer_archive);
+  }
+  root.write("meta_wgt_bits", torch::tensor(meta.quant.wgt_bits));
+  root.write("meta_act_bits", torch::tensor(meta.quant.act_bits));
+  root.write("meta_epochs_done", torch::tensor(meta.epochs_done));
+  const std::string tmp = path + ".tmp";
+  root.save_to(tmp);
+  if (std::rename(tmp.c_str(), path.c_str()) != 0) {
+    std::remove(tmp.c_str());
+    throw std::runtime_error(path + ": cannot rename checkpoint into place");
+  }
+}
+
+ResNet20 LoadCheckpoint(const std::string& path, CheckpointMeta* meta) {
+  torch::serialize::InputArchive root = OpenArchive(path);
+  CheckpointMeta m;
+  m.quant.wgt_bits = ReadInt(root, "meta_wgt_bits", path);
+  m.quant.act_bits = ReadInt(root, "meta_act_bits", path);
+  m.epochs_done = ReadInt(root, "meta_epochs_done", path);
+  try {
+    ValidateQuantConfig(m.quant);
+  } catch (const std::invalid_argument& e) {
+    throw std::runtime_error(path + ": bad bit widths in checkpoint (" + e.what() + ")");
+  }
+  ResNet20 model(m.quant);
+  torch::serialize::InputArchive model_archive;
+  try {
+    root.read("model", model_archive);
+    model->load(model_archive);
+  } catch (const c10::Error& e) {
+    throw std::runtime_error(path + ": model state does not fit ResNet-20 (" + FirstLine(e.msg()) + ")");
+  }
+  if (meta) *meta = m;
+  return model;
+}
+
+void LoadOptimizerState(const std::string& path, torch::optim::Optimizer& optimizer) {
+  torch::serialize::InputArchive root = OpenArchive(path);
+  torch::serialize::InputArchive optimizer_archive;
+  if (!root.try_read("optimizer", optimizer_archive))
+    throw std::runtime_error(path + ": checkpoint has no optimizer state to resume from");
+  try {
+    optimizer.load(optimizer_archive);
+  } catch (const c10::Error& e) {
+    throw std::runtime_error(path + ": optimizer state does not fit (" + FirstLine(e.msg()) + ")");
+  }
+}
+
+double Evaluate(ResNet20& model, const Dataset& data, torch::Device device, int64_t batch) {
+  torch::NoGradGuard no_grad;
+  model->eval();
+  int64_t correct = 0;
+  for (int64_t i = 0; i < data.size(); i += batch) {
+    const int64_t n = std::min(batch, data.size() - i);
+    torch::Tensor x = Normalize(data.images.narrow(0, i, n).to(device));
+    torch::Tensor pred = model->forward(x).argmax(1).cpu();
+    correct += pred.eq(data.labels.narrow(0, i, n)).sum().item<int64_t>();
+  }
+  return 100.0 * static_cast<double>(correct) / static_cast<double>(std::max<int64_t>(1, data.size()));
+}
+
+TrainResult Train(const TrainOptions& o) {
+  ValidateOptions(o);
+  const torch::Device device = DefaultDevice();
+  fs::create_directories(o.out);
+  const std::string checkpoint = (fs::path(o.out) / "checkpoint.pt").string();
+  const std::string log_path = (fs::path(o.out) / "train_log.csv").string();
+
+  auto t_load = Clock::now();
+  Dataset train = LoadCifar10(o.data, Split::kTrain, o.train_limit);
+  Dataset test = LoadCifar10(o.data, Split::kTest, o.test_limit);
+  if (train.size() < o.batch)
+    throw std::invalid_argument("--batch " + std::to_string(o.batch) + " is larger than the " +
+                                std::to_string(train.size()) + " training images");
+  std::printf("data: %lld train + %lld test images from %s in %.1f s; device %s\n",
+              static_cast<long long>(train.size()), static_cast<long long>(test.size()),
+              o.data.c_str(), Seconds(t_load), DeviceName(device).c_str());
+  torch::Tensor train_images = train.images.to(device);
+  torch::Tensor train_labels = train.labels.to(device);
+
+  torch::manual_seed(o.seed);
+  ResNet20 model(o.quant);
+  if (!o.init.empty()) InitFrom(o.init, model);
+  int64_t start_epoch = 0;
+  if (!o.resume.empty()) {
+    CheckpointMeta meta;
+    model = LoadCheckpoint(o.resume, &meta);
+    if (meta.quant.wgt_bits != o.quant.wgt_bits || meta.quant.act_bits != o.quant.act_bits)
+      throw std::invalid_argument("--resume " + o.resume + ": checkpoint bit widths differ from --wbits/--abits");
+    start_epoch = meta.epochs_done;
+  }
+  model->to(device);
+
+  std::vector<torch::Tensor> decay, no_decay;
+  for (auto& p : model->named_parameters()) {
+    const bool is_alpha = p.key().find("alpha") != std::string::npos;
+    (p.value().dim() > 1 && !is_alpha ? decay : no_decay).push_back(p.value());
+  }
+  auto group_options = [&](double wd) {
+    return std::make_unique<torch::optim::SGDOptions>(
+        torch::optim::SGDOptions(o.lr).momentum(o.momentum).nesterov(true).weight_decay(wd));
+  };
+  std::vector<torch::optim::OptimizerParamGroup> groups;
+  groups.emplace_back(decay, group_options(o.weight_decay));
+  groups.emplace_back(no_decay, group_options(0));
+  torch::optim::SGD optimizer(groups, torch::optim::SGDOptions(o.lr));
+  if (!o.resume.empty()) LoadOptimizerState(o.resume, optimizer);
+
+  const int64_t steps_per_epoch = train.size() / o.batch;  // drop the last partial batch
+  std::ofstream log(log_path, start_epoch == 0 ? std::ios::trunc : std::ios::app);
+  if (!log) throw std::runtime_error(log_path + ": cannot write");
+  if (start_epoch == 0) log << "epoch,lr,train_loss,train_acc,test_acc,images_per_s,seconds\n";
+
+  // In-epoch progress only on a terminal: a log file gets the one line per epoch.
+  const bool progress_tty = isatty(fileno(stdout)) != 0;
+  TrainResult result;
+  auto t_start = Clock::now();
+  double train_seconds = 0;
+  int64_t images_seen = 0;
+  for (int64_t epoch = start_epoch; epoch < o.epochs; ++epoch) {
+    model->train();
+    // One generator per epoch, seeded from (seed, epoch): a resumed run draws the same numbers.
+    std::mt19937_64 rng(o.seed * 1000003ULL + static_cast<uint64_t>(epoch));
+    std::vector<int64_t> perm(train.size());
+    std::iota(perm.begin(), perm.end(), 0);
+    for (int64_t i = train.size() - 1; i > 0; --i)  // Fisher-Yates, portable across libraries
+      std::swap(perm[i], perm[static_cast<int64_t>(rng() % static_cast<uint64_t>(i + 1))]);
+    torch::Tensor perm_t = torch::from_blob(perm.data(), {train.size()}, torch::kInt64).to(device);
+
+    torch::Tensor loss_sum = torch::zeros({}, torch::TensorOptions().device(device));
+    torch::Tensor correct = torch::zeros({}, torch::TensorOptions().dtype(torch::kInt64).device(device));
+    auto t_epoch = Clock::now();
+    double lr = o.lr;
+    for (int64_t s = 0; s < steps_per_epoch; ++s) {
+      torch::Tensor idx = perm_t.narrow(0, s * o.batch, o.batch);
+      torch::Tensor x = Normalize(Augment(train_images.index_select(0, idx), rng));
+      torch::Tensor y = train_labels.index_select(0, idx);
+      lr = LearningRate(o, epoch * steps_per_epoch + s, steps_per_epoch);
+      for (auto& g : optimizer.param_groups())
+        static_cast<torch::optim::SGDOptions&>(g.options()).lr(lr);
+      torch::Tensor logits = model->forward(x);
+      torch::Tensor loss = F::cross_entropy(
+          logits, y, F::CrossEntropyFuncOptions().label_smoothing(o.label_smoothing));
+      optimizer.zero_grad();
+      loss.backward();
+      optimizer.step();
+      loss_sum += loss.detach();
+      correct += logits.argmax(1).eq(y).sum();
+      if (progress_tty && steps_per_epoch >= 20 && (s + 1) % (steps_per_epoch / 10) == 0) {
+        std::printf("  epoch %lld: %3lld%%  loss %.3f  %.0f img/s\r",
+                    static_cast<long long>(epoch + 1), static_cast<long long>(100 * (s + 1) / steps_per_epoch),
+                    loss_sum.item<double>() / static_cast<double>(s + 1),
+                    static_cast<double>((s + 1) * o.batch) / Seconds(t_epoch));
+        std::fflush(stdout);
+      }
+    }
+    const double epoch_seconds = Seconds(t_epoch);
+    train_seconds += epoch_seconds;
+    images_seen += steps_per_epoch * o.batch;
+    const double ips = static_cast<double>(steps_per_epoch * o.batch) / epoch_seconds;
+    const double train_loss = loss_sum.item<double>() / static_cast<double>(steps_per_epoch);
+    const double train_acc = 100.0 * correct.item<double>() / static_cast<double>(steps_per_epoch * o.batch);
+    const bool last = epoch + 1 == o.epochs;
+    double test_acc = std::nan("");
+    if (last || (o.eval_every > 0 && (epoch + 1) % o.eval_every == 0))
+      test_acc = Evaluate(model, test, device);
+    SaveCheckpoint(checkpoint, model, &optimizer, {o.quant, epoch + 1});
+    if (progress_tty) std::printf("%60s\r", "");
+    std::printf("epoch %3lld/%lld  lr %.4f  loss %.4f  train %.2f%%  test %s  %.0f img/s  %.1f s\n",
+                static_cast<long long>(epoch + 1), static_cast<long long>(o.epochs), lr, train_loss,
+                train_acc, std::isnan(test_acc) ? "  -   " : (std::to_string(test_acc).substr(0, 5) + "%").c_str(),
+                ips, epoch_seconds);
+    std::fflush(stdout);
+    log << epoch + 1 << ',' << lr << ',' << train_loss << ',' << train_acc << ','
+        << (std::isnan(test_acc) ? std::string() : std::to_string(test_acc)) << ',' << ips << ','
+        << epoch_seconds << '\n';
+    log.flush();
+    result.test_accuracy = test_acc;
+    result.final_loss = train_loss;
+  }
+  result.seconds = Seconds(t_start);
+  result.images_per_second = train_seconds > 0 ? static_cast<double>(images_seen) / train_seconds : 0;
+  if (start_epoch >= o.epochs) result.test_accuracy = Evaluate(model, test, device);
+
+  nlohmann::json card = {
+      {"dataset", "CIFAR-10 (JPEG edition)"},
+      {"test_images", test.size()},
+      {"test_accuracy", result.test_accuracy},
+      {"wgt_bits", o.quant.wgt_bits},
+      {"act_bits", o.quant.act_bits},
+      {"epochs", o.epochs},
+      {"batch", o.batch},
+      {"lr", o.lr},
+      {"schedule", "SGD momentum " + std::to_string(o.momentum) + " nesterov, linear warm-up " +
+                       std::to_string(o.warmup_epochs) + " epochs, cosine to 0"},
+      {"weight_decay", o.weight_decay},
+      {"label_smoothing", o.label_smoothing},
+      {"seed", o.seed},
+      {"train_images", train.size()},
+      {"wall_seconds_this_run", result.seconds},
+      {"train_images_per_second", result.images_per_second},
+      {"device", DeviceName(device)},
+      {"libtorch", TORCH_VERSION},
+      {"command", o.command}};
+  std::ofstream(fs::path(o.out) / "card.json") << card.dump(2) << "\n";
+  return result;
+}
+
+}  // namespace sa::golden

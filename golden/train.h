@@ -1,0 +1,63 @@
+// Training, evaluation and checkpoints of the quantized ResNet-20.
+#pragma once
+
+#include <torch/torch.h>
+
+#include <functional>
+#include <string>
+
+#include "golden/data.h"
+#include "golden/model.h"
+
+namespace sa::golden {
+
+struct TrainOptions {
+  QuantConfig quant;
+  int64_t epochs = 200;
+  int64_t batch = 128;
+  double lr = 0.1;
+  double momentum = 0.9;
+  double weight_decay = 5e-4;  // conv and fc weights only; none on alphas and batch norm
+  double warmup_epochs = 2;    // linear warm-up, then cosine to zero, stepped per batch
+  double label_smoothing = 0;
+  uint64_t seed = 0;
+  std::string data;            // CIFAR-10 root (binary or JPEG tree)
+  std::string out;             // output folder: checkpoint.pt, train_log.csv, card.json
+  std::string resume;          // checkpoint to continue from, or empty
+  std::string init;            // checkpoint to initialize weights from (e.g. full precision)
+  int64_t train_limit = 0;     // > 0: use only the first N training images (tests, smoke runs)
+  int64_t test_limit = 0;
+  int64_t eval_every = 1;      // evaluate on the test set every N epochs (and at the end)
+  std::string command;         // the command line, recorded in the model card
+};
+
+struct TrainResult {
+  double test_accuracy = 0;  // percent, after the last epoch
+  double final_loss = 0;
+  double seconds = 0;
+  double images_per_second = 0;
+};
+
+// Writes OUT/checkpoint.pt atomically after every epoch, appends OUT/train_log.csv and writes
+// OUT/card.json at the end. Prints one progress line per epoch.
+TrainResult Train(const TrainOptions& options);
+
+// Checkpoint = model state + optimizer state + metadata, written to PATH.tmp then renamed.
+struct CheckpointMeta {
+  QuantConfig quant;
+  int64_t epochs_done = 0;
+};
+void SaveCheckpoint(const std::string& path, ResNet20& model, torch::optim::Optimizer* optimizer,
+                    const CheckpointMeta& meta);
+// Builds the model the checkpoint describes and loads its weights; throws std::runtime_error
+// naming the file if it is missing or not a checkpoint.
+ResNet20 LoadCheckpoint(const std::string& path, CheckpointMeta* meta = nullptr);
+// Restores the optimizer state saved beside the model (for --resume).
+void LoadOptimizerState(const std::string& path, torch::optim::Optimizer& optimizer);
+
+// Top-1 accuracy in percent on `data`, in eval mode, in batches of `batch`.
+double Evaluate(ResNet20& model, const Dataset& data, torch::Device device, int64_t batch = 500);
+
+torch::Device DefaultDevice();
+
+}  // namespace sa::golden

@@ -1,0 +1,42 @@
+#!/usr/bin/env bash
+# Installs the Debian packages sacosim needs (idempotent, quiet when all are present), then
+# configures and builds into build/. Usage: scripts/setup.sh [--no-build] [BUILD_DIR]
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+build=1
+if [[ "${1:-}" == "--no-build" ]]; then build=0; shift; fi
+build_dir="${1:-build}"
+
+packages=(
+  build-essential cmake ninja-build ccache pkg-config git
+  libtorch-dev                 # golden model (LibTorch 1.13, CPU)
+  libjpeg62-turbo-dev          # CIFAR-10 JPEG edition
+  libssl-dev zlib1g-dev        # sha256 of vector files
+  libcli11-dev nlohmann-json3-dev libfmt-dev
+  libgtest-dev libgmock-dev libbenchmark-dev
+  verilator libsystemc-dev     # RTL and co-simulation
+  iverilog                     # reference simulator for the speed comparison
+  gnuplot-nox                  # training curves, psum histograms
+  python3
+)
+
+missing=()
+for p in "${packages[@]}"; do
+  [[ "$p" == \#* ]] && continue
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if ((${#missing[@]})); then
+  echo "setup: installing ${missing[*]}"
+  sudo=""; [[ $(id -u) -ne 0 ]] && sudo="sudo"
+  $sudo apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends \
+    "${missing[@]}" >/dev/null
+fi
+
+if ((build)); then
+  launcher=()
+  command -v ccache >/dev/null && launcher=(-DCMAKE_CXX_COMPILER_LAUNCHER=ccache)
+  cmake -S . -B "$build_dir" -G Ninja -DCMAKE_BUILD_TYPE=Release "${launcher[@]}" >/dev/null
+  cmake --build "$build_dir" -j"$(nproc)"
+fi
