@@ -1,0 +1,9 @@
+// File list of the systolic-array RTL, in dependency order.
+sa_pkg.sv
+sa_mac.sv
+sa_pe.sv
+sa_skew.sv
+sa_array.sv
+sa_fifo.sv
+sa_acc.sv
+sa_core.sv

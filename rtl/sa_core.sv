@@ -1,0 +1,211 @@
+// sa_core: weight-stationary systolic array with double-buffered weights, input skew, output
+// de-skew, accumulator and output FIFO. See rtl/README.md for the pass mapping and timing.
+//
+// Data movement: a weight tile enters as Rows beats (beat r = row r, Cols weights) into the
+// bank not in use; an activation beat (Rows activations) is registered, skewed (row r by r
+// cycles) and flows east through the array while column sums flow south; the sums are de-skewed,
+// accumulated across passes in sa_acc and, on the last pass of a group, pushed into the FIFO.
+// Latency: activation beat accepted at cycle t -> its released psum vector on psum_data_o at
+// t + Rows + Cols + 1. Throughput: one activation beat per cycle, passes back to back.
+// Flow control: the array never stalls; an activation beat is accepted only while the FIFO has
+// room for every beat already in flight, so psum backpressure loses and duplicates nothing.
+module sa_core
+  import sa_pkg::*;
+#(
+  parameter int unsigned Rows      = 8,
+  parameter int unsigned Cols      = 8,
+  parameter int unsigned ActWidth  = 4,
+  parameter int unsigned WgtWidth  = 4,
+  parameter int unsigned PsumWidth = 24,
+  parameter int unsigned AccDepth  = 1024,             // 32 x 32 output pixels per pass
+  parameter int unsigned FifoDepth = Rows + Cols + 4   // >= pipeline depth + 2 for full rate
+) (
+  input  logic                      clk_i,
+  input  logic                      rst_ni,
+  // weight tiles: Rows beats each, beat r carries row r; column c in bits [c*WgtWidth +: WgtWidth]
+  input  logic                      wgt_valid_i,
+  output logic                      wgt_ready_o,
+  input  logic [Cols*WgtWidth-1:0]  wgt_data_i,
+  // activation vectors: row r in bits [r*ActWidth +: ActWidth], plus per-pass control
+  input  logic                      act_valid_i,
+  output logic                      act_ready_o,
+  input  logic [Rows*ActWidth-1:0]  act_data_i,
+  input  logic                      act_last_i,       // last beat of this pass
+  input  logic                      act_acc_first_i,  // pass starts an accumulation group
+  input  logic                      act_acc_last_i,   // pass ends the group: release sums
+  input  logic                      act_relu_i,       // apply ReLU to released sums
+  // released psum vectors: column c in bits [c*PsumWidth +: PsumWidth]
+  output logic                      psum_valid_o,
+  input  logic                      psum_ready_i,
+  output logic [Cols*PsumWidth-1:0] psum_data_o,
+  // status
+  output logic                      overflow_o,       // sticky: a sum did not fit PsumWidth
+  output logic                      busy_o            // beats in flight or psums not yet taken
+);
+
+  localparam int unsigned ArrayWidth = ArrayPsumWidth(ActWidth, WgtWidth, Rows);
+  localparam int unsigned PipeDepth  = Rows + Cols;  // input register .. acc stage, in cycles
+  // Cycles after a pass's last beat is accepted before its bank may be overwritten: the beat
+  // reaches PE(Rows-1, Cols-1) Rows + Cols - 1 cycles later.
+  localparam int unsigned DrainCycles = Rows + Cols;
+  localparam int unsigned DrainWidth  = $clog2(DrainCycles + 1);
+  localparam int unsigned CountWidth  = $clog2(FifoDepth + PipeDepth + 1);
+
+  // ---------------------------------------------------------------- weight banks
+  logic                       wgt_bank_q;   // bank the loader fills next
+  logic [$clog2(Rows+1)-1:0]  wgt_row_q;
+  logic [1:0]                 bank_full_q;  // tile loaded and not yet consumed by a pass
+  logic [DrainWidth-1:0]      drain_q [2];
+  logic                       act_bank_q;   // bank the current (or next) pass uses
+  logic                       wgt_accept, act_accept;
+
+  assign wgt_ready_o = !bank_full_q[wgt_bank_q] && drain_q[wgt_bank_q] == '0;
+  assign wgt_accept  = wgt_valid_i && wgt_ready_o;
+
+  // ---------------------------------------------------------------- flow control
+  logic [CountWidth-1:0]         in_flight_q;
+  logic [$clog2(FifoDepth+1)-1:0] fifo_count;
+  beat_ctrl_t                    sb_q [PipeDepth];
+  logic                          credit_ok;
+
+  assign credit_ok   = CountWidth'(fifo_count) + in_flight_q < CountWidth'(FifoDepth);
+  assign act_ready_o = bank_full_q[act_bank_q] && credit_ok;
+  assign act_accept  = act_valid_i && act_ready_o;
+
+  always_ff @(posedge clk_i or negedge rst_ni) begin
+    if (!rst_ni) begin
+      wgt_bank_q  <= 1'b0;
+      wgt_row_q   <= '0;
+      bank_full_q <= '0;
+      drain_q[0]  <= '0;
+      drain_q[1]  <= '0;
+      act_bank_q  <= 1'b0;
+    end else begin
+      for (int b = 0; b < 2; b++) begin
+        if (drain_q[b] != '0) drain_q[b] <= drain_q[b] - 1'b1;
+      end
+      if (wgt_accept) begin
+        if (32'(wgt_row_q) == Rows - 1) begin
+          wgt_row_q               <= '0;
+          bank_full_q[wgt_bank_q] <= 1'b1;
+          wgt_bank_q              <= ~wgt_bank_q;
+        end else begin
+          wgt_row_q <= wgt_row_q + 1'b1;
+        end
+      end
+      // The loader only touches a bank that is not full and the pass only one that is, so the
+      // two updates of bank_full_q never name the same bank.
+      if (act_accept && act_last_i) begin
+        bank_full_q[act_bank_q] <= 1'b0;
+        drain_q[act_bank_q]     <= DrainWidth'(DrainCycles);
+        act_bank_q              <= ~act_bank_q;
+      end
+    end
+  end
+
+  // ---------------------------------------------------------------- input register + skew
+  logic [Rows-1:0][ActWidth-1:0] in_act_q, skew_act;
+  logic [Rows-1:0]               in_bank_q, skew_bank;
+
+  always_ff @(posedge clk_i or negedge rst_ni) begin
+    if (!rst_ni) begin
+      in_act_q  <= '0;
+      in_bank_q <= '0;
+    end else begin
+      // Bubbles enter as zeros; their sums are tagged invalid and never reach the accumulator.
+      in_act_q  <= act_accept ? act_data_i : '0;
+      in_bank_q <= {Rows{act_bank_q}};
+    end
+  end
+
+  sa_skew #(.Lanes(Rows), .Width(ActWidth), .Reverse(1'b0)) u_skew_act (
+    .clk_i, .rst_ni, .data_i(in_act_q), .data_o(skew_act)
+  );
+  sa_skew #(.Lanes(Rows), .Width(1), .Reverse(1'b0)) u_skew_bank (
+    .clk_i, .rst_ni, .data_i(in_bank_q), .data_o(skew_bank)
+  );
+
+  // ---------------------------------------------------------------- array + de-skew
+  logic [Cols-1:0][ArrayWidth-1:0] col_psum, aligned_psum;
+
+  sa_array #(
+    .Rows(Rows), .Cols(Cols), .ActWidth(ActWidth), .WgtWidth(WgtWidth), .PsumWidth(ArrayWidth)
+  ) u_array (
+    .clk_i,
+    .rst_ni,
+    .wgt_we_i      (wgt_accept),
+    .wgt_bank_i    (wgt_bank_q),
+    .wgt_row_i     (wgt_row_q),
+    .wgt_row_data_i(wgt_data_i),
+    .act_i         (skew_act),
+    .act_bank_i    (skew_bank),
+    .psum_o        (col_psum)
+  );
+
+  sa_skew #(.Lanes(Cols), .Width(ArrayWidth), .Reverse(1'b1)) u_deskew (
+    .clk_i, .rst_ni, .data_i(col_psum), .data_o(aligned_psum)
+  );
+
+  // ---------------------------------------------------------------- sideband pipeline
+  beat_ctrl_t in_ctrl;
+  assign in_ctrl = '{
+    valid:     act_accept,
+    pass_end:  act_last_i,
+    acc_first: act_acc_first_i,
+    acc_last:  act_acc_last_i,
+    relu:      act_relu_i
+  };
+
+  always_ff @(posedge clk_i or negedge rst_ni) begin
+    if (!rst_ni) begin
+      for (int s = 0; s < int'(PipeDepth); s++) sb_q[s] <= '0;
+      in_flight_q <= '0;
+    end else begin
+      sb_q[0] <= act_accept ? in_ctrl : '0;
+      for (int s = 1; s < int'(PipeDepth); s++) sb_q[s] <= sb_q[s-1];
+      unique case ({act_accept, sb_q[PipeDepth-1].valid})
+        2'b10:   in_flight_q <= in_flight_q + 1'b1;
+        2'b01:   in_flight_q <= in_flight_q - 1'b1;
+        default: in_flight_q <= in_flight_q;
+      endcase
+    end
+  end
+
+  // ---------------------------------------------------------------- accumulator + FIFO
+  logic                           acc_valid;
+  logic [Cols-1:0][PsumWidth-1:0] acc_data;
+
+  sa_acc #(
+    .Cols(Cols), .InWidth(ArrayWidth), .PsumWidth(PsumWidth), .AccDepth(AccDepth)
+  ) u_acc (
+    .clk_i,
+    .rst_ni,
+    .ctrl_i     (sb_q[PipeDepth-1]),
+    .psum_i     (aligned_psum),
+    .out_valid_o(acc_valid),
+    .out_data_o (acc_data),
+    .overflow_o (overflow_o)
+  );
+
+  logic fifo_full;
+
+  sa_fifo #(.Width(Cols*PsumWidth), .Depth(FifoDepth)) u_fifo (
+    .clk_i,
+    .rst_ni,
+    .push_i (acc_valid),
+    .data_i (acc_data),
+    .full_o (fifo_full),
+    .valid_o(psum_valid_o),
+    .ready_i(psum_ready_i),
+    .data_o (psum_data_o),
+    .count_o(fifo_count)
+  );
+
+  assign busy_o = in_flight_q != '0 || psum_valid_o;
+
+  // The credit check above makes this impossible; simulations built with --assert check it.
+  always_ff @(posedge clk_i) begin
+    if (acc_valid && fifo_full) $error("sa_core: psum FIFO overrun");
+  end
+
+endmodule

@@ -1,0 +1,64 @@
+// sa_pe: one weight-stationary processing element.
+// Holds two weights (double buffer: bank 0 and 1). Each cycle it multiplies the activation
+// arriving from the west by the weight of the bank named by the activation's bank tag, adds the
+// psum arriving from the north and registers the sum towards the south; the activation and its
+// tag are registered towards the east. Latency: 1 cycle east, 1 cycle south.
+// A weight write (wgt_we_i) fills one bank while the other is in use.
+module sa_pe #(
+  parameter int unsigned ActWidth  = 4,
+  parameter int unsigned WgtWidth  = 4,
+  parameter int unsigned PsumWidth = 12
+) (
+  input  logic                        clk_i,
+  input  logic                        rst_ni,
+  // weight load
+  input  logic                        wgt_we_i,
+  input  logic                        wgt_bank_i,
+  input  logic signed [WgtWidth-1:0]  wgt_data_i,
+  // activations: west in, east out
+  input  logic        [ActWidth-1:0]  act_i,
+  input  logic                        act_bank_i,
+  output logic        [ActWidth-1:0]  act_o,
+  output logic                        act_bank_o,
+  // psums: north in, south out
+  input  logic signed [PsumWidth-1:0] psum_i,
+  output logic signed [PsumWidth-1:0] psum_o
+);
+
+  logic signed [WgtWidth-1:0]  wgt_q [2];
+  logic signed [PsumWidth-1:0] mac_result;
+  logic        [ActWidth-1:0]  act_q;
+  logic                        act_bank_q;
+  logic signed [PsumWidth-1:0] psum_q;
+
+  sa_mac #(
+    .ActWidth (ActWidth),
+    .WgtWidth (WgtWidth),
+    .PsumWidth(PsumWidth)
+  ) u_mac (
+    .act_i (act_i),
+    .wgt_i (wgt_q[act_bank_i]),
+    .psum_i(psum_i),
+    .psum_o(mac_result)
+  );
+
+  always_ff @(posedge clk_i or negedge rst_ni) begin
+    if (!rst_ni) begin
+      wgt_q[0]   <= '0;
+      wgt_q[1]   <= '0;
+      act_q      <= '0;
+      act_bank_q <= 1'b0;
+      psum_q     <= '0;
+    end else begin
+      if (wgt_we_i) wgt_q[wgt_bank_i] <= wgt_data_i;
+      act_q      <= act_i;
+      act_bank_q <= act_bank_i;
+      psum_q     <= mac_result;
+    end
+  end
+
+  assign act_o      = act_q;
+  assign act_bank_o = act_bank_q;
+  assign psum_o     = psum_q;
+
+endmodule
