@@ -144,6 +144,7 @@ int main(int argc, char** argv) {
   train->add_option("--init", t.init, "checkpoint to take matching weights from")->check(CLI::ExistingFile);
   train->add_option("--train-limit", t.train_limit, "use a class-balanced subset of N training images")->check(CLI::NonNegativeNumber);
   train->add_option("--test-limit", t.test_limit, "evaluate on a subset of N test images")->check(CLI::NonNegativeNumber);
+  train->add_option("--stop-after", t.stop_after, "stop once N epochs are done (continue with --resume)")->check(CLI::NonNegativeNumber);
   train->add_option("--eval-every", t.eval_every, "test-set evaluation every N epochs")->check(CLI::Range(1, 100000))->capture_default_str();
   int threads = 0;
   app.add_option("--threads", threads, "CPU threads (0: all cores)")->check(CLI::Range(0, 1024));

@@ -261,8 +261,9 @@ TrainResult Train(const TrainOptions& o) {
     const double train_loss = loss_sum.item<double>() / static_cast<double>(steps_per_epoch);
     const double train_acc = 100.0 * correct.item<double>() / static_cast<double>(steps_per_epoch * o.batch);
     const bool last = epoch + 1 == o.epochs;
+    const bool stopping = o.stop_after > 0 && epoch + 1 >= o.stop_after;
     double test_acc = std::nan("");
-    if (last || (o.eval_every > 0 && (epoch + 1) % o.eval_every == 0))
+    if (last || stopping || (o.eval_every > 0 && (epoch + 1) % o.eval_every == 0))
       test_acc = Evaluate(model, test, device);
     SaveCheckpoint(checkpoint, model, &optimizer, {o.quant, epoch + 1});
     if (progress_tty) std::printf("%60s\r", "");
@@ -277,6 +278,11 @@ TrainResult Train(const TrainOptions& o) {
     log.flush();
     result.test_accuracy = test_acc;
     result.final_loss = train_loss;
+    if (o.stop_after > 0 && epoch + 1 >= o.stop_after && !last) {
+      std::printf("stopping after epoch %lld (--stop-after); continue with --resume %s\n",
+                  static_cast<long long>(epoch + 1), checkpoint.c_str());
+      break;
+    }
   }
   result.seconds = Seconds(t_start);
   result.images_per_second = train_seconds > 0 ? static_cast<double>(images_seen) / train_seconds : 0;

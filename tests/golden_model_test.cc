@@ -1,0 +1,302 @@
+// Model, data and training tests: shapes, names, determinism, loss going down, the binary and
+// JPEG readers, resume bit-identity, and the committed checkpoint's accuracy.
+#include <gtest/gtest.h>
+#include <torch/torch.h>
+
+#include <cstdio>
+#include <jpeglib.h>
+
+#include <filesystem>
+#include <fstream>
+#include <nlohmann/json.hpp>
+
+#include "golden/data.h"
+#include "golden/model.h"
+#include "golden/train.h"
+
+namespace {
+namespace fs = std::filesystem;
+using namespace sa::golden;
+
+std::string TempDir(const std::string& name) {
+  fs::path p = fs::temp_directory_path() / ("sa_golden_test_" + name + "_" + std::to_string(::getpid()));
+  fs::remove_all(p);
+  fs::create_directories(p);
+  return p.string();
+}
+
+TEST(ResNet20, ShapesAndTheEighteenQuantizedConvs) {
+  torch::manual_seed(0);
+  ResNet20 model(QuantConfig{4, 4});
+  model->eval();
+  torch::Tensor out = model->forward(torch::randn({2, 3, 32, 32}));
+  EXPECT_EQ(out.sizes(), (std::vector<int64_t>{2, 10}));
+  auto convs = model->QuantConvs();
+  ASSERT_EQ(convs.size(), 18u);
+  EXPECT_EQ(convs[0].first, "layer1.0.conv1");
+  EXPECT_EQ(convs[17].first, "layer3.2.conv2");
+  // Stage entries: layer2.0.conv1 is 16 -> 32 with stride 2, layer3.0.conv1 32 -> 64.
+  EXPECT_EQ(convs[6].first, "layer2.0.conv1");
+  EXPECT_EQ(convs[6].second->in_channels, 16);
+  EXPECT_EQ(convs[6].second->out_channels, 32);
+  EXPECT_EQ(convs[6].second->stride, 2);
+  EXPECT_EQ(convs[12].second->in_channels, 32);
+  EXPECT_EQ(convs[12].second->out_channels, 64);
+  auto params = model->named_parameters();
+  EXPECT_TRUE(params.contains("layer2.0.conv1.weight"));
+  EXPECT_TRUE(params.contains("layer2.0.conv1.wgt_alpha"));
+  EXPECT_TRUE(params.contains("layer3.2.conv2.act_alpha"));
+  EXPECT_TRUE(params.contains("fc.weight"));
+  EXPECT_EQ(params["layer1.0.conv1.wgt_alpha"].item<float>(), 3.0f);
+  EXPECT_EQ(params["layer1.0.conv1.act_alpha"].item<float>(), 8.0f);
+  // By hand: convs 432 + 6*2304 + 4608 + 5*9216 + 18432 + 5*36864 = 267696; batch norms
+  // 2 * (16 + 6*16 + 6*32 + 6*64) = 1376; fc 650; plus 2 alphas for each of 18 convs.
+  int64_t n = 0;
+  for (auto& p : model->parameters()) n += p.numel();
+  EXPECT_EQ(n, 267696 + 1376 + 650 + 36);
+}
+
+TEST(ResNet20, OptionAShortcutSubsamplesAndZeroPadsChannels) {
+  torch::manual_seed(0);
+  BasicBlock block(16, 32, 2, QuantConfig{4, 4});
+  block->eval();
+  // Zero the residual branch: output = relu(shortcut), which must be x[:, :, ::2, ::2] padded by
+  // 8 zero channels on each side.
+  torch::NoGradGuard no_grad;
+  block->bn2->weight.zero_();
+  block->bn2->bias.zero_();
+  torch::Tensor x = torch::rand({1, 16, 8, 8});
+  torch::Tensor y = block->forward(x);
+  EXPECT_EQ(y.sizes(), (std::vector<int64_t>{1, 32, 4, 4}));
+  EXPECT_TRUE(torch::equal(y.slice(1, 0, 8), torch::zeros({1, 8, 4, 4})));
+  EXPECT_TRUE(torch::equal(y.slice(1, 8, 24), x.slice(2, 0, 8, 2).slice(3, 0, 8, 2)));
+}
+
+TEST(ResNet20, CpuForwardIsDeterministic) {
+  torch::manual_seed(5);
+  ResNet20 a(QuantConfig{2, 4});
+  torch::manual_seed(5);
+  ResNet20 b(QuantConfig{2, 4});
+  a->eval();
+  b->eval();
+  torch::Tensor x = torch::randn({4, 3, 32, 32});
+  torch::Tensor ya = a->forward(x), yb = b->forward(x), ya2 = a->forward(x);
+  EXPECT_TRUE(torch::equal(ya, yb));
+  EXPECT_TRUE(torch::equal(ya, ya2));
+}
+
+TEST(ResNet20, RejectsUnsupportedBitWidths) {
+  EXPECT_THROW(ResNet20(QuantConfig{5, 4}), std::invalid_argument);
+  EXPECT_THROW(ResNet20(QuantConfig{4, 3}), std::invalid_argument);
+}
+
+// A CIFAR-10 binary folder with `per_batch` records in each of the six files.
+std::string WriteFakeBinaryCifar(const std::string& dir, int per_batch) {
+  std::mt19937 rng(1);
+  auto write = [&](const std::string& name) {
+    std::ofstream out(dir + "/" + name, std::ios::binary);
+    for (int i = 0; i < per_batch; ++i) {
+      const uint8_t label = static_cast<uint8_t>(i % 10);
+      out.put(static_cast<char>(label));
+      // Class-dependent brightness so that a model can learn something.
+      for (int p = 0; p < 3072; ++p) out.put(static_cast<char>((label * 25 + rng() % 20) & 0xff));
+    }
+  };
+  for (int b = 1; b <= 5; ++b) write("data_batch_" + std::to_string(b) + ".bin");
+  write("test_batch.bin");
+  return dir;
+}
+
+TEST(Data, BinaryReaderKeepsRecordOrderAndPlanarLayout) {
+  const std::string dir = TempDir("bin");
+  std::ofstream out(dir + "/test_batch.bin", std::ios::binary);
+  for (int i = 0; i < 3; ++i) {
+    out.put(static_cast<char>(9 - i));
+    for (int p = 0; p < 3072; ++p) out.put(static_cast<char>(p / 1024 * 10 + i));  // R=i, G=10+i, B=20+i
+  }
+  out.close();
+  Dataset d = LoadCifar10(dir, Split::kTest);
+  ASSERT_EQ(d.size(), 3);
+  EXPECT_EQ(d.labels[1].item<int64_t>(), 8);
+  EXPECT_EQ(d.images[2][0][5][5].item<uint8_t>(), 2);
+  EXPECT_EQ(d.images[2][1][0][0].item<uint8_t>(), 12);
+  EXPECT_EQ(d.images[2][2][31][31].item<uint8_t>(), 22);
+  fs::remove_all(dir);
+}
+
+TEST(Data, TruncatedBinaryIsRejectedWithItsName) {
+  const std::string dir = TempDir("trunc");
+  std::ofstream(dir + "/test_batch.bin", std::ios::binary) << std::string(3073 + 100, 'x');
+  try {
+    LoadCifar10(dir, Split::kTest);
+    FAIL() << "no error";
+  } catch (const DataError& e) {
+    EXPECT_NE(std::string(e.what()).find("test_batch.bin: size 3173 is not a multiple of 3073"), std::string::npos);
+  }
+  EXPECT_THROW(LoadCifar10(dir + "/missing", Split::kTest), DataError);
+  fs::remove_all(dir);
+}
+
+void WriteJpeg(const std::string& path, uint8_t r, uint8_t g, uint8_t b) {
+  jpeg_compress_struct cinfo;
+  jpeg_error_mgr jerr;
+  cinfo.err = jpeg_std_error(&jerr);
+  jpeg_create_compress(&cinfo);
+  FILE* f = std::fopen(path.c_str(), "wb");
+  jpeg_stdio_dest(&cinfo, f);
+  cinfo.image_width = 32;
+  cinfo.image_height = 32;
+  cinfo.input_components = 3;
+  cinfo.in_color_space = JCS_RGB;
+  jpeg_set_defaults(&cinfo);
+  jpeg_set_quality(&cinfo, 100, TRUE);
+  jpeg_start_compress(&cinfo, TRUE);
+  std::vector<uint8_t> row(32 * 3);
+  for (int x = 0; x < 32; ++x) {
+    row[x * 3] = r;
+    row[x * 3 + 1] = g;
+    row[x * 3 + 2] = b;
+  }
+  while (cinfo.next_scanline < 32) {
+    JSAMPROW p = row.data();
+    jpeg_write_scanlines(&cinfo, &p, 1);
+  }
+  jpeg_finish_compress(&cinfo);
+  jpeg_destroy_compress(&cinfo);
+  std::fclose(f);
+}
+
+TEST(Data, JpegTreeIndexOrderIsClassThenFileName) {
+  const std::string dir = TempDir("jpeg");
+  for (size_t c = 0; c < ClassNames().size(); ++c) {
+    fs::create_directories(dir + "/test/" + ClassNames()[c]);
+    for (int i = 0; i < 2; ++i)  // written in reverse name order on purpose
+      WriteJpeg(dir + "/test/" + ClassNames()[c] + "/000" + std::to_string(1 - i) + ".jpg",
+                static_cast<uint8_t>(c * 20), static_cast<uint8_t>(i ? 0 : 200), 100);
+  }
+  Dataset all = LoadCifar10(dir, Split::kTest);
+  ASSERT_EQ(all.size(), 20);
+  EXPECT_EQ(all.labels[3].item<int64_t>(), 1);
+  // Index 3 = class 1, file 0001.jpg (written with i = 0: green 200); JPEG is lossy: +-3.
+  EXPECT_NEAR(all.images[3][0][16][16].item<uint8_t>(), 20, 3);
+  EXPECT_NEAR(all.images[3][1][16][16].item<uint8_t>(), 200, 3);
+  Dataset some = LoadCifar10Images(dir, Split::kTest, {19, 2});
+  EXPECT_EQ(some.labels[0].item<int64_t>(), 9);
+  EXPECT_EQ(some.labels[1].item<int64_t>(), 1);
+  EXPECT_TRUE(torch::equal(some.images[1], all.images[2]));
+  Dataset limited = LoadCifar10(dir, Split::kTest, /*limit=*/10);
+  EXPECT_EQ(limited.size(), 10);
+  EXPECT_EQ(limited.labels[9].item<int64_t>(), 9) << "the limit keeps every class";
+  std::ofstream(dir + "/test/cat/0002.jpg") << "not a jpeg";
+  try {
+    LoadCifar10(dir, Split::kTest);
+    FAIL() << "no error";
+  } catch (const DataError& e) {
+    EXPECT_NE(std::string(e.what()).find("cat/0002.jpg: corrupt JPEG"), std::string::npos) << e.what();
+  }
+  fs::remove_all(dir);
+}
+
+TEST(Data, AugmentCropsAndFlipsWithinThePaddedImage) {
+  torch::Tensor img = torch::arange(3 * 32 * 32).reshape({1, 3, 32, 32}).remainder(251).to(torch::kUInt8);
+  std::mt19937_64 rng(1);
+  int exact = 0;
+  for (int trial = 0; trial < 50; ++trial) {
+    torch::Tensor out = Augment(img, rng);
+    ASSERT_EQ(out.sizes(), (std::vector<int64_t>{1, 3, 32, 32}));
+    // Every output is the padded image cropped at some offset, possibly mirrored.
+    torch::Tensor padded = torch::constant_pad_nd(img, {4, 4, 4, 4}, 0);
+    bool found = false;
+    for (int dy = 0; dy <= 8 && !found; ++dy)
+      for (int dx = 0; dx <= 8 && !found; ++dx) {
+        torch::Tensor crop = padded.slice(2, dy, dy + 32).slice(3, dx, dx + 32);
+        found = torch::equal(out, crop) || torch::equal(out, crop.flip({3}));
+        exact += found && dy == 4 && dx == 4;
+      }
+    EXPECT_TRUE(found);
+  }
+  EXPECT_LT(exact, 25) << "augmentation should usually move the image";
+}
+
+TEST(Train, TinyRunLowersTheLossAndResumeIsBitIdentical) {
+  const std::string dir = TempDir("train");
+  WriteFakeBinaryCifar(dir, 64);
+  TrainOptions o;
+  o.data = dir;
+  o.batch = 32;
+  o.epochs = 4;
+  o.lr = 0.05;
+  o.warmup_epochs = 0;
+  o.out = dir + "/full";
+  TrainResult full = Train(o);
+  std::ifstream log(o.out + "/train_log.csv");
+  std::string header, first, line, last;
+  std::getline(log, header);
+  std::getline(log, first);
+  while (std::getline(log, line)) last = line;
+  auto loss = [](const std::string& row) { return std::stod(row.substr(row.find(',', row.find(',') + 1) + 1)); };
+  EXPECT_LT(loss(last), loss(first)) << first << " / " << last;
+
+  // Epochs 1-2 of the same 4-epoch schedule, then a resume for epochs 3-4.
+  TrainOptions stop2 = o;
+  stop2.out = dir + "/part";
+  stop2.stop_after = 2;
+  Train(stop2);
+  TrainOptions resume = o;
+  resume.out = dir + "/part";
+  resume.resume = dir + "/part/checkpoint.pt";
+  TrainResult resumed = Train(resume);
+  ResNet20 a = LoadCheckpoint(o.out + "/checkpoint.pt");
+  ResNet20 b = LoadCheckpoint(resume.out + "/checkpoint.pt");
+  auto pa = a->named_parameters(), pb = b->named_parameters();
+  for (auto& p : pa) EXPECT_TRUE(torch::equal(p.value(), pb[p.key()])) << p.key();
+  for (auto& buf : a->named_buffers()) EXPECT_TRUE(torch::equal(buf.value(), b->named_buffers()[buf.key()])) << buf.key();
+  EXPECT_EQ(full.test_accuracy, resumed.test_accuracy);
+  fs::remove_all(dir);
+}
+
+TEST(Checkpoint, MissingAndCorruptFilesNameTheFile) {
+  const std::string dir = TempDir("ckpt");
+  try {
+    LoadCheckpoint(dir + "/none.pt");
+    FAIL();
+  } catch (const std::runtime_error& e) {
+    EXPECT_NE(std::string(e.what()).find("none.pt: no such checkpoint file"), std::string::npos);
+  }
+  std::ofstream(dir + "/bad.pt") << "garbage";
+  try {
+    LoadCheckpoint(dir + "/bad.pt");
+    FAIL();
+  } catch (const std::runtime_error& e) {
+    EXPECT_NE(std::string(e.what()).find("bad.pt: not a readable checkpoint"), std::string::npos);
+  }
+  fs::remove_all(dir);
+}
+
+// The committed checkpoint's accuracy on the full CIFAR-10 (JPEG edition) test set must match
+// its model card within 0.1 %. Needs ../shared/data (CI has it); skipped where it is absent.
+TEST(CommittedCheckpoint, AccuracyMatchesTheModelCard) {
+  const fs::path src = SA_SOURCE_DIR;
+  const fs::path archive = src.parent_path() / "shared/data/cifar10-jpeg.tar.gz";
+  if (!fs::exists(archive)) GTEST_SKIP() << archive << " not present";
+  const fs::path data = fs::temp_directory_path() / "sa_cifar10_test_split";
+  if (!fs::exists(data / "cifar10-jpeg/test/truck")) {
+    fs::create_directories(data);
+    const std::string cmd = "tar xzf '" + archive.string() + "' -C '" + data.string() + "' cifar10-jpeg/test";
+    ASSERT_EQ(std::system(cmd.c_str()), 0) << cmd;
+  }
+  ASSERT_TRUE(fs::exists(src / "golden/checkpoints/w4a4/model.pt")) << "the embedded default is missing";
+  for (const char* name : {"w4a4", "w2a4"}) {
+    const fs::path dir = src / "golden/checkpoints" / name;
+    if (!fs::exists(dir / "model.pt")) continue;  // w2a4 arrives with the GPU issue
+    std::ifstream card_file(dir / "card.json");
+    nlohmann::json card = nlohmann::json::parse(card_file);
+    ResNet20 model = LoadCheckpoint((dir / "model.pt").string());
+    Dataset test = LoadCifar10(data.string(), Split::kTest);
+    ASSERT_EQ(test.size(), 10000);
+    const double acc = Evaluate(model, test, torch::kCPU);
+    EXPECT_NEAR(acc, card["test_accuracy"].get<double>(), 0.1) << name;
+  }
+}
+
+}  // namespace

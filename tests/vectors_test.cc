@@ -1,0 +1,248 @@
+// Tests of the vector-set format library: .npy bytes, round trips, the integer convolution and
+// the rejection of every kind of corrupt input.
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <fstream>
+
+#include "vectors/int_conv.h"
+#include "vectors/npy.h"
+#include "vectors/sha256.h"
+#include "vectors/vector_set.h"
+
+namespace {
+namespace fs = std::filesystem;
+using namespace sa::vectors;
+
+std::string TempDir(const std::string& name) {
+  fs::path p = fs::temp_directory_path() / ("sa_vectors_test_" + name + "_" + std::to_string(::getpid()));
+  fs::remove_all(p);
+  fs::create_directories(p);
+  return p.string();
+}
+
+template <typename F>
+std::string ErrorOf(F&& f) {
+  try {
+    f();
+  } catch (const FormatError& e) {
+    return e.what();
+  }
+  return "";
+}
+
+TEST(Npy, HeaderBytesAreExactlyWhatNumpyWrites) {
+  NpyArray a;
+  a.dtype = DType::kInt32;
+  a.shape = {2, 3};
+  a.bytes.assign(24, 0);
+  auto bytes = EncodeNpy(a);
+  // numpy.save of np.zeros((2,3), '<i4'): 10-byte prelude + 118-byte header = 128, by hand.
+  const std::string dict = "{'descr': '<i4', 'fortran_order': False, 'shape': (2, 3), }";
+  ASSERT_EQ(bytes.size(), 128u + 24u);
+  EXPECT_EQ(std::string(bytes.begin(), bytes.begin() + 6), "\x93NUMPY");
+  EXPECT_EQ(bytes[6], 1);
+  EXPECT_EQ(bytes[7], 0);
+  EXPECT_EQ(bytes[8] | (bytes[9] << 8), 118);
+  EXPECT_EQ(std::string(bytes.begin() + 10, bytes.begin() + 10 + dict.size()), dict);
+  EXPECT_EQ(bytes[127], '\n');
+  EXPECT_EQ(bytes[126], ' ');
+}
+
+TEST(Npy, OneDimensionalShapeHasTrailingComma) {
+  NpyArray a;
+  a.dtype = DType::kUint8;
+  a.shape = {5};
+  a.bytes.assign(5, 7);
+  auto bytes = EncodeNpy(a);
+  std::string text(bytes.begin(), bytes.end());
+  EXPECT_NE(text.find("'descr': '|u1'"), std::string::npos);
+  EXPECT_NE(text.find("'shape': (5,)"), std::string::npos);
+  EXPECT_EQ((bytes.size() - 5) % 64, 0u);
+}
+
+TEST(Npy, RoundTripThroughAFile) {
+  const std::string dir = TempDir("rt");
+  NpyArray a;
+  a.dtype = DType::kInt8;
+  a.shape = {2, 2, 3};
+  for (int i = 0; i < 12; ++i) a.bytes.push_back(static_cast<uint8_t>(static_cast<int8_t>(i - 6)));
+  WriteNpy(dir + "/a.npy", a);
+  EXPECT_FALSE(fs::exists(dir + "/a.npy.tmp"));
+  NpyArray b = ReadNpy(dir + "/a.npy");
+  EXPECT_EQ(b.dtype, a.dtype);
+  EXPECT_EQ(b.shape, a.shape);
+  EXPECT_EQ(b.bytes, a.bytes);
+  EXPECT_EQ(b.Data<int8_t>()[0], -6);
+}
+
+TEST(Npy, CorruptFilesAreRejectedWithTheirName) {
+  NpyArray a;
+  a.dtype = DType::kInt32;
+  a.shape = {4};
+  a.bytes.assign(16, 1);
+  auto good = EncodeNpy(a);
+  auto truncated = good;
+  truncated.resize(good.size() - 3);
+  EXPECT_NE(ErrorOf([&] { DecodeNpy(truncated, "x.npy"); }).find("x.npy: data is 13 bytes, shape needs 16 (truncated)"),
+            std::string::npos);
+  auto bad_magic = good;
+  bad_magic[1] = 'X';
+  EXPECT_NE(ErrorOf([&] { DecodeNpy(bad_magic, "m.npy"); }).find("m.npy: not a .npy file"), std::string::npos);
+  auto fortran = good;
+  std::string s(fortran.begin(), fortran.end());
+  s.replace(s.find("False"), 5, "True ");
+  EXPECT_NE(ErrorOf([&] { DecodeNpy(std::vector<uint8_t>(s.begin(), s.end()), "f.npy"); }).find("C order"),
+            std::string::npos);
+  std::string f8(good.begin(), good.end());
+  f8.replace(f8.find("<i4"), 3, "<f8");
+  EXPECT_NE(ErrorOf([&] { DecodeNpy(std::vector<uint8_t>(f8.begin(), f8.end()), "d.npy"); }).find("unsupported dtype '<f8'"),
+            std::string::npos);
+  EXPECT_NE(ErrorOf([] { DecodeNpy({}, "e.npy"); }).find("e.npy"), std::string::npos);
+  EXPECT_NE(ErrorOf([] { ReadNpy("/nonexistent/z.npy"); }).find("/nonexistent/z.npy: cannot open"), std::string::npos);
+}
+
+TEST(Sha256, KnownDigest) {
+  // FIPS 180-2 test vector for "abc".
+  std::vector<uint8_t> abc{'a', 'b', 'c'};
+  EXPECT_EQ(Sha256Hex(abc), "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+}
+
+TEST(IntConv, HandComputedThreeByThreeWithPaddingAndStride) {
+  // One 3x3 input channel 1..9, one 3x3 kernel of ones except the centre -1, padding 1.
+  ConvGeometry g;
+  g.in_h = g.in_w = 3;
+  g.kernel = 3;
+  g.padding = 1;
+  std::vector<uint8_t> act{1, 2, 3, 4, 5, 6, 7, 8, 9};
+  std::vector<int8_t> wgt{1, 1, 1, 1, -1, 1, 1, 1, 1};
+  auto out = IntConv2d(g, act.data(), wgt.data());
+  // Top-left: neighbours 2+4+5 minus centre 1 = 10; centre: 45 - 2*5 = 35; bottom-right: 5+6+8-9 = 10.
+  ASSERT_EQ(out.size(), 9u);
+  EXPECT_EQ(out[0], 10);
+  EXPECT_EQ(out[4], 35);
+  EXPECT_EQ(out[8], 10);
+  EXPECT_EQ(out[1], 1 + 3 + 4 + 5 + 6 - 2);  // top-middle: 17
+  g.stride = 2;
+  auto strided = IntConv2d(g, act.data(), wgt.data());
+  ASSERT_EQ(strided.size(), 4u);  // 2x2 output: positions (0,0) (0,2) (2,0) (2,2)
+  EXPECT_EQ(strided[0], 10);
+  EXPECT_EQ(strided[3], 10);
+}
+
+LayerVectors SmallLayer() {
+  LayerVectors v;
+  v.info.name = "layer1.0.conv1";
+  ConvGeometry& g = v.info.geometry;
+  g.batch = 1;
+  g.in_channels = 2;
+  g.out_channels = 3;
+  g.in_h = g.in_w = 4;
+  g.kernel = 3;
+  g.padding = 1;
+  v.info.act_delta = 0.5;
+  v.info.wgt_delta = 0.25;
+  v.act.dtype = DType::kUint8;
+  v.act.shape = {1, 2, 4, 4};
+  for (int i = 0; i < 32; ++i) v.act.bytes.push_back(static_cast<uint8_t>(i % 16));
+  v.wgt.dtype = DType::kInt8;
+  v.wgt.shape = {3, 2, 3, 3};
+  for (int i = 0; i < 54; ++i) v.wgt.bytes.push_back(static_cast<uint8_t>(static_cast<int8_t>(i % 15 - 7)));
+  auto psum = IntConv2d(g, v.act.Data<uint8_t>(), v.wgt.Data<int8_t>());
+  v.psum.dtype = DType::kInt32;
+  v.psum.shape = {1, 3, 4, 4};
+  v.psum.bytes.assign(reinterpret_cast<uint8_t*>(psum.data()), reinterpret_cast<uint8_t*>(psum.data() + psum.size()));
+  return v;
+}
+
+class VectorSetTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    root_ = TempDir(::testing::UnitTest::GetInstance()->current_test_info()->name());
+    dir_ = root_ + "/set";
+    VectorSetWriter w(dir_);
+    w.AddLayer(SmallLayer());
+    Manifest m;
+    m.checkpoint_path = "model.pt";
+    m.checkpoint_sha256 = "00";
+    m.images = {7};
+    m.layers = {"layer1.0.conv1"};
+    w.Commit(m);
+  }
+  void TearDown() override { fs::remove_all(root_); }
+  std::string root_, dir_;
+};
+
+TEST_F(VectorSetTest, RoundTrip) {
+  EXPECT_FALSE(fs::exists(dir_ + ".partial"));
+  Manifest m = ReadManifest(dir_);
+  EXPECT_EQ(m.images, std::vector<int64_t>{7});
+  EXPECT_EQ(m.layers, std::vector<std::string>{"layer1.0.conv1"});
+  LayerVectors want = SmallLayer();
+  LayerVectors got = ReadLayer(dir_, "layer1.0.conv1");
+  EXPECT_EQ(got.act.bytes, want.act.bytes);
+  EXPECT_EQ(got.wgt.bytes, want.wgt.bytes);
+  EXPECT_EQ(got.psum.bytes, want.psum.bytes);
+  EXPECT_EQ(got.info.geometry.OutH(), 4);
+  EXPECT_DOUBLE_EQ(got.info.act_delta, 0.5);
+  const int32_t* p = want.psum.Data<int32_t>();
+  EXPECT_EQ(got.info.psum_min, *std::min_element(p, p + 48));
+  EXPECT_EQ(got.info.psum_max, *std::max_element(p, p + 48));
+}
+
+TEST_F(VectorSetTest, AbandonedWriterLeavesNothingBehind) {
+  {
+    VectorSetWriter w(root_ + "/other");
+    w.AddLayer(SmallLayer());
+  }  // no Commit
+  EXPECT_FALSE(fs::exists(root_ + "/other"));
+  EXPECT_FALSE(fs::exists(root_ + "/other.partial"));
+}
+
+TEST_F(VectorSetTest, ChangedFileFailsItsChecksum) {
+  const std::string psum = dir_ + "/layer1.0.conv1/psum.npy";
+  auto bytes = ReadFileBytes(psum);
+  bytes.back() ^= 1;
+  WriteFileAtomic(psum, bytes);
+  EXPECT_NE(ErrorOf([&] { ReadLayer(dir_, "layer1.0.conv1"); }).find("psum.npy: sha256 does not match"),
+            std::string::npos);
+}
+
+TEST_F(VectorSetTest, TruncatedFileWithMatchingChecksumFailsItsShape) {
+  const std::string layer_json = dir_ + "/layer1.0.conv1/layer.json";
+  const std::string act = dir_ + "/layer1.0.conv1/act.npy";
+  auto bytes = ReadFileBytes(act);
+  bytes.resize(bytes.size() - 4);
+  WriteFileAtomic(act, bytes);
+  auto text = ReadFileBytes(layer_json);
+  std::string j(text.begin(), text.end());
+  const std::string old_sha = Sha256Hex(EncodeNpy(SmallLayer().act));
+  j.replace(j.find(old_sha), old_sha.size(), Sha256Hex(bytes));
+  WriteFileAtomic(layer_json, std::vector<uint8_t>(j.begin(), j.end()));
+  EXPECT_NE(ErrorOf([&] { ReadLayer(dir_, "layer1.0.conv1"); }).find("act.npy: data is 28 bytes, shape needs 32 (truncated)"),
+            std::string::npos);
+}
+
+TEST_F(VectorSetTest, BadManifestsAreRejected) {
+  EXPECT_NE(ErrorOf([&] { ReadManifest(root_ + "/nope"); }).find("no such vector set folder"), std::string::npos);
+  WriteFileAtomic(dir_ + "/manifest.json", {'{', 'x'});
+  EXPECT_NE(ErrorOf([&] { ReadManifest(dir_); }).find("manifest.json: not valid JSON"), std::string::npos);
+  const std::string v2 = R"({"format": "sa-vectors", "version": 2})";
+  WriteFileAtomic(dir_ + "/manifest.json", std::vector<uint8_t>(v2.begin(), v2.end()));
+  EXPECT_NE(ErrorOf([&] { ReadManifest(dir_); }).find("version 2 is not supported"), std::string::npos);
+  const std::string missing = R"({"format": "sa-vectors", "version": 1})";
+  WriteFileAtomic(dir_ + "/manifest.json", std::vector<uint8_t>(missing.begin(), missing.end()));
+  EXPECT_NE(ErrorOf([&] { ReadManifest(dir_); }).find("missing field 'checkpoint'"), std::string::npos);
+}
+
+TEST_F(VectorSetTest, LayerJsonThatDisagreesWithTheArraysIsRejected) {
+  const std::string layer_json = dir_ + "/layer1.0.conv1/layer.json";
+  auto text = ReadFileBytes(layer_json);
+  std::string j(text.begin(), text.end());
+  j.replace(j.find("\"out_channels\": 3"), 17, "\"out_channels\": 4");
+  WriteFileAtomic(layer_json, std::vector<uint8_t>(j.begin(), j.end()));
+  EXPECT_NE(ErrorOf([&] { ReadLayer(dir_, "layer1.0.conv1"); }).find("wgt.npy: shape is [3,2,3,3], layer.json says [4,2,3,3]"),
+            std::string::npos);
+}
+
+}  // namespace
