@@ -7,10 +7,10 @@
 module sa_acc
   import sa_pkg::*;
 #(
-  parameter int unsigned Cols      = 8,
-  parameter int unsigned InWidth   = 12,  // signed width of the incoming column sums
-  parameter int unsigned PsumWidth = 24,  // signed width of stored and released sums
-  parameter int unsigned AccDepth  = 1024 // output pixels one pass may cover
+  parameter int Cols      = 8,
+  parameter int InWidth   = 12,  // signed width of the incoming column sums
+  parameter int PsumWidth = 24,  // signed width of stored and released sums
+  parameter int AccDepth  = 1024 // output pixels one pass may cover
 ) (
   input  logic                           clk_i,
   input  logic                           rst_ni,
@@ -21,8 +21,8 @@ module sa_acc
   output logic                           overflow_o
 );
 
-  localparam int unsigned SumWidth  = (InWidth > PsumWidth ? InWidth : PsumWidth) + 1;
-  localparam int unsigned AddrWidth = AccDepth > 1 ? $clog2(AccDepth) : 1;
+  localparam int SumWidth  = (InWidth > PsumWidth ? InWidth : PsumWidth) + 1;
+  localparam int AddrWidth = AccDepth > 1 ? $clog2(AccDepth) : 1;
 
   logic [Cols-1:0][PsumWidth-1:0] buf_q [AccDepth];
   logic [AddrWidth-1:0]           addr_q;

@@ -3,11 +3,11 @@
 // same input vector. Latency from a row-0 activation at PE(0,0) to column c's sum at the south
 // edge: Rows + c cycles. Weights are written one row (Cols weights) per cycle into a bank.
 module sa_array #(
-  parameter int unsigned Rows      = 8,
-  parameter int unsigned Cols      = 8,
-  parameter int unsigned ActWidth  = 4,
-  parameter int unsigned WgtWidth  = 4,
-  parameter int unsigned PsumWidth = 12
+  parameter int Rows      = 8,
+  parameter int Cols      = 8,
+  parameter int ActWidth  = 4,
+  parameter int WgtWidth  = 4,
+  parameter int PsumWidth = 12
 ) (
   input  logic                             clk_i,
   input  logic                             rst_ni,
@@ -23,16 +23,22 @@ module sa_array #(
   output logic [Cols-1:0][PsumWidth-1:0]   psum_o
 );
 
-  logic [ActWidth-1:0]  act_h  [Rows][Cols+1];  // horizontal links, [r][c] enters PE(r,c)
-  logic                 bank_h [Rows][Cols+1];
-  logic [PsumWidth-1:0] psum_v [Rows+1][Cols];  // vertical links, [r][c] enters PE(r,c)
+  // Links between PEs, flattened into vectors (Icarus Verilog cannot connect ports to elements
+  // of unpacked net arrays). Horizontal link (r, c) enters PE(r, c) from the west; vertical link
+  // (r, c) enters PE(r, c) from the north.
+  localparam int HLinks = Rows * (Cols + 1);
+  logic [HLinks*ActWidth-1:0]        act_h;
+  logic [HLinks-1:0]                 bank_h;
+  logic [(Rows+1)*Cols*PsumWidth-1:0] psum_v;
 
   for (genvar r = 0; r < Rows; r++) begin : g_row
-    assign act_h[r][0]  = act_i[r];
-    assign bank_h[r][0] = act_bank_i[r];
+    assign act_h[r*(Cols+1)*ActWidth +: ActWidth] = act_i[r];
+    assign bank_h[r*(Cols+1)]                    = act_bank_i[r];
     for (genvar c = 0; c < Cols; c++) begin : g_col
+      localparam int H  = r * (Cols + 1) + c;  // this PE's west link; H + 1 is its east link
+      localparam int VN = r * Cols + c;        // this PE's north link; VN + Cols is its south link
       if (r == 0) begin : g_top
-        assign psum_v[0][c] = '0;
+        assign psum_v[VN*PsumWidth +: PsumWidth] = '0;
       end
       sa_pe #(
         .ActWidth (ActWidth),
@@ -44,18 +50,18 @@ module sa_array #(
         .wgt_we_i  (wgt_we_i && (32'(wgt_row_i) == r)),
         .wgt_bank_i(wgt_bank_i),
         .wgt_data_i(wgt_row_data_i[c*WgtWidth+:WgtWidth]),
-        .act_i     (act_h[r][c]),
-        .act_bank_i(bank_h[r][c]),
-        .act_o     (act_h[r][c+1]),
-        .act_bank_o(bank_h[r][c+1]),
-        .psum_i    (psum_v[r][c]),
-        .psum_o    (psum_v[r+1][c])
+        .act_i     (act_h[H*ActWidth +: ActWidth]),
+        .act_bank_i(bank_h[H]),
+        .act_o     (act_h[(H+1)*ActWidth +: ActWidth]),
+        .act_bank_o(bank_h[H+1]),
+        .psum_i    (psum_v[VN*PsumWidth +: PsumWidth]),
+        .psum_o    (psum_v[(VN+Cols)*PsumWidth +: PsumWidth])
       );
     end
   end
 
   for (genvar c = 0; c < Cols; c++) begin : g_out
-    assign psum_o[c] = psum_v[Rows][c];
+    assign psum_o[c] = psum_v[(Rows*Cols+c)*PsumWidth +: PsumWidth];
   end
 
 endmodule

@@ -12,13 +12,13 @@
 module sa_core
   import sa_pkg::*;
 #(
-  parameter int unsigned Rows      = 8,
-  parameter int unsigned Cols      = 8,
-  parameter int unsigned ActWidth  = 4,
-  parameter int unsigned WgtWidth  = 4,
-  parameter int unsigned PsumWidth = 24,
-  parameter int unsigned AccDepth  = 1024,             // 32 x 32 output pixels per pass
-  parameter int unsigned FifoDepth = Rows + Cols + 4   // >= pipeline depth + 2 for full rate
+  parameter int Rows      = 8,
+  parameter int Cols      = 8,
+  parameter int ActWidth  = 4,
+  parameter int WgtWidth  = 4,
+  parameter int PsumWidth = 24,
+  parameter int AccDepth  = 1024,             // 32 x 32 output pixels per pass
+  parameter int FifoDepth = Rows + Cols + 4   // >= pipeline depth + 2 for full rate
 ) (
   input  logic                      clk_i,
   input  logic                      rst_ni,
@@ -43,13 +43,13 @@ module sa_core
   output logic                      busy_o            // beats in flight or psums not yet taken
 );
 
-  localparam int unsigned ArrayWidth = ArrayPsumWidth(ActWidth, WgtWidth, Rows);
-  localparam int unsigned PipeDepth  = Rows + Cols;  // input register .. acc stage, in cycles
+  localparam int ArrayWidth = ArrayPsumWidth(ActWidth, WgtWidth, Rows);
+  localparam int PipeDepth  = Rows + Cols;  // input register .. acc stage, in cycles
   // Cycles after a pass's last beat is accepted before its bank may be overwritten: the beat
   // reaches PE(Rows-1, Cols-1) Rows + Cols - 1 cycles later.
-  localparam int unsigned DrainCycles = Rows + Cols;
-  localparam int unsigned DrainWidth  = $clog2(DrainCycles + 1);
-  localparam int unsigned CountWidth  = $clog2(FifoDepth + PipeDepth + 1);
+  localparam int DrainCycles = Rows + Cols;
+  localparam int DrainWidth  = $clog2(DrainCycles + 1);
+  localparam int CountWidth  = $clog2(FifoDepth + PipeDepth + 1);
 
   // ---------------------------------------------------------------- weight banks
   logic                       wgt_bank_q;   // bank the loader fills next
@@ -66,6 +66,7 @@ module sa_core
   logic [CountWidth-1:0]         in_flight_q;
   logic [$clog2(FifoDepth+1)-1:0] fifo_count;
   beat_ctrl_t                    sb_q [PipeDepth];
+  beat_ctrl_t                    sb_out;        // the sideband reaching the accumulator
   logic                          credit_ok;
 
   assign credit_ok   = CountWidth'(fifo_count) + in_flight_q < CountWidth'(FifoDepth);
@@ -148,13 +149,13 @@ module sa_core
 
   // ---------------------------------------------------------------- sideband pipeline
   beat_ctrl_t in_ctrl;
-  assign in_ctrl = '{
-    valid:     act_accept,
-    pass_end:  act_last_i,
-    acc_first: act_acc_first_i,
-    acc_last:  act_acc_last_i,
-    relu:      act_relu_i
-  };
+  always_comb begin
+    in_ctrl.valid     = act_accept;
+    in_ctrl.pass_end  = act_last_i;
+    in_ctrl.acc_first = act_acc_first_i;
+    in_ctrl.acc_last  = act_acc_last_i;
+    in_ctrl.relu      = act_relu_i;
+  end
 
   always_ff @(posedge clk_i or negedge rst_ni) begin
     if (!rst_ni) begin
@@ -163,13 +164,15 @@ module sa_core
     end else begin
       sb_q[0] <= act_accept ? in_ctrl : '0;
       for (int s = 1; s < int'(PipeDepth); s++) sb_q[s] <= sb_q[s-1];
-      unique case ({act_accept, sb_q[PipeDepth-1].valid})
+      unique case ({act_accept, sb_out.valid})
         2'b10:   in_flight_q <= in_flight_q + 1'b1;
         2'b01:   in_flight_q <= in_flight_q - 1'b1;
         default: in_flight_q <= in_flight_q;
       endcase
     end
   end
+
+  assign sb_out = sb_q[PipeDepth-1];
 
   // ---------------------------------------------------------------- accumulator + FIFO
   logic                           acc_valid;
@@ -180,7 +183,7 @@ module sa_core
   ) u_acc (
     .clk_i,
     .rst_ni,
-    .ctrl_i     (sb_q[PipeDepth-1]),
+    .ctrl_i     (sb_out),
     .psum_i     (aligned_psum),
     .out_valid_o(acc_valid),
     .out_data_o (acc_data),

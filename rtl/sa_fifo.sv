@@ -1,8 +1,8 @@
 // sa_fifo: synchronous FIFO with valid/ready on both sides. A pushed word is visible at the
 // output the cycle after the push (latency 1); full throughput (one push and one pop per cycle).
 module sa_fifo #(
-  parameter int unsigned Width = 32,
-  parameter int unsigned Depth = 8
+  parameter int Width = 32,
+  parameter int Depth = 8
 ) (
   input  logic                       clk_i,
   input  logic                       rst_ni,
@@ -15,7 +15,7 @@ module sa_fifo #(
   output logic [$clog2(Depth+1)-1:0] count_o
 );
 
-  localparam int unsigned PtrWidth = Depth > 1 ? $clog2(Depth) : 1;
+  localparam int PtrWidth = Depth > 1 ? $clog2(Depth) : 1;
 
   logic [Width-1:0]           mem_q [Depth];
   logic [PtrWidth-1:0]        rd_ptr_q, wr_ptr_q;

@@ -2,9 +2,9 @@
 // act_i is unsigned (post-ReLU activations), wgt_i is signed two's complement. Latency: 0 cycles
 // (the PE registers the result).
 module sa_mac #(
-  parameter int unsigned ActWidth  = 4,
-  parameter int unsigned WgtWidth  = 4,
-  parameter int unsigned PsumWidth = 12
+  parameter int ActWidth  = 4,
+  parameter int WgtWidth  = 4,
+  parameter int PsumWidth = 12
 ) (
   input  logic        [ActWidth-1:0]  act_i,
   input  logic signed [WgtWidth-1:0]  wgt_i,

@@ -5,9 +5,9 @@
 // tag are registered towards the east. Latency: 1 cycle east, 1 cycle south.
 // A weight write (wgt_we_i) fills one bank while the other is in use.
 module sa_pe #(
-  parameter int unsigned ActWidth  = 4,
-  parameter int unsigned WgtWidth  = 4,
-  parameter int unsigned PsumWidth = 12
+  parameter int ActWidth  = 4,
+  parameter int WgtWidth  = 4,
+  parameter int PsumWidth = 12
 ) (
   input  logic                        clk_i,
   input  logic                        rst_ni,

@@ -14,8 +14,8 @@ package sa_pkg;
 
   // Width that holds a column sum of `rows` products of an unsigned `act_width`-bit activation
   // and a signed `wgt_width`-bit weight without overflow.
-  function automatic int unsigned ArrayPsumWidth(int unsigned act_width, int unsigned wgt_width,
-                                                 int unsigned rows);
+  function automatic int ArrayPsumWidth(int act_width, int wgt_width,
+                                                 int rows);
     return act_width + wgt_width + $clog2(rows) + 1;
   endfunction
 

@@ -2,8 +2,8 @@
 // array, row r entering r cycles late) or by Lanes-1-i cycles (Reverse = 1: the output de-skew,
 // aligning column sums that leave the array c cycles apart). Latency: 0..Lanes-1 cycles.
 module sa_skew #(
-  parameter int unsigned Lanes   = 8,
-  parameter int unsigned Width   = 4,
+  parameter int Lanes   = 8,
+  parameter int Width   = 4,
   parameter bit          Reverse = 1'b0
 ) (
   input  logic                         clk_i,
@@ -13,7 +13,7 @@ module sa_skew #(
 );
 
   for (genvar i = 0; i < Lanes; i++) begin : g_lane
-    localparam int unsigned Delay = Reverse ? Lanes - 1 - i : i;
+    localparam int Delay = Reverse ? Lanes - 1 - i : i;
     if (Delay == 0) begin : g_wire
       assign data_o[i] = data_i[i];
     end else begin : g_delay
