@@ -91,7 +91,7 @@ int RunDump(const std::string& checkpoint, const std::string& data, const std::s
   Dataset d = samples.empty() ? LoadCifar10Images(data, Split::kTest, images)
                               : LoadSampleImages(samples, images);
   sa::vectors::Manifest manifest;
-  manifest.checkpoint_path = fs::path(checkpoint).filename().string();
+  manifest.checkpoint_path = checkpoint;  // as given, so that reruns write identical manifests
   manifest.checkpoint_sha256 = sa::vectors::Sha256File(checkpoint);
   manifest.images = images;
   auto layers = DumpVectors(model, d.images, manifest, out);
@@ -100,6 +100,26 @@ int RunDump(const std::string& checkpoint, const std::string& data, const std::s
     std::printf("%-16s %9lld %9lld %14.3g %9.1f\n", l.name.c_str(), static_cast<long long>(l.psum_min),
                 static_cast<long long>(l.psum_max), l.recon_max_abs_err, 1000 * l.seconds);
   std::printf("wrote %zu layers of %zu image(s) to %s\n", layers.size(), images.size(), out.c_str());
+  return 0;
+}
+
+// Writes a sample bundle (see LoadSampleImages) of test images, so that vectors can later be
+// dumped on a machine without the data set.
+int RunSamples(const std::string& data, const std::vector<int64_t>& images, const std::string& out) {
+  Dataset d = LoadCifar10Images(data, Split::kTest, images);
+  sa::vectors::NpyArray a;
+  a.dtype = sa::vectors::DType::kUint8;
+  a.shape = d.images.sizes().vec();
+  torch::Tensor c = d.images.contiguous();
+  a.bytes.assign(c.data_ptr<uint8_t>(), c.data_ptr<uint8_t>() + c.numel());
+  std::vector<int64_t> labels(d.labels.data_ptr<int64_t>(), d.labels.data_ptr<int64_t>() + d.size());
+  nlohmann::json j = {{"source", "CIFAR-10 (JPEG edition) test split, image-folder order"},
+                      {"data", data}, {"indices", images}, {"labels", labels}};
+  const std::string json_path = fs::path(out).replace_extension(".json").string();
+  const std::string text = j.dump(2) + "\n";
+  sa::vectors::WriteNpy(out, a);
+  sa::vectors::WriteFileAtomic(json_path, std::vector<uint8_t>(text.begin(), text.end()));
+  std::printf("wrote %zu test images to %s (+ %s)\n", images.size(), out.c_str(), json_path.c_str());
   return 0;
 }
 
@@ -170,6 +190,11 @@ int main(int argc, char** argv) {
   verify->add_option("--vectors", vectors_dir)->required();
   verify->add_option("--max-recon-err", max_recon_err, "bound on recon_max_abs_err")->capture_default_str();
 
+  auto* samples_cmd = app.add_subcommand("samples", "write a bundle of test images for dump --samples");
+  samples_cmd->add_option("--data", data)->required();
+  samples_cmd->add_option("--images", images, "test-set indices")->delimiter(',')->check(CLI::NonNegativeNumber)->required();
+  samples_cmd->add_option("--out", out, "FILE.npy (FILE.json is written beside it)")->required();
+
   CLI11_PARSE(app, argc, argv);
   try {
     // OpenMP here may start with one thread whatever the cores; use them all unless told.
@@ -178,6 +203,7 @@ int main(int argc, char** argv) {
     if (eval->parsed()) return RunEval(checkpoint, data, limit, json_out);
     if (dump->parsed()) return RunDump(checkpoint, data, samples, images, out);
     if (verify->parsed()) return RunVerify(vectors_dir, max_recon_err);
+    if (samples_cmd->parsed()) return RunSamples(data, images, out);
   } catch (const c10::Error& e) {
     std::string msg = e.msg();
     std::fprintf(stderr, "sa-golden: %s\n", msg.substr(0, msg.find('\n')).c_str());

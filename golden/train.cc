@@ -27,6 +27,13 @@ double Seconds(Clock::time_point since) {
   return std::chrono::duration<double>(Clock::now() - since).count();
 }
 
+template <typename... Args>
+std::string Format(const char* format, Args... args) {
+  char buf[256];
+  std::snprintf(buf, sizeof(buf), format, args...);
+  return buf;
+}
+
 // c10::Error messages carry a C++ backtrace after the first line; users need the first line.
 std::string FirstLine(const std::string& text) { return text.substr(0, text.find('\n')); }
 
@@ -297,8 +304,8 @@ TrainResult Train(const TrainOptions& o) {
       {"epochs", o.epochs},
       {"batch", o.batch},
       {"lr", o.lr},
-      {"schedule", "SGD momentum " + std::to_string(o.momentum) + " nesterov, linear warm-up " +
-                       std::to_string(o.warmup_epochs) + " epochs, cosine to 0"},
+      {"schedule", Format("SGD momentum %g nesterov, linear warm-up %g epochs, cosine to 0",
+                          o.momentum, o.warmup_epochs)},
       {"weight_decay", o.weight_decay},
       {"label_smoothing", o.label_smoothing},
       {"seed", o.seed},

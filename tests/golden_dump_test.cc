@@ -13,28 +13,14 @@
 #include "golden/verify.h"
 #include "vectors/sha256.h"
 #include "vectors/vector_set.h"
+#include "tests/test_util.h"
 
 namespace {
+using sa::testing::TempDir;
+using sa::testing::RunCommand;
 namespace fs = std::filesystem;
 using namespace sa::golden;
 namespace sv = sa::vectors;
-
-std::string TempDir(const std::string& name) {
-  fs::path p = fs::temp_directory_path() / ("sa_dump_test_" + name + "_" + std::to_string(::getpid()));
-  fs::remove_all(p);
-  fs::create_directories(p);
-  return p.string();
-}
-
-// Runs a command, returns {exit status, combined output}.
-std::pair<int, std::string> RunCommand(const std::string& cmd) {
-  std::array<char, 512> buf;
-  std::string out;
-  FILE* p = popen((cmd + " 2>&1").c_str(), "r");
-  while (fgets(buf.data(), buf.size(), p)) out += buf.data();
-  int status = pclose(p);
-  return {WEXITSTATUS(status), out};
-}
 
 class DumpTest : public ::testing::TestWithParam<int64_t> {
  protected:

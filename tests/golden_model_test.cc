@@ -8,22 +8,18 @@
 
 #include <filesystem>
 #include <fstream>
+#include <thread>
 #include <nlohmann/json.hpp>
 
 #include "golden/data.h"
 #include "golden/model.h"
 #include "golden/train.h"
+#include "tests/test_util.h"
 
 namespace {
+using sa::testing::TempDir;
 namespace fs = std::filesystem;
 using namespace sa::golden;
-
-std::string TempDir(const std::string& name) {
-  fs::path p = fs::temp_directory_path() / ("sa_golden_test_" + name + "_" + std::to_string(::getpid()));
-  fs::remove_all(p);
-  fs::create_directories(p);
-  return p.string();
-}
 
 TEST(ResNet20, ShapesAndTheEighteenQuantizedConvs) {
   torch::manual_seed(0);
@@ -292,6 +288,7 @@ TEST(CommittedCheckpoint, AccuracyMatchesTheModelCard) {
     std::ifstream card_file(dir / "card.json");
     nlohmann::json card = nlohmann::json::parse(card_file);
     ResNet20 model = LoadCheckpoint((dir / "model.pt").string());
+    torch::set_num_threads(static_cast<int>(std::max(1u, std::thread::hardware_concurrency())));
     Dataset test = LoadCifar10(data.string(), Split::kTest);
     ASSERT_EQ(test.size(), 10000);
     const double acc = Evaluate(model, test, torch::kCPU);

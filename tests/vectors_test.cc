@@ -9,17 +9,12 @@
 #include "vectors/npy.h"
 #include "vectors/sha256.h"
 #include "vectors/vector_set.h"
+#include "tests/test_util.h"
 
 namespace {
+using sa::testing::TempDir;
 namespace fs = std::filesystem;
 using namespace sa::vectors;
-
-std::string TempDir(const std::string& name) {
-  fs::path p = fs::temp_directory_path() / ("sa_vectors_test_" + name + "_" + std::to_string(::getpid()));
-  fs::remove_all(p);
-  fs::create_directories(p);
-  return p.string();
-}
 
 template <typename F>
 std::string ErrorOf(F&& f) {

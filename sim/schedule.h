@@ -1,0 +1,54 @@
+// Layer scheduler: turns a conv layer into weight-stationary passes for a Rows x Cols array
+// (rtl/README.md, "Pass mapping") and generates the packed beats of each pass on demand.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "vectors/vector_set.h"
+
+namespace sa::sim {
+
+struct ArrayConfig {
+  int rows = 8, cols = 8, act_width = 4, wgt_width = 4, psum_width = 24, acc_depth = 1024;
+  std::string Name() const;
+};
+
+// One pass: a weight tile for (output-channel tile, input-channel tile, kernel position) and the
+// activations of a chunk of at most acc_depth output pixels of one image.
+struct PassDesc {
+  int64_t image, co_tile, ci_tile, ky, kx;
+  int64_t pixel_begin, pixels;  // output pixels in row-major order
+  bool acc_first, acc_last;
+};
+
+class LayerSchedule {
+ public:
+  LayerSchedule(const vectors::LayerVectors& layer, const ArrayConfig& cfg);
+
+  const std::vector<PassDesc>& passes() const { return passes_; }
+  // Cols weights of row r of the pass's tile, column c in bits [c*wgt_width +: wgt_width].
+  uint64_t WeightRow(const PassDesc& p, int r) const;
+  // Rows activations for beat k (output pixel pixel_begin + k), row r in bits [r*act_width ...];
+  // zero where the kernel position falls in the padding or the channel is beyond Cin.
+  uint64_t ActBeat(const PassDesc& p, int64_t k) const;
+
+  int64_t total_beats() const { return total_beats_; }
+  int64_t released_vectors() const { return released_vectors_; }
+  // MACs of the layer as a convolution (padded taps included, partial tiles excluded).
+  int64_t macs() const;
+  // Cycles the schedule needs on the RTL without stalls (see rtl/README.md, "Timing"): the
+  // first tile load, one cycle per beat, any weight-load wait of passes shorter than the bank
+  // turnaround, and the pipeline drain.
+  int64_t AnalyticalCycles() const;
+
+ private:
+  const vectors::LayerVectors& layer_;
+  ArrayConfig cfg_;
+  int64_t out_h_, out_w_, co_tiles_, ci_tiles_;
+  std::vector<PassDesc> passes_;
+  int64_t total_beats_ = 0, released_vectors_ = 0;
+};
+
+}  // namespace sa::sim

@@ -1,0 +1,128 @@
+// Driver (weights and activations under valid/ready, random gaps), monitor (psum stream, random
+// backpressure) and scoreboard (exact comparison with psum.npy) for one layer.
+#include "sim/testbench.h"
+
+#include <iomanip>
+#include <sstream>
+#include <ostream>
+
+namespace sa::sim {
+
+bool Mismatch::operator==(const Mismatch& o) const {
+  return layer == o.layer && image == o.image && channel == o.channel && row == o.row &&
+         col == o.col && expected == o.expected && got == o.got && pass == o.pass && cycle == o.cycle;
+}
+
+std::ostream& operator<<(std::ostream& os, const Mismatch& m) {
+  auto hex = [](int64_t v) {
+    std::ostringstream s;
+    s << "0x" << std::hex << static_cast<uint32_t>(v);
+    return s.str();
+  };
+  return os << m.layer << " image " << m.image << " channel " << m.channel << " row " << m.row
+            << " col " << m.col << ": expected " << m.expected << " (" << hex(m.expected) << "), got "
+            << m.got << " (" << hex(m.got) << "), pass " << m.pass << ", cycle " << m.cycle;
+}
+
+LayerRun::LayerRun(const vectors::LayerVectors& layer, const ArrayConfig& cfg, const RunOptions& opt,
+                   uint64_t layer_seed)
+    : layer_(layer), cfg_(cfg), opt_(opt), schedule_(layer, cfg), rng_(layer_seed),
+      stall_(opt.stall_prob), values_(static_cast<size_t>(cfg.cols)) {
+  const auto& passes = schedule_.passes();
+  for (size_t i = 0; i < passes.size(); ++i)
+    if (passes[i].acc_last) group_last_pass_.push_back(i);
+  stats_.name = layer.info.name;
+  stats_.passes = static_cast<int64_t>(passes.size());
+  stats_.macs = schedule_.macs();
+  stats_.expected_cycles = schedule_.AnalyticalCycles();
+  in_.rst_n = false;
+}
+
+void LayerRun::OnEdge(const PinsOut& out, PsumPort& psums) {
+  if (done_) return;
+  if (reset_edges_ > 0) {  // hold reset for two edges, then start counting cycles
+    if (--reset_edges_ == 0) {
+      in_.rst_n = true;
+      NextInputs();
+    }
+    return;
+  }
+  ++cycle_;
+  const bool wgt_fire = in_.wgt_valid && out.wgt_ready;
+  const bool act_fire = in_.act_valid && out.act_ready;
+  const bool psum_fire = out.psum_valid && in_.psum_ready;
+  const auto& passes = schedule_.passes();
+  if (wgt_fire && ++wgt_row_ == cfg_.rows) {
+    wgt_row_ = 0;
+    ++wgt_pass_;
+  }
+  if (act_fire && ++act_beat_ == passes[act_pass_].pixels) {
+    act_beat_ = 0;
+    ++act_pass_;
+  }
+  if (psum_fire) {
+    psums.Read(values_.data());
+    CheckVector(values_.data());
+  }
+  if (wgt_fire || act_fire || psum_fire) last_progress_ = cycle_;
+  stats_.overflow |= out.overflow;
+  if (group_ == group_last_pass_.size()) {
+    done_ = true;
+  } else if (cycle_ - last_progress_ > opt_.hang_cycles) {
+    stats_.hung = true;
+    done_ = true;
+  }
+  NextInputs();
+}
+
+void LayerRun::NextInputs() {
+  const auto& passes = schedule_.passes();
+  const bool gaps = opt_.stall_prob > 0;
+  in_.wgt_valid = wgt_pass_ < passes.size() && !(gaps && stall_(rng_));
+  if (in_.wgt_valid) in_.wgt_data = schedule_.WeightRow(passes[wgt_pass_], wgt_row_);
+  in_.act_valid = act_pass_ < passes.size() && !(gaps && stall_(rng_));
+  if (in_.act_valid) {
+    const PassDesc& p = passes[act_pass_];
+    in_.act_data = schedule_.ActBeat(p, act_beat_);
+    in_.act_last = act_beat_ + 1 == p.pixels;
+    in_.acc_first = p.acc_first;
+    in_.acc_last = p.acc_last;
+    in_.relu = false;  // psum.npy holds the raw convolution: no ReLU in the check
+  }
+  in_.psum_ready = !(gaps && stall_(rng_));
+}
+
+void LayerRun::CheckVector(const int64_t* values) {
+  const auto& g = layer_.info.geometry;
+  const PassDesc& p = schedule_.passes()[group_last_pass_[group_]];
+  const int64_t pixel = p.pixel_begin + group_vector_;
+  const int64_t oh = g.OutH(), ow = g.OutW();
+  const int32_t* golden = layer_.psum.Data<int32_t>();
+  for (int c = 0; c < cfg_.cols; ++c) {
+    const int64_t co = p.co_tile * cfg_.cols + c;
+    if (co >= g.out_channels) break;  // zero-padded output channels
+    const int64_t expected = golden[((p.image * g.out_channels + co) * oh) * ow + pixel];
+    ++stats_.psums_compared;
+    if (values[c] != expected) {
+      if (static_cast<int>(stats_.first_mismatches.size()) < opt_.max_mismatches)
+        stats_.first_mismatches.push_back({layer_.info.name, p.image, co, pixel / ow, pixel % ow, expected,
+                                           values[c], static_cast<int64_t>(group_last_pass_[group_]), cycle_});
+      ++stats_.mismatches;
+    }
+  }
+  if (++group_vector_ == p.pixels) {
+    group_vector_ = 0;
+    ++group_;
+  }
+}
+
+LayerStats LayerRun::Finish(double wall_seconds) {
+  stats_.cycles = cycle_;
+  stats_.wall_seconds = wall_seconds;
+  stats_.utilization = cycle_ ? static_cast<double>(stats_.macs) /
+                                    (static_cast<double>(cfg_.rows) * cfg_.cols * static_cast<double>(cycle_))
+                              : 0;
+  return stats_;
+}
+
+}  // namespace sa::sim

@@ -1,0 +1,110 @@
+// The clock-by-clock testbench shared by both harness modes: driver, monitor and scoreboard
+// around the sa_core pins. It knows nothing of SystemC or Verilator: the pin-level SystemC
+// module and the temporally decoupled loop both call LayerRun::OnEdge once per rising edge.
+#pragma once
+
+#include <cstdint>
+#include <iosfwd>
+#include <random>
+#include <string>
+#include <vector>
+
+#include "sim/schedule.h"
+#include "vectors/vector_set.h"
+
+namespace sa::sim {
+
+// Inputs the testbench presents to sa_core between two rising edges.
+struct PinsIn {
+  bool rst_n = false;
+  bool wgt_valid = false;
+  uint64_t wgt_data = 0;
+  bool act_valid = false;
+  uint64_t act_data = 0;
+  bool act_last = false, acc_first = false, acc_last = false, relu = false;
+  bool psum_ready = false;
+};
+
+// Outputs of sa_core just before a rising edge (all registered in the RTL).
+struct PinsOut {
+  bool wgt_ready = false, act_ready = false, psum_valid = false, overflow = false, busy = false;
+};
+
+// Decodes the psum_data_o port into `cols` signed values; called only on a psum handshake.
+class PsumPort {
+ public:
+  virtual ~PsumPort() = default;
+  virtual void Read(int64_t* values) = 0;
+};
+
+// A psum that differs from the golden one: where it belongs and where it came from.
+struct Mismatch {
+  std::string layer;
+  int64_t image = 0, channel = 0, row = 0, col = 0;
+  int64_t expected = 0, got = 0;
+  int64_t pass = 0;    // index of the pass that released it (the last of its group)
+  uint64_t cycle = 0;  // cycle (after reset) at which it left the core
+  bool operator==(const Mismatch& o) const;
+};
+std::ostream& operator<<(std::ostream& os, const Mismatch& m);
+
+struct RunOptions {
+  double stall_prob = 0;       // input gaps and psum backpressure, each with this probability
+  uint64_t seed = 1;
+  int max_mismatches = 10;     // how many to keep in detail
+  uint64_t hang_cycles = 100000;  // no handshake for this long: the DUT is declared hung
+};
+
+struct LayerStats {
+  std::string name;
+  int64_t psums_compared = 0, mismatches = 0;
+  uint64_t cycles = 0;
+  int64_t expected_cycles = 0, macs = 0, passes = 0;
+  double utilization = 0;
+  double wall_seconds = 0;
+  bool overflow = false, hung = false;
+  std::vector<Mismatch> first_mismatches;
+  bool Passed() const { return mismatches == 0 && !hung && !overflow && psums_compared > 0; }
+};
+
+class LayerRun {
+ public:
+  LayerRun(const vectors::LayerVectors& layer, const ArrayConfig& cfg, const RunOptions& opt,
+           uint64_t layer_seed);
+
+  // One rising clock edge: `out` holds the DUT outputs just before it, inputs() the inputs the
+  // DUT samples at it. Records handshakes and psums, then prepares the next inputs.
+  void OnEdge(const PinsOut& out, PsumPort& psums);
+  const PinsIn& inputs() const { return in_; }
+  bool Done() const { return done_; }
+  uint64_t cycle() const { return cycle_; }
+  LayerStats Finish(double wall_seconds);
+  const LayerSchedule& schedule() const { return schedule_; }
+
+ private:
+  void NextInputs();
+  void CheckVector(const int64_t* values);
+
+  const vectors::LayerVectors& layer_;
+  ArrayConfig cfg_;
+  RunOptions opt_;
+  LayerSchedule schedule_;
+  std::mt19937_64 rng_;
+  std::bernoulli_distribution stall_;
+  PinsIn in_;
+  bool done_ = false;
+  int reset_edges_ = 2;
+  uint64_t cycle_ = 0, last_progress_ = 0;
+  // driver cursors
+  size_t wgt_pass_ = 0, act_pass_ = 0;
+  int wgt_row_ = 0;
+  int64_t act_beat_ = 0;
+  // scoreboard cursor: released group (by index of its last pass) and vector within it
+  std::vector<size_t> group_last_pass_;
+  size_t group_ = 0;
+  int64_t group_vector_ = 0;
+  LayerStats stats_;
+  std::vector<int64_t> values_;
+};
+
+}  // namespace sa::sim
