@@ -31,6 +31,10 @@ module sa_array #(
   logic [HLinks-1:0]                 bank_h;
   logic [(Rows+1)*Cols*PsumWidth-1:0] psum_v;
 
+  // One-hot write enable of the row being loaded.
+  logic [Rows-1:0] row_we;
+  assign row_we = wgt_we_i ? Rows'(1) << wgt_row_i : '0;
+
   for (genvar r = 0; r < Rows; r++) begin : g_row
     assign act_h[r*(Cols+1)*ActWidth +: ActWidth] = act_i[r];
     assign bank_h[r*(Cols+1)]                    = act_bank_i[r];
@@ -47,7 +51,7 @@ module sa_array #(
       ) u_pe (
         .clk_i,
         .rst_ni,
-        .wgt_we_i  (wgt_we_i && (32'(wgt_row_i) == r)),
+        .wgt_we_i  (row_we[r]),
         .wgt_bank_i(wgt_bank_i),
         .wgt_data_i(wgt_row_data_i[c*WgtWidth+:WgtWidth]),
         .act_i     (act_h[H*ActWidth +: ActWidth]),

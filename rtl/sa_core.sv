@@ -55,7 +55,7 @@ module sa_core
   logic                       wgt_bank_q;   // bank the loader fills next
   logic [$clog2(Rows+1)-1:0]  wgt_row_q;
   logic [1:0]                 bank_full_q;  // tile loaded and not yet consumed by a pass
-  logic [DrainWidth-1:0]      drain_q [2];
+  logic [1:0][DrainWidth-1:0] drain_q;      // packed (not [2]): Icarus does not track unpacked arrays in assigns
   logic                       act_bank_q;   // bank the current (or next) pass uses
   logic                       wgt_accept, act_accept;
 
@@ -65,7 +65,7 @@ module sa_core
   // ---------------------------------------------------------------- flow control
   logic [CountWidth-1:0]         in_flight_q;
   logic [$clog2(FifoDepth+1)-1:0] fifo_count;
-  beat_ctrl_t                    sb_q [PipeDepth];
+  beat_ctrl_t [PipeDepth-1:0]    sb_q;
   beat_ctrl_t                    sb_out;        // the sideband reaching the accumulator
   logic                          credit_ok;
 

@@ -17,7 +17,7 @@ module sa_fifo #(
 
   localparam int PtrWidth = Depth > 1 ? $clog2(Depth) : 1;
 
-  logic [Width-1:0]           mem_q [Depth];
+  logic [Depth-1:0][Width-1:0] mem_q;  // packed: Icarus tracks it in the read assign
   logic [PtrWidth-1:0]        rd_ptr_q, wr_ptr_q;
   logic [$clog2(Depth+1)-1:0] count_q;
   logic                       do_push, do_pop;

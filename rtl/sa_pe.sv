@@ -25,7 +25,7 @@ module sa_pe #(
   output logic signed [PsumWidth-1:0] psum_o
 );
 
-  logic signed [WgtWidth-1:0]  wgt_q [2];
+  logic [1:0][WgtWidth-1:0]    wgt_q;  // bank 0 and 1, packed so that both simulators track it
   logic signed [PsumWidth-1:0] mac_result;
   logic        [ActWidth-1:0]  act_q;
   logic                        act_bank_q;
@@ -37,7 +37,7 @@ module sa_pe #(
     .PsumWidth(PsumWidth)
   ) u_mac (
     .act_i (act_i),
-    .wgt_i (wgt_q[act_bank_i]),
+    .wgt_i ($signed(wgt_q[act_bank_i])),
     .psum_i(psum_i),
     .psum_o(mac_result)
   );

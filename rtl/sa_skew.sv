@@ -17,7 +17,7 @@ module sa_skew #(
     if (Delay == 0) begin : g_wire
       assign data_o[i] = data_i[i];
     end else begin : g_delay
-      logic [Width-1:0] stage_q [Delay];
+      logic [Delay-1:0][Width-1:0] stage_q;  // packed: Icarus tracks it in the assign below
       always_ff @(posedge clk_i or negedge rst_ni) begin
         if (!rst_ni) begin
           for (int s = 0; s < int'(Delay); s++) stage_q[s] <= '0;
