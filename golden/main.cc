@@ -7,7 +7,6 @@
 #include <filesystem>
 #include <fstream>
 #include <iostream>
-#include <thread>
 
 #include "golden/data.h"
 #include "golden/dump.h"
@@ -123,8 +122,9 @@ int RunSamples(const std::string& data, const std::vector<int64_t>& images, cons
   return 0;
 }
 
-int RunVerify(const std::string& dir, double max_recon_err) {
+int RunVerify(const std::string& dir, double max_recon_err, const std::string& histogram) {
   auto checks = VerifyVectorSet(dir);
+  if (!histogram.empty()) WritePsumHistogram(dir, histogram, /*bins=*/40);
   int failed = 0;
   std::printf("%-16s %-4s %9s %14s  %s\n", "layer", "", "psums", "recon_max_err", "problem");
   for (const auto& c : checks) {
@@ -189,6 +189,8 @@ int main(int argc, char** argv) {
   auto* verify = app.add_subcommand("verify", "check a vector set: checksums, ranges, exact psums");
   verify->add_option("--vectors", vectors_dir)->required();
   verify->add_option("--max-recon-err", max_recon_err, "bound on recon_max_abs_err")->capture_default_str();
+  std::string histogram;
+  verify->add_option("--psum-histogram", histogram, "also write each layer's psum histogram as CSV");
 
   auto* samples_cmd = app.add_subcommand("samples", "write a bundle of test images for dump --samples");
   samples_cmd->add_option("--data", data)->required();
@@ -197,12 +199,11 @@ int main(int argc, char** argv) {
 
   CLI11_PARSE(app, argc, argv);
   try {
-    // OpenMP here may start with one thread whatever the cores; use them all unless told.
-    torch::set_num_threads(threads > 0 ? threads : static_cast<int>(std::max(1u, std::thread::hardware_concurrency())));
+    ConfigureCpuRuntime(threads);
     if (train->parsed()) return RunTrain(t);
     if (eval->parsed()) return RunEval(checkpoint, data, limit, json_out);
     if (dump->parsed()) return RunDump(checkpoint, data, samples, images, out);
-    if (verify->parsed()) return RunVerify(vectors_dir, max_recon_err);
+    if (verify->parsed()) return RunVerify(vectors_dir, max_recon_err, histogram);
     if (samples_cmd->parsed()) return RunSamples(data, images, out);
   } catch (const c10::Error& e) {
     std::string msg = e.msg();

@@ -11,7 +11,10 @@
 #include <iostream>
 #include <numeric>
 
+#include <malloc.h>
 #include <unistd.h>
+
+#include <thread>
 
 #include "golden/data.h"
 
@@ -91,6 +94,12 @@ void InitFrom(const std::string& path, ResNet20& model) {
 }
 
 }  // namespace
+
+void ConfigureCpuRuntime(int threads) {
+  mallopt(M_MMAP_THRESHOLD, 256 << 20);  // fixed threshold: no mmap for tensors below 256 MiB
+  mallopt(M_TRIM_THRESHOLD, 1 << 30);    // keep up to 1 GiB of freed heap for reuse
+  torch::set_num_threads(threads > 0 ? threads : static_cast<int>(std::max(1u, std::thread::hardware_concurrency())));
+}
 
 torch::Device DefaultDevice() {
   return torch::cuda::is_available() ? torch::Device(torch::kCUDA) : torch::Device(torch::kCPU);

@@ -61,4 +61,11 @@ double Evaluate(ResNet20& model, const Dataset& data, torch::Device device, int6
 
 torch::Device DefaultDevice();
 
+// CPU set-up for LibTorch programs: `threads` OpenMP threads (0: all cores; OpenMP here may
+// otherwise start with one) and glibc malloc tuned to keep large blocks. Without the latter,
+// every freed activation tensor (megabytes) goes back to the OS by munmap and every new one
+// page-faults in fresh memory: measured here, a 16->16 3x3 conv on 100 32x32 images took 36 ms
+// instead of 1.9 ms, and test-set evaluation ran 8x slower.
+void ConfigureCpuRuntime(int threads = 0);
+
 }  // namespace sa::golden

@@ -1,6 +1,8 @@
 // Vector-set verification without LibTorch: the psum definition applied to the stored integers.
 #include "golden/verify.h"
 
+#include <algorithm>
+
 #include "vectors/int_conv.h"
 #include "vectors/vector_set.h"
 
@@ -43,6 +45,24 @@ std::vector<LayerCheck> VerifyVectorSet(const std::string& dir) {
     checks.push_back(c);
   }
   return checks;
+}
+
+void WritePsumHistogram(const std::string& dir, const std::string& csv_path, int bins) {
+  vectors::Manifest manifest = vectors::ReadManifest(dir);
+  std::string csv = "layer,bin_low,bin_high,count\n";
+  for (const std::string& name : manifest.layers) {
+    vectors::LayerVectors v = vectors::ReadLayer(dir, name);
+    const int32_t* p = v.psum.Data<int32_t>();
+    const int64_t n = v.psum.NumElements();
+    const int64_t lo = v.info.psum_min, hi = v.info.psum_max;
+    const int64_t width = std::max<int64_t>(1, (hi - lo + bins) / bins);  // ceil((range + 1) / bins)
+    std::vector<int64_t> counts(static_cast<size_t>(bins), 0);
+    for (int64_t i = 0; i < n; ++i) ++counts[static_cast<size_t>((p[i] - lo) / width)];
+    for (int b = 0; b < bins; ++b)
+      csv += name + "," + std::to_string(lo + b * width) + "," + std::to_string(lo + (b + 1) * width - 1) + "," +
+             std::to_string(counts[static_cast<size_t>(b)]) + "\n";
+  }
+  vectors::WriteFileAtomic(csv_path, std::vector<uint8_t>(csv.begin(), csv.end()));
 }
 
 }  // namespace sa::golden

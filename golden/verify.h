@@ -19,4 +19,8 @@ struct LayerCheck {
 // direct integer convolution and compares exactly. Throws vectors::FormatError on unreadable sets.
 std::vector<LayerCheck> VerifyVectorSet(const std::string& dir);
 
+// Writes CSV rows "layer,bin_low,bin_high,count" of each layer's psum histogram (`bins` equal
+// bins over that layer's range), for scripts/plot_psums.sh. Written atomically.
+void WritePsumHistogram(const std::string& dir, const std::string& csv_path, int bins);
+
 }  // namespace sa::golden
