@@ -1,0 +1,18 @@
+#!/usr/bin/env bash
+# Builds and runs the benchmarks (figures, not tests): golden model on the CPU, bare array
+# under Verilator, and the co-simulation harness against a plain Verilator loop and Icarus.
+#   scripts/bench.sh [golden|rtl|cosim ...]   (default: all three)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+[[ -d build ]] || scripts/setup.sh
+which=("$@")
+((${#which[@]})) || which=(golden rtl cosim)
+for b in "${which[@]}"; do
+  case "$b" in
+    golden) cmake --build build --target golden_bench >/dev/null && build/bench/golden_bench ;;
+    rtl) cmake --build build --target rtl_bench >/dev/null && build/bench/rtl_bench ;;
+    cosim) cmake --build build --target cosim_bench >/dev/null &&
+           build/bench/cosim_bench --vectors vectors/default --cosim build/sim/sa-cosim --rtl rtl ;;
+    *) echo "bench.sh: unknown benchmark '$b' (golden, rtl, cosim)" >&2; exit 2 ;;
+  esac
+done

@@ -1,0 +1,34 @@
+#!/usr/bin/env bash
+# Regression of a checkpoint on the RTL: dump the vectors of the given test images and
+# co-simulate every layer on one array configuration.
+#   scripts/regress.sh --checkpoint FILE (--data DIR | --samples FILE.npy) [--images 0,5,9]
+#                      [--config 8x8|16x16|4x4] [--out DIR] [-- extra sa-cosim flags]
+set -euo pipefail
+cd "$(dirname "$0")/.."
+checkpoint="" data="" samples="" images="0" config="8x8" out="build/regress"
+while [[ $# -gt 0 ]]; do
+  case "$1" in
+    --checkpoint) checkpoint="$2"; shift 2 ;;
+    --data) data="$2"; shift 2 ;;
+    --samples) samples="$2"; shift 2 ;;
+    --images) images="$2"; shift 2 ;;
+    --config) config="$2"; shift 2 ;;
+    --out) out="$2"; shift 2 ;;
+    --) shift; break ;;
+    *) echo "regress.sh: unknown argument '$1'" >&2; exit 2 ;;
+  esac
+done
+[[ -n "$checkpoint" ]] || { echo "regress.sh: --checkpoint is required" >&2; exit 2; }
+case "$config" in
+  8x8) cosim=build/sim/sa-cosim ;;
+  16x16|4x4) cosim=build/sim/sa-cosim-$config ;;
+  *) echo "regress.sh: --config must be 8x8, 16x16 or 4x4" >&2; exit 2 ;;
+esac
+[[ -x build/golden/sa-golden && -x "$cosim" ]] || scripts/setup.sh
+source_args=()
+[[ -n "$data" ]] && source_args+=(--data "$data")
+[[ -n "$samples" ]] && source_args+=(--samples "$samples")
+mkdir -p "$out"
+build/golden/sa-golden dump --checkpoint "$checkpoint" "${source_args[@]}" --images "$images" --out "$out/vectors"
+build/golden/sa-golden verify --vectors "$out/vectors" >/dev/null
+"$cosim" --vectors "$out/vectors" --report "$out/cosim_report.json" "$@"
