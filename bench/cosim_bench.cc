@@ -1,0 +1,211 @@
+// Co-simulation speed: the 18-layer regression of one image under the SystemC harness (fast and
+// pin-level modes, run as sa-cosim processes), the same RTL and testbench driven by a plain
+// Verilator C++ loop without SystemC (this RTL's speed limit here), and Icarus Verilog on a
+// slice of one layer; printed side by side with ratios to the plain loop. Not a test.
+//   cosim_bench --vectors DIR --cosim PATH/sa-cosim --rtl RTL_DIR [--icarus-passes N]
+#include <CLI/CLI.hpp>
+#include <verilated.h>
+
+#include <chrono>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <nlohmann/json.hpp>
+
+#include "Vplain_8x8.h"
+#include "sim/schedule.h"
+#include "sim/testbench.h"
+#include "tests/test_util.h"
+#include "vectors/vector_set.h"
+
+namespace {
+namespace fs = std::filesystem;
+using namespace sa::sim;
+namespace sv = sa::vectors;
+using Clock = std::chrono::steady_clock;
+
+constexpr ArrayConfig kConfig{8, 8, 4, 4, 24, 1024};
+
+class PlainPsums : public PsumPort {
+ public:
+  explicit PlainPsums(Vplain_8x8& t) : t_(t) {}
+  void Read(int64_t* values) override {
+    for (int c = 0; c < kConfig.cols; ++c) {
+      uint64_t v = 0;
+      for (int i = 0; i < kConfig.psum_width; ++i) {
+        const int bit = c * kConfig.psum_width + i;
+        v |= static_cast<uint64_t>((t_.psum_data_o.at(bit / 32) >> (bit % 32)) & 1u) << i;
+      }
+      values[c] = static_cast<int64_t>((v ^ (1u << 23)) - (1u << 23));
+    }
+  }
+
+ private:
+  Vplain_8x8& t_;
+};
+
+struct Figure {
+  std::string name;
+  uint64_t cycles = 0;
+  double seconds = 0;
+  bool ok = false;
+  double Rate() const { return seconds > 0 ? static_cast<double>(cycles) / seconds : 0; }
+};
+
+// The plain loop: the same testbench logic and the same Verilated model, no SystemC kernel.
+Figure PlainLoop(const std::vector<sv::LayerVectors>& layers) {
+  Figure f{"plain Verilator C++ loop (no SystemC)"};
+  VerilatedContext ctx;
+  Vplain_8x8 t(&ctx);
+  PlainPsums psums(t);
+  f.ok = true;
+  auto t0 = Clock::now();
+  for (size_t i = 0; i < layers.size(); ++i) {
+    LayerRun run(layers[i], kConfig, RunOptions{}, i);
+    auto apply = [&](const PinsIn& in) {
+      t.rst_ni = in.rst_n;
+      t.wgt_valid_i = in.wgt_valid;
+      t.wgt_data_i = static_cast<uint32_t>(in.wgt_data);
+      t.act_valid_i = in.act_valid;
+      t.act_data_i = static_cast<uint32_t>(in.act_data);
+      t.act_last_i = in.act_last;
+      t.act_acc_first_i = in.acc_first;
+      t.act_acc_last_i = in.acc_last;
+      t.act_relu_i = in.relu;
+      t.psum_ready_i = in.psum_ready;
+    };
+    apply(run.inputs());
+    while (!run.Done()) {
+      run.OnEdge({static_cast<bool>(t.wgt_ready_o), static_cast<bool>(t.act_ready_o),
+                  static_cast<bool>(t.psum_valid_o), static_cast<bool>(t.overflow_o), static_cast<bool>(t.busy_o)},
+                 psums);
+      t.clk_i = 1;
+      t.eval();
+      apply(run.inputs());
+      t.clk_i = 0;
+      t.eval();
+    }
+    LayerStats s = run.Finish(0);
+    f.cycles += s.cycles;
+    f.ok &= s.Passed();
+  }
+  f.seconds = std::chrono::duration<double>(Clock::now() - t0).count();
+  t.final();
+  return f;
+}
+
+Figure SystemC(const std::string& cosim, const std::string& vectors, const std::string& mode) {
+  Figure f{"SystemC harness, " + mode + " mode"};
+  const std::string report = (fs::temp_directory_path() / ("sa_bench_" + mode + ".json")).string();
+  auto r = sa::testing::RunCommand(cosim + " --quiet --vectors " + vectors + " --mode " + mode + " --report " + report);
+  std::ifstream in(report);
+  nlohmann::json j = nlohmann::json::parse(in);
+  f.cycles = j["total"]["cycles"];
+  f.seconds = j["total"]["wall_seconds"];
+  f.ok = r.status == 0 && j["total"]["passed"].get<bool>();
+  return f;
+}
+
+// Exports the first `passes` passes of a layer (whole accumulation groups) for the Icarus
+// testbench and runs it; the time is that of vvp alone.
+Figure Icarus(const sv::LayerVectors& layer, int passes, const std::string& rtl_dir) {
+  Figure f{"Icarus Verilog 11, " + layer.info.name + " slice"};
+  const std::string dir = sa::testing::TempDir("icarus");
+  LayerSchedule sched(layer, kConfig);
+  const auto& all = sched.passes();
+  int n = std::min<int>(passes, static_cast<int>(all.size()));
+  while (n > 0 && !all[n - 1].acc_last) --n;  // end on a released group
+  std::ofstream wgt(dir + "/wgt.hex"), act(dir + "/act.hex"), exp(dir + "/exp.hex");
+  int n_wgt = 0, n_act = 0, n_exp = 0;
+  char line[128];
+  const auto& g = layer.info.geometry;
+  const int32_t* golden = layer.psum.Data<int32_t>();
+  for (int p = 0; p < n; ++p) {
+    for (int r = 0; r < kConfig.rows; ++r, ++n_wgt) {
+      std::snprintf(line, sizeof(line), "%08llx\n", static_cast<unsigned long long>(sched.WeightRow(all[p], r)));
+      wgt << line;
+    }
+    for (int64_t k = 0; k < all[p].pixels; ++k, ++n_act) {
+      const uint64_t ctrl = (uint64_t{k + 1 == all[p].pixels} << 2) | (uint64_t{all[p].acc_first} << 1) | all[p].acc_last;
+      std::snprintf(line, sizeof(line), "%09llx\n", static_cast<unsigned long long>((ctrl << 32) | sched.ActBeat(all[p], k)));
+      act << line;
+    }
+    if (all[p].acc_last) {
+      for (int64_t k = 0; k < all[p].pixels; ++k, ++n_exp) {
+        std::string hex;
+        for (int c = kConfig.cols - 1; c >= 0; --c) {
+          const int64_t co = all[p].co_tile * kConfig.cols + c;
+          const int32_t v = co < g.out_channels
+                                ? golden[((all[p].image * g.out_channels + co) * g.OutH()) * g.OutW() + all[p].pixel_begin + k]
+                                : 0;
+          std::snprintf(line, sizeof(line), "%06x", static_cast<unsigned>(v) & 0xffffffu);
+          hex += line;
+        }
+        exp << hex << "\n";
+      }
+    }
+  }
+  wgt.close();
+  act.close();
+  exp.close();
+  std::string files;
+  for (const char* m : {"sa_pkg", "sa_mac", "sa_pe", "sa_skew", "sa_array", "sa_fifo", "sa_acc", "sa_core"})
+    files += " " + rtl_dir + "/" + m + ".sv";
+  const std::string defs = " -DROWS=8 -DCOLS=8 -DN_WGT=" + std::to_string(n_wgt) + " -DN_ACT=" + std::to_string(n_act) +
+                           " -DN_EXP=" + std::to_string(n_exp);
+  auto build = sa::testing::RunCommand("cd " + dir + " && iverilog -g2012 -o tb.vvp" + defs + files + " " +
+                                       std::string(SA_BENCH_DIR) + "/iverilog_tb.sv");
+  if (build.status != 0) {
+    std::fprintf(stderr, "iverilog failed:\n%s", build.output.c_str());
+    return f;
+  }
+  auto t0 = Clock::now();
+  auto run = sa::testing::RunCommand("cd " + dir + " && vvp -n tb.vvp");
+  f.seconds = std::chrono::duration<double>(Clock::now() - t0).count();
+  unsigned long long cycles = 0;
+  int mismatches = -1;
+  auto pos = run.output.find("icarus: cycles");
+  if (pos != std::string::npos) std::sscanf(run.output.c_str() + pos, "icarus: cycles %llu mismatches %d", &cycles, &mismatches);
+  f.cycles = cycles;
+  f.ok = mismatches == 0;
+  if (f.ok) {
+    fs::remove_all(dir);
+  } else {
+    std::fprintf(stderr, "icarus run in %s did not pass:\n%s", dir.c_str(), run.output.c_str());
+  }
+  return f;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  CLI::App app{"co-simulation speed comparison"};
+  std::string vectors, cosim, rtl;
+  int icarus_passes = 72;
+  app.add_option("--vectors", vectors)->required();
+  app.add_option("--cosim", cosim, "the sa-cosim (8x8) executable")->required();
+  app.add_option("--rtl", rtl, "rtl/ folder for Icarus")->required();
+  app.add_option("--icarus-passes", icarus_passes, "passes of layer3.0.conv2 run under Icarus")->check(CLI::Range(1, 100000));
+  CLI11_PARSE(app, argc, argv);
+  sv::Manifest m = sv::ReadManifest(vectors);
+  std::vector<sv::LayerVectors> layers;
+  for (const auto& n : m.layers) layers.push_back(sv::ReadLayer(vectors, n));
+
+  std::vector<Figure> figs;
+  figs.push_back(PlainLoop(layers));
+  figs.push_back(SystemC(cosim, vectors, "fast"));
+  figs.push_back(SystemC(cosim, vectors, "pin"));
+  const auto it = std::find(m.layers.begin(), m.layers.end(), "layer3.0.conv2");
+  if (it != m.layers.end())
+    figs.push_back(Icarus(layers[it - m.layers.begin()], icarus_passes, fs::absolute(rtl).string()));
+
+  std::printf("8 x 8 array, %zu layers of %s (one image)\n", layers.size(), vectors.c_str());
+  std::printf("%-42s %-5s %10s %9s %10s %9s\n", "harness", "check", "cycles", "wall s", "Mcycles/s", "vs plain");
+  const double plain = figs[0].Rate();
+  for (const auto& f : figs)
+    std::printf("%-42s %-5s %10llu %9.3f %10.4f %9.4f\n", f.name.c_str(), f.ok ? "PASS" : "FAIL",
+                static_cast<unsigned long long>(f.cycles), f.seconds, f.Rate() / 1e6, plain > 0 ? f.Rate() / plain : 0);
+  std::printf("goals: SystemC harness >= 0.25 of the plain loop (fast %.2f, pin %.2f); 18 layers < 2 s (fast %.3f s)\n",
+              figs[1].Rate() / plain, figs[2].Rate() / plain, figs[1].seconds);
+  return 0;
+}
