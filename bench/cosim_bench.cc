@@ -13,6 +13,7 @@
 #include <nlohmann/json.hpp>
 
 #include "Vplain_8x8.h"
+#include "sim/model_pins.h"
 #include "sim/schedule.h"
 #include "sim/testbench.h"
 #include "tests/test_util.h"
@@ -25,24 +26,6 @@ namespace sv = sa::vectors;
 using Clock = std::chrono::steady_clock;
 
 constexpr ArrayConfig kConfig{8, 8, 4, 4, 24, 1024};
-
-class PlainPsums : public PsumPort {
- public:
-  explicit PlainPsums(Vplain_8x8& t) : t_(t) {}
-  void Read(int64_t* values) override {
-    for (int c = 0; c < kConfig.cols; ++c) {
-      uint64_t v = 0;
-      for (int i = 0; i < kConfig.psum_width; ++i) {
-        const int bit = c * kConfig.psum_width + i;
-        v |= static_cast<uint64_t>((t_.psum_data_o.at(bit / 32) >> (bit % 32)) & 1u) << i;
-      }
-      values[c] = static_cast<int64_t>((v ^ (1u << 23)) - (1u << 23));
-    }
-  }
-
- private:
-  Vplain_8x8& t_;
-};
 
 struct Figure {
   std::string name;
@@ -57,34 +40,13 @@ Figure PlainLoop(const std::vector<sv::LayerVectors>& layers) {
   Figure f{"plain Verilator C++ loop (no SystemC)"};
   VerilatedContext ctx;
   Vplain_8x8 t(&ctx);
-  PlainPsums psums(t);
+  ModelPsumPort<Vplain_8x8> psums(t, kConfig);
   f.ok = true;
   auto t0 = Clock::now();
   for (size_t i = 0; i < layers.size(); ++i) {
     LayerRun run(layers[i], kConfig, RunOptions{}, i);
-    auto apply = [&](const PinsIn& in) {
-      t.rst_ni = in.rst_n;
-      t.wgt_valid_i = in.wgt_valid;
-      t.wgt_data_i = static_cast<uint32_t>(in.wgt_data);
-      t.act_valid_i = in.act_valid;
-      t.act_data_i = static_cast<uint32_t>(in.act_data);
-      t.act_last_i = in.act_last;
-      t.act_acc_first_i = in.acc_first;
-      t.act_acc_last_i = in.acc_last;
-      t.act_relu_i = in.relu;
-      t.psum_ready_i = in.psum_ready;
-    };
-    apply(run.inputs());
-    while (!run.Done()) {
-      run.OnEdge({static_cast<bool>(t.wgt_ready_o), static_cast<bool>(t.act_ready_o),
-                  static_cast<bool>(t.psum_valid_o), static_cast<bool>(t.overflow_o), static_cast<bool>(t.busy_o)},
-                 psums);
-      t.clk_i = 1;
-      t.eval();
-      apply(run.inputs());
-      t.clk_i = 0;
-      t.eval();
-    }
+    ApplyPins(t, run.inputs());
+    while (!run.Done()) ClockCycle(t, run, psums);
     LayerStats s = run.Finish(0);
     f.cycles += s.cycles;
     f.ok &= s.Passed();

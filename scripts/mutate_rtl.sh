@@ -10,7 +10,7 @@ mkdir -p "$work"
 
 # name | file | sed expression
 mutants=(
-  "pe-uses-wrong-bank|sa_pe.sv|s/\.wgt_i (wgt_q\[act_bank_i\])/.wgt_i (wgt_q[~act_bank_i])/"
+  "pe-uses-wrong-bank|sa_pe.sv|s/wgt_q\[act_bank_i\]/wgt_q[~act_bank_i]/"
   "mac-drops-sign|sa_mac.sv|s/assign act_signed = \\\$signed({1'b0, act_i});/assign act_signed = \\\$signed({act_i[ActWidth-1], act_i});/"
   "deskew-off-by-one|sa_core.sv|s/localparam int PipeDepth  = Rows + Cols;/localparam int PipeDepth  = Rows + Cols + 1;/"
   "no-bank-drain|sa_core.sv|s/localparam int DrainCycles = Rows + Cols;/localparam int DrainCycles = 1;/"

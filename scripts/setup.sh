@@ -10,14 +10,14 @@ build_dir="${1:-build}"
 
 packages=(
   build-essential cmake ninja-build ccache pkg-config git
-  libtorch-dev                 # golden model (LibTorch 1.13, CPU)
+  libtorch-dev libopenblas0     # golden model (LibTorch 1.13, CPU) and the BLAS it recommends
   libjpeg62-turbo-dev          # CIFAR-10 JPEG edition
   libssl-dev zlib1g-dev        # sha256 of vector files
   libcli11-dev nlohmann-json3-dev libfmt-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   verilator libsystemc-dev     # RTL and co-simulation
   iverilog                     # reference simulator for the speed comparison
-  gnuplot-nox                  # training curves, psum histograms
+  gnuplot-nox fonts-liberation # training curves, psum histograms (and the fonts they label with)
   python3
 )
 

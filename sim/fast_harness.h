@@ -15,34 +15,10 @@
 #include <memory>
 #include <string>
 
+#include "sim/model_pins.h"
 #include "sim/testbench.h"
 
 namespace sa::sim {
-
-template <typename V>
-class FastPsumPort : public PsumPort {
- public:
-  FastPsumPort(V& top, const ArrayConfig& cfg) : top_(top), cfg_(cfg) {}
-  void Read(int64_t* values) override {
-    for (int c = 0; c < cfg_.cols; ++c) {
-      uint64_t v = 0;
-      for (int i = 0; i < cfg_.psum_width; ++i) {
-        const int bit = c * cfg_.psum_width + i;
-        v |= static_cast<uint64_t>((WordOf(top_.psum_data_o, bit / 32) >> (bit % 32)) & 1u) << i;
-      }
-      const uint64_t sign = uint64_t{1} << (cfg_.psum_width - 1);
-      values[c] = static_cast<int64_t>((v ^ sign) - sign);
-    }
-  }
-
- private:
-  template <std::size_t N>
-  static uint32_t WordOf(const VlWide<N>& w, int i) { return w.at(static_cast<size_t>(i)); }
-  template <typename T>
-  static uint32_t WordOf(const T& w, int i) { return static_cast<uint32_t>(static_cast<uint64_t>(w) >> (32 * i)); }
-  V& top_;
-  ArrayConfig cfg_;
-};
 
 // Cycles [from, to) of a layer run are written to the open VCD.
 struct TraceWindow {
@@ -93,20 +69,6 @@ class FastHarness : public sc_core::sc_module {
   static sc_core::sc_time Period() { return sc_core::sc_time(10, sc_core::SC_NS); }  // 100 MHz
 
  private:
-  void Apply(const PinsIn& in) {
-    V& t = *top_;
-    t.rst_ni = in.rst_n;
-    t.wgt_valid_i = in.wgt_valid;
-    t.wgt_data_i = static_cast<std::remove_reference_t<decltype(t.wgt_data_i)>>(in.wgt_data);
-    t.act_valid_i = in.act_valid;
-    t.act_data_i = static_cast<std::remove_reference_t<decltype(t.act_data_i)>>(in.act_data);
-    t.act_last_i = in.act_last;
-    t.act_acc_first_i = in.acc_first;
-    t.act_acc_last_i = in.acc_last;
-    t.act_relu_i = in.relu;
-    t.psum_ready_i = in.psum_ready;
-  }
-
   void Main() {
     tlm_utils::tlm_quantumkeeper qk;
     for (;;) {
@@ -115,23 +77,14 @@ class FastHarness : public sc_core::sc_module {
       const sc_core::sc_time period = Period();
       V& t = *top_;
       VerilatedVcdC* vcd = trace_ ? vcd_.get() : nullptr;
-      Apply(run_->inputs());
+      ApplyPins(t, run_->inputs());
       t.clk_i = 0;
       t.eval();
       while (!run_->Done()) {
-        const PinsOut out{static_cast<bool>(t.wgt_ready_o), static_cast<bool>(t.act_ready_o),
-                          static_cast<bool>(t.psum_valid_o), static_cast<bool>(t.overflow_o),
-                          static_cast<bool>(t.busy_o)};
-        run_->OnEdge(out, psums_);
-        t.clk_i = 1;
-        t.eval();
-        const bool dump = vcd && run_->cycle() >= trace_->from && run_->cycle() < trace_->to;
-        if (dump) vcd->dump(time_);
-        Apply(run_->inputs());
-        t.clk_i = 0;
-        t.eval();
-        if (dump) vcd->dump(time_ + 5);
-        time_ += 10;  // VCD time in ns: a 100 MHz clock
+        const uint64_t cycle = run_->cycle() + 1;  // the cycle this edge completes
+        const bool dump = vcd && cycle >= trace_->from && cycle < trace_->to;
+        ClockCycle(t, *run_, psums_, dump ? vcd : nullptr, time_);
+        time_ += 10;
         qk.inc(period);
         if (qk.need_sync()) qk.sync();  // hand control back to the SystemC kernel once a quantum
       }
@@ -143,7 +96,7 @@ class FastHarness : public sc_core::sc_module {
   ArrayConfig cfg_;
   std::unique_ptr<VerilatedContext> ctx_;
   std::unique_ptr<V> top_;
-  FastPsumPort<V> psums_;
+  ModelPsumPort<V> psums_;
   LayerRun* run_ = nullptr;
   const TraceWindow* trace_ = nullptr;
   std::unique_ptr<VerilatedVcdC> vcd_;

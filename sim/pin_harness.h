@@ -13,6 +13,7 @@ template <typename Vsc>
 class PinHarness : public sc_core::sc_module, public PsumPort {
   template <typename Port>
   using SignalOf = sc_core::sc_signal<typename Port::data_type>;
+  static constexpr int kMaxWords = 64;  // sc_bv words of psum_data_o: up to 2048 bits
 
  public:
   SC_HAS_PROCESS(PinHarness);
@@ -48,20 +49,10 @@ class PinHarness : public sc_core::sc_module, public PsumPort {
   Vsc& dut() { return dut_; }
 
   void Read(int64_t* values) override {
-    // sc_bv words are 32 bits; fetch the words once and slice the columns out of them.
     const auto bv = psum_data_.read();
-    for (int c = 0; c < cfg_.cols; ++c) {
-      uint64_t v = 0;
-      const int lo = c * cfg_.psum_width;
-      for (int w = lo / 32; w * 32 < lo + cfg_.psum_width; ++w) {
-        const uint64_t word = bv.get_word(w);
-        const int shift = w * 32 - lo;
-        v |= shift >= 0 ? word << shift : word >> -shift;
-      }
-      v &= (uint64_t{1} << cfg_.psum_width) - 1;
-      const uint64_t sign = uint64_t{1} << (cfg_.psum_width - 1);
-      values[c] = static_cast<int64_t>((v ^ sign) - sign);
-    }
+    uint32_t words[kMaxWords];
+    for (int w = 0; w < bv.size(); ++w) words[w] = bv.get_word(w);
+    DecodePsums(words, cfg_, values);
   }
 
  private:

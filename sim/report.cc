@@ -15,12 +15,13 @@ namespace {
 struct Totals {
   int64_t psums = 0, mismatches = 0, macs = 0, expected = 0;
   uint64_t cycles = 0;
-  double wall = 0;
+  double wall = 0, utilization = 0;  // MAC-weighted: all MACs over all array-cycles
   bool passed = true;
 };
 
 Totals Sum(const std::vector<LayerStats>& layers) {
   Totals t;
+  double array_cycles = 0;  // rows * cols * cycles, summed (macs / utilization per layer)
   for (const auto& s : layers) {
     t.psums += s.psums_compared;
     t.mismatches += s.mismatches;
@@ -29,7 +30,9 @@ Totals Sum(const std::vector<LayerStats>& layers) {
     t.cycles += s.cycles;
     t.wall += s.wall_seconds;
     t.passed &= s.Passed();
+    array_cycles += s.utilization > 0 ? static_cast<double>(s.macs) / s.utilization : 0;
   }
+  t.utilization = array_cycles > 0 ? static_cast<double>(t.macs) / array_cycles : 0;
   return t;
 }
 
@@ -53,13 +56,9 @@ void PrintTableRow(std::FILE* out, const LayerStats& s) {
 
 void PrintTotal(std::FILE* out, const std::vector<LayerStats>& layers) {
   Totals t = Sum(layers);
-  // MAC-weighted utilization = all MACs over all array-cycles (rows*cols is common to layers).
-  double array_cycles = 0;
-  for (const auto& s : layers) array_cycles += s.utilization > 0 ? static_cast<double>(s.macs) / s.utilization : 0;
-  const double util = array_cycles > 0 ? static_cast<double>(t.macs) / array_cycles : 0;
   std::fprintf(out, "%-16s %-6s %9lld %9lld %10llu %10lld %6.1f%% %8.2f\n", "TOTAL", t.passed ? "PASS" : "FAIL",
                static_cast<long long>(t.psums), static_cast<long long>(t.mismatches),
-               static_cast<unsigned long long>(t.cycles), static_cast<long long>(t.expected), 100 * util,
+               static_cast<unsigned long long>(t.cycles), static_cast<long long>(t.expected), 100 * t.utilization,
                Rate(t.cycles, t.wall) / 1e6);
   std::fprintf(out, "%zu layers, %.3f s of simulation wall time\n", layers.size(), t.wall);
 }
@@ -79,7 +78,6 @@ void WriteJsonReport(const std::string& path, const RunInfo& info, const std::ve
   j["seed"] = info.seed;
   json rows = json::array();
   Totals t = Sum(layers);
-  double array_cycles = 0;
   for (const auto& s : layers) {
     json mm = json::array();
     for (const auto& m : s.first_mismatches)
@@ -99,7 +97,6 @@ void WriteJsonReport(const std::string& path, const RunInfo& info, const std::ve
                     {"overflow", s.overflow},
                     {"hung", s.hung},
                     {"first_mismatches", mm}});
-    array_cycles += s.utilization > 0 ? static_cast<double>(s.macs) / s.utilization : 0;
   }
   j["layers"] = rows;
   j["total"] = {{"passed", t.passed},
@@ -108,7 +105,7 @@ void WriteJsonReport(const std::string& path, const RunInfo& info, const std::ve
                 {"cycles", t.cycles},
                 {"expected_cycles", t.expected},
                 {"macs", t.macs},
-                {"utilization_mac_weighted", array_cycles > 0 ? static_cast<double>(t.macs) / array_cycles : 0},
+                {"utilization_mac_weighted", t.utilization},
                 {"wall_seconds", t.wall},
                 {"cycles_per_second", Rate(t.cycles, t.wall)}};
   const std::string text = j.dump(2) + "\n";

@@ -8,6 +8,18 @@
 
 namespace sa::sim {
 
+void DecodePsums(const uint32_t* words, const ArrayConfig& cfg, int64_t* values) {
+  const uint64_t mask = (uint64_t{1} << cfg.psum_width) - 1;
+  const uint64_t sign = uint64_t{1} << (cfg.psum_width - 1);
+  for (int c = 0; c < cfg.cols; ++c) {
+    const int lo = c * cfg.psum_width;
+    // A value spans at most two 32-bit words (psum_width <= 32).
+    uint64_t v = words[lo / 32] >> (lo % 32);
+    if (lo % 32 + cfg.psum_width > 32) v |= static_cast<uint64_t>(words[lo / 32 + 1]) << (32 - lo % 32);
+    values[c] = static_cast<int64_t>(((v & mask) ^ sign) - sign);
+  }
+}
+
 bool Mismatch::operator==(const Mismatch& o) const {
   return layer == o.layer && image == o.image && channel == o.channel && row == o.row &&
          col == o.col && expected == o.expected && got == o.got && pass == o.pass && cycle == o.cycle;

@@ -37,6 +37,10 @@ class PsumPort {
   virtual void Read(int64_t* values) = 0;
 };
 
+// Slices `cfg.cols` signed psum_width-bit values out of a port's 32-bit words (column c at bit
+// c * psum_width), as sa_core packs psum_data_o.
+void DecodePsums(const uint32_t* words, const ArrayConfig& cfg, int64_t* values);
+
 // A psum that differs from the golden one: where it belongs and where it came from.
 struct Mismatch {
   std::string layer;

@@ -101,10 +101,12 @@ class CoreHarness {
     top_->eval();
   }
 
+  // psum_stall_prob < 0: the psum stream stalls as often as the inputs.
   RunResult Run(const std::vector<Pass>& passes, double stall_prob = 0, uint64_t seed = 1,
-                uint64_t max_cycles = 50'000'000) {
+                double psum_stall_prob = -1, uint64_t max_cycles = 50'000'000) {
     std::mt19937_64 rng(seed);
     std::bernoulli_distribution stall(stall_prob);
+    std::bernoulli_distribution psum_stall(psum_stall_prob < 0 ? stall_prob : psum_stall_prob);
     struct WgtBeat { std::vector<int> row; };
     struct ActBeat { const std::vector<int>* act; bool last, first, acc_last, relu; };
     std::deque<WgtBeat> wq;
@@ -139,7 +141,7 @@ class CoreHarness {
         t.act_acc_last_i = b.acc_last;
         t.act_relu_i = b.relu;
       }
-      t.psum_ready_i = !(stall_prob > 0 && stall(rng));
+      t.psum_ready_i = !psum_stall(rng);
       t.eval();
       // Handshakes are sampled before the rising edge, as the RTL sees them.
       const bool w_fire = t.wgt_valid_i && t.wgt_ready_o;
