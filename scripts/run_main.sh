@@ -17,10 +17,14 @@ echo "== verifying them in software (checksums, ranges, psums recomputed)"
 "$golden" verify --vectors "$out/vectors"
 if diff -rq "$out/vectors" vectors/default >/dev/null; then
   echo "the fresh dump is byte-identical to the committed vectors/default"
+elif diff -rq -x '*.json' "$out/vectors" vectors/default >/dev/null; then
+  # layer.json carries recon_max_abs_err, a float diagnostic against LibTorch's own float
+  # convolution, whose last digits depend on the CPU's kernels; the integers are what count.
+  echo "the integer vectors (.npy) are byte-identical to vectors/default; recon_max_abs_err differs in float rounding"
 else
-  # Float rounding of the model can differ between CPUs; the psums of the fresh dump are still
-  # exact for its own integer inputs, and vectors/default is checked by the tests.
-  echo "note: the fresh dump differs from the committed vectors/default (another CPU's float rounding)"
+  # The model's float activations can round differently on another CPU, moving an integer
+  # activation by one step; the fresh psums are still exact for the fresh integer inputs.
+  echo "note: the fresh integer vectors differ from vectors/default (float rounding on this CPU)"
 fi
 echo "== co-simulating all layers on the 8 x 8 systolic array"
 build/sim/sa-cosim --vectors "$out/vectors" --report "$out/cosim_report.json"
