@@ -165,7 +165,7 @@ int main(int argc, char** argv) {
   std::printf("%-42s %-5s %10s %9s %10s %9s\n", "harness", "check", "cycles", "wall s", "Mcycles/s", "vs plain");
   const double plain = figs[0].Rate();
   for (const auto& f : figs)
-    std::printf("%-42s %-5s %10llu %9.3f %10.4f %9.4f\n", f.name.c_str(), f.ok ? "PASS" : "FAIL",
+    std::printf("%-42s %-5s %10llu %9.3f %10.4g %9.3g\n", f.name.c_str(), f.ok ? "PASS" : "FAIL",
                 static_cast<unsigned long long>(f.cycles), f.seconds, f.Rate() / 1e6, plain > 0 ? f.Rate() / plain : 0);
   std::printf("goals: SystemC harness >= 0.25 of the plain loop (fast %.2f, pin %.2f); 18 layers < 2 s (fast %.3f s)\n",
               figs[1].Rate() / plain, figs[2].Rate() / plain, figs[1].seconds);

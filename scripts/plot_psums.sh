@@ -15,6 +15,7 @@ layers=$(tail -n +2 "$csv" | cut -d, -f1 | uniq)
   echo 'set multiplot layout 3,6 title "psum histograms (count per bin) of '"$set_dir"'"'
   echo 'set style fill solid 0.6 noborder'
   echo 'unset key'
+  echo 'set xtics rotate by -40 font ",7"'
   for l in $layers; do
     echo "set title \"$l\""
     echo "plot \"< grep '^$l,' $csv\" using ((\$2+\$3)/2.0):4:(\$3-\$2+1) with boxes"
