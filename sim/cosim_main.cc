@@ -10,7 +10,6 @@
 #include <iostream>
 #include <memory>
 #include <sstream>
-#include <thread>
 
 #include SA_FAST_HEADER
 #include SA_PIN_HEADER
@@ -78,6 +77,10 @@ int Run(const Options& opt, const std::string& argv0) {
     if (use_pin) {
       pin->Submit(&run);
       while (pin->Busy()) sc_core::sc_start(sc_core::sc_time(10, sc_core::SC_US));  // 1,000 cycles a call
+    } else if (pin) {
+      // The pin-level clock never stops, so run in slices until the fast job is done.
+      fast.Submit(&run, trace);
+      while (fast.Busy()) sc_core::sc_start(sc_core::sc_time(10, sc_core::SC_US));
     } else {
       fast.Submit(&run, trace);
       sc_core::sc_start();  // returns when the layer is done: nothing else is scheduled

@@ -45,6 +45,7 @@ class FastHarness : public sc_core::sc_module {
   void OpenTrace(const std::string& path) {
     ctx_->traceEverOn(true);
     trace_path_ = path;
+    time_ = 0;  // the waveform starts at 0 ns whatever ran before
     vcd_ = std::make_unique<VerilatedVcdC>();
     top_->trace(vcd_.get(), 99);
     vcd_->open((path + ".tmp").c_str());

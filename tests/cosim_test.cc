@@ -223,6 +223,17 @@ TEST_F(PlantedFault, TruncatedFileWithUpdatedChecksumIsRefusedBeforeSimulation) 
   EXPECT_EQ(out.find("PASS"), std::string::npos) << "nothing may be simulated";
 }
 
+TEST(CosimCli, PinModeWritesATraceToo) {
+  const std::string vcd = TempDir("pin_trace") + "/pin.vcd";
+  auto [rc, out] = RunCommand(std::string(SA_COSIM_8X8) + " --vectors " + kDefaultSet +
+                              " --layers layer3.0.conv1 --mode pin --trace " + vcd);
+  EXPECT_EQ(rc, 0) << out;
+  std::ifstream in(vcd);
+  std::string text((std::istreambuf_iterator<char>(in)), {});
+  EXPECT_NE(text.find("$enddefinitions"), std::string::npos);
+  EXPECT_NE(text.find("psum_valid_o"), std::string::npos);
+}
+
 TEST(CosimCli, BadFlagsAndMissingSetsAreOneLine) {
   auto missing = RunCommand(std::string(SA_COSIM_8X8) + " --vectors /nonexistent/set");
   EXPECT_EQ(missing.status, 1);
