@@ -3,9 +3,9 @@
 // Verilator C++ loop without SystemC (this RTL's speed limit here), and Icarus Verilog on a
 // slice of one layer; printed side by side with ratios to the plain loop. Not a test.
 //   cosim_bench --vectors DIR --cosim PATH/sa-cosim --rtl RTL_DIR [--icarus-passes N]
-#include <CLI/CLI.hpp>
 #include <verilated.h>
 
+#include <CLI/CLI.hpp>
 #include <chrono>
 #include <cstdio>
 #include <filesystem>
@@ -59,7 +59,8 @@ Figure PlainLoop(const std::vector<sv::LayerVectors>& layers) {
 Figure SystemC(const std::string& cosim, const std::string& vectors, const std::string& mode) {
   Figure f{"SystemC harness, " + mode + " mode"};
   const std::string report = (fs::temp_directory_path() / ("sa_bench_" + mode + ".json")).string();
-  auto r = sa::testing::RunCommand(cosim + " --quiet --vectors " + vectors + " --mode " + mode + " --report " + report);
+  auto r = sa::testing::RunCommand(cosim + " --quiet --vectors " + vectors + " --mode " + mode +
+                                   " --report " + report);
   std::ifstream in(report);
   nlohmann::json j = nlohmann::json::parse(in);
   f.cycles = j["total"]["cycles"];
@@ -84,12 +85,15 @@ Figure Icarus(const sv::LayerVectors& layer, int passes, const std::string& rtl_
   const int32_t* golden = layer.psum.Data<int32_t>();
   for (int p = 0; p < n; ++p) {
     for (int r = 0; r < kConfig.rows; ++r, ++n_wgt) {
-      std::snprintf(line, sizeof(line), "%08llx\n", static_cast<unsigned long long>(sched.WeightRow(all[p], r)));
+      std::snprintf(line, sizeof(line), "%08llx\n",
+                    static_cast<unsigned long long>(sched.WeightRow(all[p], r)));
       wgt << line;
     }
     for (int64_t k = 0; k < all[p].pixels; ++k, ++n_act) {
-      const uint64_t ctrl = (uint64_t{k + 1 == all[p].pixels} << 2) | (uint64_t{all[p].acc_first} << 1) | all[p].acc_last;
-      std::snprintf(line, sizeof(line), "%09llx\n", static_cast<unsigned long long>((ctrl << 32) | sched.ActBeat(all[p], k)));
+      const uint64_t ctrl = (uint64_t{k + 1 == all[p].pixels} << 2) |
+                            (uint64_t{all[p].acc_first} << 1) | all[p].acc_last;
+      std::snprintf(line, sizeof(line), "%09llx\n",
+                    static_cast<unsigned long long>((ctrl << 32) | sched.ActBeat(all[p], k)));
       act << line;
     }
     if (all[p].acc_last) {
@@ -97,9 +101,11 @@ Figure Icarus(const sv::LayerVectors& layer, int passes, const std::string& rtl_
         std::string hex;
         for (int c = kConfig.cols - 1; c >= 0; --c) {
           const int64_t co = all[p].co_tile * kConfig.cols + c;
-          const int32_t v = co < g.out_channels
-                                ? golden[((all[p].image * g.out_channels + co) * g.OutH()) * g.OutW() + all[p].pixel_begin + k]
-                                : 0;
+          const int32_t v =
+              co < g.out_channels
+                  ? golden[((all[p].image * g.out_channels + co) * g.OutH()) * g.OutW() +
+                           all[p].pixel_begin + k]
+                  : 0;
           std::snprintf(line, sizeof(line), "%06x", static_cast<unsigned>(v) & 0xffffffu);
           hex += line;
         }
@@ -111,12 +117,14 @@ Figure Icarus(const sv::LayerVectors& layer, int passes, const std::string& rtl_
   act.close();
   exp.close();
   std::string files;
-  for (const char* m : {"sa_pkg", "sa_mac", "sa_pe", "sa_skew", "sa_array", "sa_fifo", "sa_acc", "sa_core"})
+  for (const char* m :
+       {"sa_pkg", "sa_mac", "sa_pe", "sa_skew", "sa_array", "sa_fifo", "sa_acc", "sa_core"})
     files += " " + rtl_dir + "/" + m + ".sv";
-  const std::string defs = " -DROWS=8 -DCOLS=8 -DN_WGT=" + std::to_string(n_wgt) + " -DN_ACT=" + std::to_string(n_act) +
+  const std::string defs = " -DROWS=8 -DCOLS=8 -DN_WGT=" + std::to_string(n_wgt) +
+                           " -DN_ACT=" + std::to_string(n_act) +
                            " -DN_EXP=" + std::to_string(n_exp);
-  auto build = sa::testing::RunCommand("cd " + dir + " && iverilog -g2012 -o tb.vvp" + defs + files + " " +
-                                       std::string(SA_BENCH_DIR) + "/iverilog_tb.sv");
+  auto build = sa::testing::RunCommand("cd " + dir + " && iverilog -g2012 -o tb.vvp" + defs +
+                                       files + " " + std::string(SA_BENCH_DIR) + "/iverilog_tb.sv");
   if (build.status != 0) {
     std::fprintf(stderr, "iverilog failed:\n%s", build.output.c_str());
     return f;
@@ -127,7 +135,9 @@ Figure Icarus(const sv::LayerVectors& layer, int passes, const std::string& rtl_
   unsigned long long cycles = 0;
   int mismatches = -1;
   auto pos = run.output.find("icarus: cycles");
-  if (pos != std::string::npos) std::sscanf(run.output.c_str() + pos, "icarus: cycles %llu mismatches %d", &cycles, &mismatches);
+  if (pos != std::string::npos)
+    std::sscanf(run.output.c_str() + pos, "icarus: cycles %llu mismatches %d", &cycles,
+                &mismatches);
   f.cycles = cycles;
   f.ok = mismatches == 0;
   if (f.ok) {
@@ -147,7 +157,8 @@ int main(int argc, char** argv) {
   app.add_option("--vectors", vectors)->required();
   app.add_option("--cosim", cosim, "the sa-cosim (8x8) executable")->required();
   app.add_option("--rtl", rtl, "rtl/ folder for Icarus")->required();
-  app.add_option("--icarus-passes", icarus_passes, "passes of layer3.0.conv2 run under Icarus")->check(CLI::Range(1, 100000));
+  app.add_option("--icarus-passes", icarus_passes, "passes of layer3.0.conv2 run under Icarus")
+      ->check(CLI::Range(1, 100000));
   CLI11_PARSE(app, argc, argv);
   sv::Manifest m = sv::ReadManifest(vectors);
   std::vector<sv::LayerVectors> layers;
@@ -159,15 +170,20 @@ int main(int argc, char** argv) {
   figs.push_back(SystemC(cosim, vectors, "pin"));
   const auto it = std::find(m.layers.begin(), m.layers.end(), "layer3.0.conv2");
   if (it != m.layers.end())
-    figs.push_back(Icarus(layers[it - m.layers.begin()], icarus_passes, fs::absolute(rtl).string()));
+    figs.push_back(
+        Icarus(layers[it - m.layers.begin()], icarus_passes, fs::absolute(rtl).string()));
 
   std::printf("8 x 8 array, %zu layers of %s (one image)\n", layers.size(), vectors.c_str());
-  std::printf("%-42s %-5s %10s %9s %10s %9s\n", "harness", "check", "cycles", "wall s", "Mcycles/s", "vs plain");
+  std::printf("%-42s %-5s %10s %9s %10s %9s\n", "harness", "check", "cycles", "wall s", "Mcycles/s",
+              "vs plain");
   const double plain = figs[0].Rate();
   for (const auto& f : figs)
     std::printf("%-42s %-5s %10llu %9.3f %10.4g %9.3g\n", f.name.c_str(), f.ok ? "PASS" : "FAIL",
-                static_cast<unsigned long long>(f.cycles), f.seconds, f.Rate() / 1e6, plain > 0 ? f.Rate() / plain : 0);
-  std::printf("goals: SystemC harness >= 0.25 of the plain loop (fast %.2f, pin %.2f); 18 layers < 2 s (fast %.3f s)\n",
-              figs[1].Rate() / plain, figs[2].Rate() / plain, figs[1].seconds);
+                static_cast<unsigned long long>(f.cycles), f.seconds, f.Rate() / 1e6,
+                plain > 0 ? f.Rate() / plain : 0);
+  std::printf(
+      "goals: SystemC harness >= 0.25 of the plain loop (fast %.2f, pin %.2f); 18 layers < 2 s "
+      "(fast %.3f s)\n",
+      figs[1].Rate() / plain, figs[2].Rate() / plain, figs[1].seconds);
   return 0;
 }

@@ -23,11 +23,13 @@ void BM_TrainStep(benchmark::State& state) {
   ResNet20 model(QuantConfig{wbits, 4});
   model->train();
   torch::optim::SGD opt(model->parameters(), torch::optim::SGDOptions(0.05).momentum(0.9));
-  torch::Tensor images = torch::randint(0, 256, {batch, 3, 32, 32}, torch::kInt64).to(torch::kUInt8);
+  torch::Tensor images =
+      torch::randint(0, 256, {batch, 3, 32, 32}, torch::kInt64).to(torch::kUInt8);
   torch::Tensor labels = torch::randint(0, 10, {batch}, torch::kInt64);
   std::mt19937_64 rng(1);
   for (auto _ : state) {
-    torch::Tensor loss = torch::nn::functional::cross_entropy(model->forward(Normalize(Augment(images, rng))), labels);
+    torch::Tensor loss = torch::nn::functional::cross_entropy(
+        model->forward(Normalize(Augment(images, rng))), labels);
     opt.zero_grad();
     loss.backward();
     opt.step();
@@ -68,7 +70,8 @@ void BM_DumpPerLayer(benchmark::State& state) {
   }
   auto names = model->QuantConvs();
   for (size_t i = 0; i < sums.size(); ++i)
-    state.counters[names[i].first + "_ms"] = 1000 * sums[i] / static_cast<double>(state.iterations());
+    state.counters[names[i].first + "_ms"] =
+        1000 * sums[i] / static_cast<double>(state.iterations());
   std::filesystem::remove_all(out);
 }
 BENCHMARK(BM_DumpPerLayer)->Unit(benchmark::kMillisecond)->MinTime(2);

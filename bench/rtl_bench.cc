@@ -21,9 +21,10 @@ void BM_Array(benchmark::State& state) {
     cycles += h.Run(passes).cycles;
   }
   const double macs_per_run = 16.0 * 9 * 64 * N * N;
-  state.counters["cycles_per_s"] = benchmark::Counter(static_cast<double>(cycles), benchmark::Counter::kIsRate);
-  state.counters["MACs_per_s"] =
-      benchmark::Counter(macs_per_run * static_cast<double>(state.iterations()), benchmark::Counter::kIsRate);
+  state.counters["cycles_per_s"] =
+      benchmark::Counter(static_cast<double>(cycles), benchmark::Counter::kIsRate);
+  state.counters["MACs_per_s"] = benchmark::Counter(
+      macs_per_run * static_cast<double>(state.iterations()), benchmark::Counter::kIsRate);
 }
 BENCHMARK_TEMPLATE(BM_Array, Vbench_8x8, 8)->Unit(benchmark::kMillisecond)->MinTime(2);
 BENCHMARK_TEMPLATE(BM_Array, Vbench_16x16, 16)->Unit(benchmark::kMillisecond)->MinTime(2);

@@ -1,12 +1,12 @@
 // CIFAR-10 readers: the binary batches and JPEG trees (decoded with libjpeg), plus augmentation.
 #include "golden/data.h"
 
-// jpeglib.h needs FILE and size_t declared first.
-#include <cstdio>
-#include <csetjmp>
-#include <jpeglib.h>
-
 #include <ATen/Parallel.h>
+
+#include <csetjmp>
+#include <cstdio>  // before jpeglib.h, which needs FILE and size_t declared
+
+#include <jpeglib.h>
 
 #include <algorithm>
 #include <filesystem>
@@ -39,7 +39,8 @@ void JpegSilence(j_common_ptr, int) {}  // warnings (e.g. extraneous bytes) are 
 Dataset LoadBinary(const std::string& root, Split split, int64_t limit) {
   std::vector<std::string> files;
   if (split == Split::kTrain) {
-    for (int i = 1; i <= 5; ++i) files.push_back(root + "/data_batch_" + std::to_string(i) + ".bin");
+    for (int i = 1; i <= 5; ++i)
+      files.push_back(root + "/data_batch_" + std::to_string(i) + ".bin");
   } else {
     files.push_back(root + "/test_batch.bin");
   }
@@ -60,7 +61,8 @@ Dataset LoadBinary(const std::string& root, Split split, int64_t limit) {
   int64_t* lab = d.labels.data_ptr<int64_t>();
   for (int64_t i = 0; i < n; ++i) {
     const uint8_t* rec = bytes.data() + i * kRecord;
-    if (rec[0] > 9) throw DataError(files[0] + ": label " + std::to_string(rec[0]) + " out of range");
+    if (rec[0] > 9)
+      throw DataError(files[0] + ": label " + std::to_string(rec[0]) + " out of range");
     lab[i] = rec[0];
     std::copy(rec + 1, rec + kRecord, img + i * kPixels);
   }
@@ -77,12 +79,14 @@ JpegTree ListJpegTree(const std::string& dir) {
   JpegTree tree;
   for (size_t c = 0; c < ClassNames().size(); ++c) {
     const fs::path class_dir = fs::path(dir) / ClassNames()[c];
-    if (!fs::is_directory(class_dir)) throw DataError(class_dir.string() + ": missing class folder");
+    if (!fs::is_directory(class_dir))
+      throw DataError(class_dir.string() + ": missing class folder");
     std::vector<std::string> files;
     for (const auto& e : fs::directory_iterator(class_dir)) {
       std::string ext = e.path().extension().string();
       std::transform(ext.begin(), ext.end(), ext.begin(), ::tolower);
-      if (e.is_regular_file() && (ext == ".jpg" || ext == ".jpeg")) files.push_back(e.path().string());
+      if (e.is_regular_file() && (ext == ".jpg" || ext == ".jpeg"))
+        files.push_back(e.path().string());
     }
     std::sort(files.begin(), files.end());
     tree.class_begin.push_back(static_cast<int64_t>(tree.paths.size()));
@@ -125,11 +129,13 @@ Dataset DecodeJpegTree(const JpegTree& tree, const std::vector<int64_t>& indices
 // Resolves ROOT to a binary folder (returns "") or to the JPEG split folder.
 std::string JpegSplitDir(const std::string& root, Split split) {
   if (!fs::is_directory(root)) throw DataError(root + ": no such data folder");
-  if (fs::exists(fs::path(root) / "test_batch.bin") || fs::exists(fs::path(root) / "data_batch_1.bin"))
+  if (fs::exists(fs::path(root) / "test_batch.bin") ||
+      fs::exists(fs::path(root) / "data_batch_1.bin"))
     return "";
   fs::path tree = root;
   // Accept the folder that holds the extracted archive as well as the tree itself.
-  if (!fs::is_directory(tree / "test") && fs::is_directory(tree / "cifar10-jpeg")) tree /= "cifar10-jpeg";
+  if (!fs::is_directory(tree / "test") && fs::is_directory(tree / "cifar10-jpeg"))
+    tree /= "cifar10-jpeg";
   const char* sub = split == Split::kTrain ? "train" : "test";
   if (!fs::is_directory(tree / sub))
     throw DataError(root + ": neither CIFAR-10 binary batches nor a " + sub +
@@ -140,8 +146,8 @@ std::string JpegSplitDir(const std::string& root, Split split) {
 }  // namespace
 
 const std::vector<std::string>& ClassNames() {
-  static const std::vector<std::string> kNames = {"airplane", "automobile", "bird",  "cat",  "deer",
-                                                  "dog",      "frog",       "horse", "ship", "truck"};
+  static const std::vector<std::string> kNames = {
+      "airplane", "automobile", "bird", "cat", "deer", "dog", "frog", "horse", "ship", "truck"};
   return kNames;
 }
 
@@ -165,8 +171,8 @@ std::vector<uint8_t> DecodeJpeg32(const std::string& path) {
   cinfo.out_color_space = JCS_RGB;
   jpeg_start_decompress(&cinfo);
   if (cinfo.output_width != kSide || cinfo.output_height != kSide || cinfo.output_components != 3) {
-    const std::string dims = std::to_string(cinfo.output_width) + "x" +
-                             std::to_string(cinfo.output_height);
+    const std::string dims =
+        std::to_string(cinfo.output_width) + "x" + std::to_string(cinfo.output_height);
     jpeg_destroy_decompress(&cinfo);
     std::fclose(file);
     throw DataError(path + ": image is " + dims + ", expected 32x32 RGB");
@@ -188,7 +194,8 @@ Dataset LoadCifar10(const std::string& root, Split split, int64_t limit) {
   JpegTree tree = ListJpegTree(jpeg_dir);
   std::vector<int64_t> indices;
   const size_t classes = tree.class_begin.size() - 1;
-  const int64_t per_class = limit > 0 ? (limit + static_cast<int64_t>(classes) - 1) / static_cast<int64_t>(classes) : 0;
+  const int64_t per_class =
+      limit > 0 ? (limit + static_cast<int64_t>(classes) - 1) / static_cast<int64_t>(classes) : 0;
   for (size_t c = 0; c < classes; ++c) {
     int64_t end = tree.class_begin[c + 1];
     if (per_class > 0) end = std::min(end, tree.class_begin[c] + per_class);
@@ -197,13 +204,15 @@ Dataset LoadCifar10(const std::string& root, Split split, int64_t limit) {
   return DecodeJpegTree(tree, indices);
 }
 
-Dataset LoadCifar10Images(const std::string& root, Split split, const std::vector<int64_t>& indices) {
+Dataset LoadCifar10Images(const std::string& root, Split split,
+                          const std::vector<int64_t>& indices) {
   const std::string jpeg_dir = JpegSplitDir(root, split);
   if (jpeg_dir.empty()) {
     Dataset all = LoadBinary(root, split, 0);
     for (int64_t i : indices)
       if (i < 0 || i >= all.size())
-        throw DataError(root + ": image index " + std::to_string(i) + " out of range 0.." + std::to_string(all.size() - 1));
+        throw DataError(root + ": image index " + std::to_string(i) + " out of range 0.." +
+                        std::to_string(all.size() - 1));
     torch::Tensor idx = torch::tensor(indices, torch::kInt64);
     return {all.images.index_select(0, idx), all.labels.index_select(0, idx)};
   }
@@ -246,7 +255,8 @@ torch::Tensor Augment(const torch::Tensor& images_u8, std::mt19937_64& rng) {
   torch::Tensor padded = torch::constant_pad_nd(images_u8, {kPad, kPad, kPad, kPad}, 0);
   torch::Tensor bidx = torch::arange(b, i64).to(dev).view({b, 1, 1});
   // Advanced indices separated by a slice move to the front: result is [B, 32, 32, C].
-  torch::Tensor out = padded.index({bidx, Slice(), rows.view({b, kSide, 1}), cols.view({b, 1, kSide})});
+  torch::Tensor out =
+      padded.index({bidx, Slice(), rows.view({b, kSide, 1}), cols.view({b, 1, kSide})});
   return out.permute({0, 3, 1, 2}).contiguous();
 }
 

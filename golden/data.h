@@ -35,7 +35,8 @@ const std::vector<std::string>& ClassNames();
 // first ceil(limit/10) images of each class of a JPEG tree (so that every class is present).
 Dataset LoadCifar10(const std::string& root, Split split, int64_t limit = 0);
 // Only the images with these split indices, in the order given.
-Dataset LoadCifar10Images(const std::string& root, Split split, const std::vector<int64_t>& indices);
+Dataset LoadCifar10Images(const std::string& root, Split split,
+                          const std::vector<int64_t>& indices);
 
 // Decodes one JPEG file into 32 x 32 x 3 RGB bytes (HWC); throws DataError naming the file.
 std::vector<uint8_t> DecodeJpeg32(const std::string& path);

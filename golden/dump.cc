@@ -9,8 +9,8 @@
 
 namespace sa::golden {
 
-vectors::NpyArray IntTensorToNpy(const torch::Tensor& t, vectors::DType dtype, int64_t lo, int64_t hi,
-                                 const std::string& what) {
+vectors::NpyArray IntTensorToNpy(const torch::Tensor& t, vectors::DType dtype, int64_t lo,
+                                 int64_t hi, const std::string& what) {
   torch::Tensor c = t.detach().to(torch::kCPU, torch::kFloat64).contiguous();
   if (!torch::equal(c, torch::round(c)))
     throw std::logic_error(what + ": quantized tensor holds non-integer values");
@@ -74,7 +74,8 @@ std::vector<DumpedLayer> DumpVectors(ResNet20& model, const torch::Tensor& image
     info.act_delta = cap.act_delta;
     info.wgt_delta = cap.wgt_delta;
     const int64_t wl = WeightLevels(q.wgt_bits);
-    v.act = IntTensorToNpy(cap.act_int, vectors::DType::kUint8, 0, ActLevels(q.act_bits), name + " act");
+    v.act = IntTensorToNpy(cap.act_int, vectors::DType::kUint8, 0, ActLevels(q.act_bits),
+                           name + " act");
     v.wgt = IntTensorToNpy(cap.wgt_int, vectors::DType::kInt8, -wl, wl, name + " wgt");
     std::vector<int32_t> psum = vectors::IntConv2d(g, v.act.Data<uint8_t>(), v.wgt.Data<int8_t>());
     v.psum.dtype = vectors::DType::kInt32;
@@ -82,7 +83,8 @@ std::vector<DumpedLayer> DumpVectors(ResNet20& model, const torch::Tensor& image
     v.psum.bytes.assign(reinterpret_cast<const uint8_t*>(psum.data()),
                         reinterpret_cast<const uint8_t*>(psum.data() + psum.size()));
     // The notebook's check: integer psums times both steps reproduce the float convolution.
-    torch::Tensor psum_t = torch::from_blob(psum.data(), v.psum.shape, torch::kInt32).to(torch::kFloat64);
+    torch::Tensor psum_t =
+        torch::from_blob(psum.data(), v.psum.shape, torch::kInt32).to(torch::kFloat64);
     torch::Tensor recon = psum_t * info.wgt_delta * info.act_delta;
     info.recon_max_abs_err = (recon - cap.output.to(torch::kFloat64)).abs().max().item<double>();
     writer.AddLayer(std::move(v));

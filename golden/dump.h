@@ -27,7 +27,7 @@ std::vector<DumpedLayer> DumpVectors(ResNet20& model, const torch::Tensor& image
 
 // Converts a float tensor holding integers to an npy array, checking that every value is an
 // integer in [lo, hi] (throws std::logic_error otherwise: a quantizer bug, not a user error).
-vectors::NpyArray IntTensorToNpy(const torch::Tensor& t, vectors::DType dtype, int64_t lo, int64_t hi,
-                                 const std::string& what);
+vectors::NpyArray IntTensorToNpy(const torch::Tensor& t, vectors::DType dtype, int64_t lo,
+                                 int64_t hi, const std::string& what);
 
 }  // namespace sa::golden

@@ -1,12 +1,12 @@
 // sa-golden: train, evaluate and extract integer test vectors from the quantized ResNet-20.
-#include <CLI/CLI.hpp>
-#include <nlohmann/json.hpp>
 #include <torch/torch.h>
 
+#include <CLI/CLI.hpp>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
 #include <iostream>
+#include <nlohmann/json.hpp>
 
 #include "golden/data.h"
 #include "golden/dump.h"
@@ -48,21 +48,25 @@ Dataset LoadSampleImages(const std::string& npy_path, const std::vector<int64_t>
   for (int64_t w : wanted) {
     auto it = std::find(indices.begin(), indices.end(), w);
     if (it == indices.end())
-      throw std::runtime_error("--images: test image " + std::to_string(w) + " is not in " + npy_path);
+      throw std::runtime_error("--images: test image " + std::to_string(w) + " is not in " +
+                               npy_path);
     rows.push_back(it - indices.begin());
     out_labels.push_back(labels[rows.back()]);
   }
-  return {all.index_select(0, torch::tensor(rows, torch::kInt64)), torch::tensor(out_labels, torch::kInt64)};
+  return {all.index_select(0, torch::tensor(rows, torch::kInt64)),
+          torch::tensor(out_labels, torch::kInt64)};
 }
 
 int RunTrain(TrainOptions o) {
   TrainResult r = Train(o);
-  std::printf("done: test accuracy %.2f%% (CIFAR-10, JPEG edition if trained on it), %.0f s, %.0f img/s\n",
-              r.test_accuracy, r.seconds, r.images_per_second);
+  std::printf(
+      "done: test accuracy %.2f%% (CIFAR-10, JPEG edition if trained on it), %.0f s, %.0f img/s\n",
+      r.test_accuracy, r.seconds, r.images_per_second);
   return 0;
 }
 
-int RunEval(const std::string& checkpoint, const std::string& data, int64_t limit, const std::string& json_out) {
+int RunEval(const std::string& checkpoint, const std::string& data, int64_t limit,
+            const std::string& json_out) {
   CheckpointMeta meta;
   ResNet20 model = LoadCheckpoint(checkpoint, &meta);
   Dataset test = LoadCifar10(data, Split::kTest, limit);
@@ -71,10 +75,11 @@ int RunEval(const std::string& checkpoint, const std::string& data, int64_t limi
   const double acc = Evaluate(model, test, device);
   std::printf("%s: w%lld a%lld, %lld epochs; test accuracy %.2f%% on %lld images of %s\n",
               checkpoint.c_str(), static_cast<long long>(meta.quant.wgt_bits),
-              static_cast<long long>(meta.quant.act_bits), static_cast<long long>(meta.epochs_done), acc,
-              static_cast<long long>(test.size()), data.c_str());
+              static_cast<long long>(meta.quant.act_bits), static_cast<long long>(meta.epochs_done),
+              acc, static_cast<long long>(test.size()), data.c_str());
   if (!json_out.empty()) {
-    nlohmann::json j = {{"checkpoint", checkpoint}, {"test_accuracy", acc}, {"test_images", test.size()}};
+    nlohmann::json j = {
+        {"checkpoint", checkpoint}, {"test_accuracy", acc}, {"test_images", test.size()}};
     auto text = j.dump(2) + "\n";
     sa::vectors::WriteFileAtomic(json_out, std::vector<uint8_t>(text.begin(), text.end()));
   }
@@ -83,7 +88,8 @@ int RunEval(const std::string& checkpoint, const std::string& data, int64_t limi
 
 int RunDump(const std::string& checkpoint, const std::string& data, const std::string& samples,
             const std::vector<int64_t>& images, const std::string& out) {
-  if (data.empty() == samples.empty()) throw std::invalid_argument("dump: give exactly one of --data and --samples");
+  if (data.empty() == samples.empty())
+    throw std::invalid_argument("dump: give exactly one of --data and --samples");
   // Vectors are dumped on the CPU with one thread so that they are byte-identical run to run.
   torch::set_num_threads(1);
   ResNet20 model = LoadCheckpoint(checkpoint);
@@ -96,29 +102,36 @@ int RunDump(const std::string& checkpoint, const std::string& data, const std::s
   auto layers = DumpVectors(model, d.images, manifest, out);
   std::printf("%-16s %9s %9s %14s %9s\n", "layer", "psum_min", "psum_max", "recon_max_err", "ms");
   for (const auto& l : layers)
-    std::printf("%-16s %9lld %9lld %14.3g %9.1f\n", l.name.c_str(), static_cast<long long>(l.psum_min),
-                static_cast<long long>(l.psum_max), l.recon_max_abs_err, 1000 * l.seconds);
-  std::printf("wrote %zu layers of %zu image(s) to %s\n", layers.size(), images.size(), out.c_str());
+    std::printf("%-16s %9lld %9lld %14.3g %9.1f\n", l.name.c_str(),
+                static_cast<long long>(l.psum_min), static_cast<long long>(l.psum_max),
+                l.recon_max_abs_err, 1000 * l.seconds);
+  std::printf("wrote %zu layers of %zu image(s) to %s\n", layers.size(), images.size(),
+              out.c_str());
   return 0;
 }
 
 // Writes a sample bundle (see LoadSampleImages) of test images, so that vectors can later be
 // dumped on a machine without the data set.
-int RunSamples(const std::string& data, const std::vector<int64_t>& images, const std::string& out) {
+int RunSamples(const std::string& data, const std::vector<int64_t>& images,
+               const std::string& out) {
   Dataset d = LoadCifar10Images(data, Split::kTest, images);
   sa::vectors::NpyArray a;
   a.dtype = sa::vectors::DType::kUint8;
   a.shape = d.images.sizes().vec();
   torch::Tensor c = d.images.contiguous();
   a.bytes.assign(c.data_ptr<uint8_t>(), c.data_ptr<uint8_t>() + c.numel());
-  std::vector<int64_t> labels(d.labels.data_ptr<int64_t>(), d.labels.data_ptr<int64_t>() + d.size());
+  std::vector<int64_t> labels(d.labels.data_ptr<int64_t>(),
+                              d.labels.data_ptr<int64_t>() + d.size());
   nlohmann::json j = {{"source", "CIFAR-10 (JPEG edition) test split, image-folder order"},
-                      {"data", data}, {"indices", images}, {"labels", labels}};
+                      {"data", data},
+                      {"indices", images},
+                      {"labels", labels}};
   const std::string json_path = fs::path(out).replace_extension(".json").string();
   const std::string text = j.dump(2) + "\n";
   sa::vectors::WriteNpy(out, a);
   sa::vectors::WriteFileAtomic(json_path, std::vector<uint8_t>(text.begin(), text.end()));
-  std::printf("wrote %zu test images to %s (+ %s)\n", images.size(), out.c_str(), json_path.c_str());
+  std::printf("wrote %zu test images to %s (+ %s)\n", images.size(), out.c_str(),
+              json_path.c_str());
   return 0;
 }
 
@@ -149,23 +162,47 @@ int main(int argc, char** argv) {
   TrainOptions t;
   t.command = command;
   auto* train = app.add_subcommand("train", "train the quantized ResNet-20 (CUDA when available)");
-  train->add_option("--wbits", t.quant.wgt_bits, "weight bits")->check(CLI::IsMember({2, 3, 4, 8}))->capture_default_str();
-  train->add_option("--abits", t.quant.act_bits, "activation bits")->check(CLI::IsMember({2, 4, 8}))->capture_default_str();
+  train->add_option("--wbits", t.quant.wgt_bits, "weight bits")
+      ->check(CLI::IsMember({2, 3, 4, 8}))
+      ->capture_default_str();
+  train->add_option("--abits", t.quant.act_bits, "activation bits")
+      ->check(CLI::IsMember({2, 4, 8}))
+      ->capture_default_str();
   train->add_option("--epochs", t.epochs)->check(CLI::Range(1, 100000))->capture_default_str();
   train->add_option("--batch", t.batch)->check(CLI::Range(1, 65536))->capture_default_str();
-  train->add_option("--lr", t.lr, "peak learning rate")->check(CLI::Range(1e-6, 100.0))->capture_default_str();
-  train->add_option("--weight-decay", t.weight_decay)->check(CLI::Range(0.0, 1.0))->capture_default_str();
-  train->add_option("--warmup-epochs", t.warmup_epochs)->check(CLI::Range(0.0, 1000.0))->capture_default_str();
-  train->add_option("--label-smoothing", t.label_smoothing)->check(CLI::Range(0.0, 0.99))->capture_default_str();
+  train->add_option("--lr", t.lr, "peak learning rate")
+      ->check(CLI::Range(1e-6, 100.0))
+      ->capture_default_str();
+  train->add_option("--weight-decay", t.weight_decay)
+      ->check(CLI::Range(0.0, 1.0))
+      ->capture_default_str();
+  train->add_option("--warmup-epochs", t.warmup_epochs)
+      ->check(CLI::Range(0.0, 1000.0))
+      ->capture_default_str();
+  train->add_option("--label-smoothing", t.label_smoothing)
+      ->check(CLI::Range(0.0, 0.99))
+      ->capture_default_str();
   train->add_option("--seed", t.seed)->capture_default_str();
-  train->add_option("--data", t.data, "CIFAR-10 root: binary batches or train/ and test/ JPEG trees")->required();
+  train
+      ->add_option("--data", t.data, "CIFAR-10 root: binary batches or train/ and test/ JPEG trees")
+      ->required();
   train->add_option("--out", t.out, "output folder")->required();
   train->add_option("--resume", t.resume, "checkpoint to continue from")->check(CLI::ExistingFile);
-  train->add_option("--init", t.init, "checkpoint to take matching weights from")->check(CLI::ExistingFile);
-  train->add_option("--train-limit", t.train_limit, "use a class-balanced subset of N training images")->check(CLI::NonNegativeNumber);
-  train->add_option("--test-limit", t.test_limit, "evaluate on a subset of N test images")->check(CLI::NonNegativeNumber);
-  train->add_option("--stop-after", t.stop_after, "stop once N epochs are done (continue with --resume)")->check(CLI::NonNegativeNumber);
-  train->add_option("--eval-every", t.eval_every, "test-set evaluation every N epochs")->check(CLI::Range(1, 100000))->capture_default_str();
+  train->add_option("--init", t.init, "checkpoint to take matching weights from")
+      ->check(CLI::ExistingFile);
+  train
+      ->add_option("--train-limit", t.train_limit,
+                   "use a class-balanced subset of N training images")
+      ->check(CLI::NonNegativeNumber);
+  train->add_option("--test-limit", t.test_limit, "evaluate on a subset of N test images")
+      ->check(CLI::NonNegativeNumber);
+  train
+      ->add_option("--stop-after", t.stop_after,
+                   "stop once N epochs are done (continue with --resume)")
+      ->check(CLI::NonNegativeNumber);
+  train->add_option("--eval-every", t.eval_every, "test-set evaluation every N epochs")
+      ->check(CLI::Range(1, 100000))
+      ->capture_default_str();
   int threads = 0;
   app.add_option("--threads", threads, "CPU threads (0: all cores)")->check(CLI::Range(0, 1024));
 
@@ -176,25 +213,35 @@ int main(int argc, char** argv) {
   auto* eval = app.add_subcommand("eval", "test accuracy of a checkpoint");
   eval->add_option("--checkpoint", checkpoint)->required();
   eval->add_option("--data", data)->required();
-  eval->add_option("--limit", limit, "evaluate on a class-balanced subset")->check(CLI::NonNegativeNumber);
+  eval->add_option("--limit", limit, "evaluate on a class-balanced subset")
+      ->check(CLI::NonNegativeNumber);
   eval->add_option("--json", json_out, "also write the result as JSON");
 
   auto* dump = app.add_subcommand("dump", "write the 18 layers' integer test vectors");
   dump->add_option("--checkpoint", checkpoint)->required();
   dump->add_option("--data", data, "CIFAR-10 root to take the test images from");
   dump->add_option("--samples", samples, "sample bundle FILE.npy (+ FILE.json) instead of --data");
-  dump->add_option("--images", images, "test-set indices")->delimiter(',')->check(CLI::NonNegativeNumber)->capture_default_str();
+  dump->add_option("--images", images, "test-set indices")
+      ->delimiter(',')
+      ->check(CLI::NonNegativeNumber)
+      ->capture_default_str();
   dump->add_option("--out", out, "vector set folder (replaced atomically)")->required();
 
   auto* verify = app.add_subcommand("verify", "check a vector set: checksums, ranges, exact psums");
   verify->add_option("--vectors", vectors_dir)->required();
-  verify->add_option("--max-recon-err", max_recon_err, "bound on recon_max_abs_err")->capture_default_str();
+  verify->add_option("--max-recon-err", max_recon_err, "bound on recon_max_abs_err")
+      ->capture_default_str();
   std::string histogram;
-  verify->add_option("--psum-histogram", histogram, "also write each layer's psum histogram as CSV");
+  verify->add_option("--psum-histogram", histogram,
+                     "also write each layer's psum histogram as CSV");
 
-  auto* samples_cmd = app.add_subcommand("samples", "write a bundle of test images for dump --samples");
+  auto* samples_cmd =
+      app.add_subcommand("samples", "write a bundle of test images for dump --samples");
   samples_cmd->add_option("--data", data)->required();
-  samples_cmd->add_option("--images", images, "test-set indices")->delimiter(',')->check(CLI::NonNegativeNumber)->required();
+  samples_cmd->add_option("--images", images, "test-set indices")
+      ->delimiter(',')
+      ->check(CLI::NonNegativeNumber)
+      ->required();
   samples_cmd->add_option("--out", out, "FILE.npy (FILE.json is written beside it)")->required();
 
   CLI11_PARSE(app, argc, argv);

@@ -25,8 +25,7 @@ QuantConv2dImpl::QuantConv2dImpl(int64_t in_channels_, int64_t out_channels_, in
       stride(stride_),
       padding(padding_),
       config(config_) {
-  weight = register_parameter("weight",
-                              torch::empty({out_channels, in_channels, kernel, kernel}));
+  weight = register_parameter("weight", torch::empty({out_channels, in_channels, kernel, kernel}));
   // Kaiming-normal (fan_out, ReLU), as torchvision initializes ResNet convs.
   torch::nn::init::kaiming_normal_(weight, /*a=*/0, torch::kFanOut, torch::kReLU);
   wgt_alpha = register_parameter("wgt_alpha", torch::tensor(3.0f));

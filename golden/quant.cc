@@ -69,7 +69,8 @@ torch::Tensor ActToInt(const torch::Tensor& x, const torch::Tensor& alpha, int64
   return torch::round(u * static_cast<double>(ActLevels(bits)));
 }
 
-torch::Tensor QuantizeWeight(const torch::Tensor& w_norm, const torch::Tensor& alpha, int64_t bits) {
+torch::Tensor QuantizeWeight(const torch::Tensor& w_norm, const torch::Tensor& alpha,
+                             int64_t bits) {
   return WeightQuantFn::apply(w_norm, alpha, bits);
 }
 

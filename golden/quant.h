@@ -14,7 +14,8 @@ int64_t ActLevels(int64_t bits);
 // (constants in the backward pass), as the notebook does.
 torch::Tensor NormalizeWeight(const torch::Tensor& weight);
 
-// Integer weights of an already normalized weight: sign(u) * round(|clamp(u,-1,1)| * L), u = w/alpha.
+// Integer weights of an already normalized weight: sign(u) * round(|clamp(u,-1,1)| * L), u =
+// w/alpha.
 torch::Tensor WeightToInt(const torch::Tensor& w_norm, const torch::Tensor& alpha, int64_t bits);
 // Integer activations: round(min(x/alpha, 1) * M).
 torch::Tensor ActToInt(const torch::Tensor& x, const torch::Tensor& alpha, int64_t bits);

@@ -1,18 +1,16 @@
 // SGD + cosine training loop, evaluation, and atomic checkpoints with resumable optimizer state.
 #include "golden/train.h"
 
-#include <nlohmann/json.hpp>
+#include <malloc.h>
+#include <unistd.h>
 
 #include <chrono>
 #include <cmath>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <nlohmann/json.hpp>
 #include <numeric>
-
-#include <malloc.h>
-#include <unistd.h>
-
 #include <thread>
 
 #include "golden/data.h"
@@ -52,7 +50,8 @@ torch::serialize::InputArchive OpenArchive(const std::string& path) {
 
 int64_t ReadInt(torch::serialize::InputArchive& archive, const char* key, const std::string& path) {
   torch::Tensor t;
-  if (!archive.try_read(key, t)) throw std::runtime_error(path + ": checkpoint has no '" + key + "'");
+  if (!archive.try_read(key, t))
+    throw std::runtime_error(path + ": checkpoint has no '" + key + "'");
   return t.item<int64_t>();
 }
 
@@ -76,7 +75,8 @@ void ValidateOptions(const TrainOptions& o) {
 }
 
 std::string DeviceName(torch::Device device) {
-  return device.is_cuda() ? "cuda" : "cpu (" + std::to_string(torch::get_num_threads()) + " threads)";
+  return device.is_cuda() ? "cuda"
+                          : "cpu (" + std::to_string(torch::get_num_threads()) + " threads)";
 }
 
 // Copies parameters and buffers whose names and shapes match from another checkpoint (for
@@ -87,9 +87,11 @@ void InitFrom(const std::string& path, ResNet20& model) {
   auto src_params = source->named_parameters();
   auto src_buffers = source->named_buffers();
   for (auto& p : model->named_parameters())
-    if (auto* s = src_params.find(p.key()); s && s->sizes() == p.value().sizes()) p.value().copy_(*s);
+    if (auto* s = src_params.find(p.key()); s && s->sizes() == p.value().sizes())
+      p.value().copy_(*s);
   for (auto& b : model->named_buffers())
-    if (auto* s = src_buffers.find(b.key()); s && s->sizes() == b.value().sizes()) b.value().copy_(*s);
+    if (auto* s = src_buffers.find(b.key()); s && s->sizes() == b.value().sizes())
+      b.value().copy_(*s);
 }
 
 }  // namespace
@@ -97,7 +99,8 @@ void InitFrom(const std::string& path, ResNet20& model) {
 void ConfigureCpuRuntime(int threads) {
   mallopt(M_MMAP_THRESHOLD, 256 << 20);  // fixed threshold: no mmap for tensors below 256 MiB
   mallopt(M_TRIM_THRESHOLD, 1 << 30);    // keep up to 1 GiB of freed heap for reuse
-  torch::set_num_threads(threads > 0 ? threads : static_cast<int>(std::max(1u, std::thread::hardware_concurrency())));
+  torch::set_num_threads(
+      threads > 0 ? threads : static_cast<int>(std::max(1u, std::thread::hardware_concurrency())));
 }
 
 torch::Device DefaultDevice() {
@@ -143,7 +146,8 @@ ResNet20 LoadCheckpoint(const std::string& path, CheckpointMeta* meta) {
     root.read("model", model_archive);
     model->load(model_archive);
   } catch (const c10::Error& e) {
-    throw std::runtime_error(path + ": model state does not fit ResNet-20 (" + FirstLine(e.msg()) + ")");
+    throw std::runtime_error(path + ": model state does not fit ResNet-20 (" + FirstLine(e.msg()) +
+                             ")");
   }
   if (meta) *meta = m;
   return model;
@@ -171,7 +175,8 @@ double Evaluate(ResNet20& model, const Dataset& data, torch::Device device, int6
     torch::Tensor pred = model->forward(x).argmax(1).cpu();
     correct += pred.eq(data.labels.narrow(0, i, n)).sum().item<int64_t>();
   }
-  return 100.0 * static_cast<double>(correct) / static_cast<double>(std::max<int64_t>(1, data.size()));
+  return 100.0 * static_cast<double>(correct) /
+         static_cast<double>(std::max<int64_t>(1, data.size()));
 }
 
 TrainResult Train(const TrainOptions& o) {
@@ -201,7 +206,8 @@ TrainResult Train(const TrainOptions& o) {
     CheckpointMeta meta;
     model = LoadCheckpoint(o.resume, &meta);
     if (meta.quant.wgt_bits != o.quant.wgt_bits || meta.quant.act_bits != o.quant.act_bits)
-      throw std::invalid_argument("--resume " + o.resume + ": checkpoint bit widths differ from --wbits/--abits");
+      throw std::invalid_argument("--resume " + o.resume +
+                                  ": checkpoint bit widths differ from --wbits/--abits");
     start_epoch = meta.epochs_done;
   }
   model->to(device);
@@ -243,7 +249,8 @@ TrainResult Train(const TrainOptions& o) {
     torch::Tensor perm_t = torch::from_blob(perm.data(), {train.size()}, torch::kInt64).to(device);
 
     torch::Tensor loss_sum = torch::zeros({}, torch::TensorOptions().device(device));
-    torch::Tensor correct = torch::zeros({}, torch::TensorOptions().dtype(torch::kInt64).device(device));
+    torch::Tensor correct =
+        torch::zeros({}, torch::TensorOptions().dtype(torch::kInt64).device(device));
     auto t_epoch = Clock::now();
     double lr = o.lr;
     for (int64_t s = 0; s < steps_per_epoch; ++s) {
@@ -263,7 +270,8 @@ TrainResult Train(const TrainOptions& o) {
       correct += logits.argmax(1).eq(y).sum();
       if (progress_tty && steps_per_epoch >= 20 && (s + 1) % (steps_per_epoch / 10) == 0) {
         std::printf("  epoch %lld: %3lld%%  loss %.3f  %.0f img/s\r",
-                    static_cast<long long>(epoch + 1), static_cast<long long>(100 * (s + 1) / steps_per_epoch),
+                    static_cast<long long>(epoch + 1),
+                    static_cast<long long>(100 * (s + 1) / steps_per_epoch),
                     loss_sum.item<double>() / static_cast<double>(s + 1),
                     static_cast<double>((s + 1) * o.batch) / Seconds(t_epoch));
         std::fflush(stdout);
@@ -274,7 +282,8 @@ TrainResult Train(const TrainOptions& o) {
     images_seen += steps_per_epoch * o.batch;
     const double ips = static_cast<double>(steps_per_epoch * o.batch) / epoch_seconds;
     const double train_loss = loss_sum.item<double>() / static_cast<double>(steps_per_epoch);
-    const double train_acc = 100.0 * correct.item<double>() / static_cast<double>(steps_per_epoch * o.batch);
+    const double train_acc =
+        100.0 * correct.item<double>() / static_cast<double>(steps_per_epoch * o.batch);
     const bool last = epoch + 1 == o.epochs;
     const bool stopping = o.stop_after > 0 && epoch + 1 >= o.stop_after;
     double test_acc = std::nan("");
@@ -282,10 +291,12 @@ TrainResult Train(const TrainOptions& o) {
       test_acc = Evaluate(model, test, device);
     SaveCheckpoint(checkpoint, model, &optimizer, {o.quant, epoch + 1});
     if (progress_tty) std::printf("%60s\r", "");
-    std::printf("epoch %3lld/%lld  lr %.4f  loss %.4f  train %.2f%%  test %s  %.0f img/s  %.1f s\n",
-                static_cast<long long>(epoch + 1), static_cast<long long>(o.epochs), lr, train_loss,
-                train_acc, std::isnan(test_acc) ? "  -   " : (std::to_string(test_acc).substr(0, 5) + "%").c_str(),
-                ips, epoch_seconds);
+    std::printf(
+        "epoch %3lld/%lld  lr %.4f  loss %.4f  train %.2f%%  test %s  %.0f img/s  %.1f s\n",
+        static_cast<long long>(epoch + 1), static_cast<long long>(o.epochs), lr, train_loss,
+        train_acc,
+        std::isnan(test_acc) ? "  -   " : (std::to_string(test_acc).substr(0, 5) + "%").c_str(),
+        ips, epoch_seconds);
     std::fflush(stdout);
     log << epoch + 1 << ',' << lr << ',' << train_loss << ',' << train_acc << ','
         << (std::isnan(test_acc) ? std::string() : std::to_string(test_acc)) << ',' << ips << ','
@@ -300,7 +311,8 @@ TrainResult Train(const TrainOptions& o) {
     }
   }
   result.seconds = Seconds(t_start);
-  result.images_per_second = train_seconds > 0 ? static_cast<double>(images_seen) / train_seconds : 0;
+  result.images_per_second =
+      train_seconds > 0 ? static_cast<double>(images_seen) / train_seconds : 0;
   if (start_epoch >= o.epochs) result.test_accuracy = Evaluate(model, test, device);
 
   nlohmann::json card = {

@@ -21,15 +21,15 @@ struct TrainOptions {
   double warmup_epochs = 2;    // linear warm-up, then cosine to zero, stepped per batch
   double label_smoothing = 0;
   uint64_t seed = 0;
-  std::string data;            // CIFAR-10 root (binary or JPEG tree)
-  std::string out;             // output folder: checkpoint.pt, train_log.csv, card.json
-  std::string resume;          // checkpoint to continue from, or empty
-  std::string init;            // checkpoint to initialize weights from (e.g. full precision)
-  int64_t train_limit = 0;     // > 0: use only the first N training images (tests, smoke runs)
+  std::string data;         // CIFAR-10 root (binary or JPEG tree)
+  std::string out;          // output folder: checkpoint.pt, train_log.csv, card.json
+  std::string resume;       // checkpoint to continue from, or empty
+  std::string init;         // checkpoint to initialize weights from (e.g. full precision)
+  int64_t train_limit = 0;  // > 0: use only the first N training images (tests, smoke runs)
   int64_t test_limit = 0;
-  int64_t stop_after = 0;      // > 0: stop once this many epochs are done (resume later)
-  int64_t eval_every = 1;      // evaluate on the test set every N epochs (and at the end)
-  std::string command;         // the command line, recorded in the model card
+  int64_t stop_after = 0;  // > 0: stop once this many epochs are done (resume later)
+  int64_t eval_every = 1;  // evaluate on the test set every N epochs (and at the end)
+  std::string command;     // the command line, recorded in the model card
 };
 
 struct TrainResult {

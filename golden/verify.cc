@@ -55,11 +55,13 @@ void WritePsumHistogram(const std::string& dir, const std::string& csv_path, int
     const int32_t* p = v.psum.Data<int32_t>();
     const int64_t n = v.psum.NumElements();
     const int64_t lo = v.info.psum_min, hi = v.info.psum_max;
-    const int64_t width = std::max<int64_t>(1, (hi - lo + bins) / bins);  // ceil((range + 1) / bins)
+    const int64_t width =
+        std::max<int64_t>(1, (hi - lo + bins) / bins);  // ceil((range + 1) / bins)
     std::vector<int64_t> counts(static_cast<size_t>(bins), 0);
     for (int64_t i = 0; i < n; ++i) ++counts[static_cast<size_t>((p[i] - lo) / width)];
     for (int b = 0; b < bins; ++b)
-      csv += name + "," + std::to_string(lo + b * width) + "," + std::to_string(lo + (b + 1) * width - 1) + "," +
+      csv += name + "," + std::to_string(lo + b * width) + "," +
+             std::to_string(lo + (b + 1) * width - 1) + "," +
              std::to_string(counts[static_cast<size_t>(b)]) + "\n";
   }
   vectors::WriteFileAtomic(csv_path, std::vector<uint8_t>(csv.begin(), csv.end()));

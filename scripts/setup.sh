@@ -9,7 +9,7 @@ if [[ "${1:-}" == "--no-build" ]]; then build=0; shift; fi
 build_dir="${1:-build}"
 
 packages=(
-  build-essential cmake ninja-build ccache pkg-config git
+  build-essential cmake ninja-build ccache pkg-config git clang-format
   libtorch-dev libopenblas0     # golden model (LibTorch 1.13, CPU) and the BLAS it recommends
   libjpeg62-turbo-dev          # CIFAR-10 JPEG edition
   libssl-dev zlib1g-dev        # sha256 of vector files

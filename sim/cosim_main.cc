@@ -1,15 +1,14 @@
 // sa-cosim: runs the layers of a vector set through the Verilated sa_core inside a SystemC
 // testbench and checks every psum bit-exactly. Built once per array configuration (SA_* macros).
 #include <CLI/CLI.hpp>
-#include <systemc>
-
 #include <algorithm>
 #include <chrono>
-#include <cstdlib>
 #include <cstdio>
+#include <cstdlib>
 #include <iostream>
 #include <memory>
 #include <sstream>
+#include <systemc>
 
 #include SA_FAST_HEADER
 #include SA_PIN_HEADER
@@ -23,7 +22,8 @@ namespace {
 using namespace sa::sim;
 namespace sv = sa::vectors;
 
-constexpr ArrayConfig kConfig{SA_ROWS, SA_COLS, SA_ACT_WIDTH, SA_WGT_WIDTH, SA_PSUM_WIDTH, SA_ACC_DEPTH};
+constexpr ArrayConfig kConfig{SA_ROWS,      SA_COLS,       SA_ACT_WIDTH,
+                              SA_WGT_WIDTH, SA_PSUM_WIDTH, SA_ACC_DEPTH};
 constexpr uint64_t kTraceHalfWindow = 200;  // cycles each side of the first mismatch
 
 std::vector<std::string> SplitComma(const std::string& s) {
@@ -49,9 +49,9 @@ int Run(const Options& opt, const std::string& argv0) {
   // Everything is read and checked before the first cycle is simulated.
   sv::Manifest manifest = sv::ReadManifest(opt.vectors);
   if (manifest.act_bits > kConfig.act_width || manifest.wgt_bits > kConfig.wgt_width)
-    throw std::runtime_error(opt.vectors + ": the set has " + std::to_string(manifest.act_bits) + "-bit activations and " +
-                             std::to_string(manifest.wgt_bits) + "-bit weights; this sa-cosim is built for " +
-                             kConfig.Name());
+    throw std::runtime_error(opt.vectors + ": the set has " + std::to_string(manifest.act_bits) +
+                             "-bit activations and " + std::to_string(manifest.wgt_bits) +
+                             "-bit weights; this sa-cosim is built for " + kConfig.Name());
   std::vector<std::string> names = opt.layers.empty() ? manifest.layers : SplitComma(opt.layers);
   for (const auto& n : names)
     if (std::find(manifest.layers.begin(), manifest.layers.end(), n) == manifest.layers.end())
@@ -76,7 +76,8 @@ int Run(const Options& opt, const std::string& argv0) {
     auto t0 = std::chrono::steady_clock::now();
     if (use_pin) {
       pin->Submit(&run);
-      while (pin->Busy()) sc_core::sc_start(sc_core::sc_time(10, sc_core::SC_US));  // 1,000 cycles a call
+      while (pin->Busy())
+        sc_core::sc_start(sc_core::sc_time(10, sc_core::SC_US));  // 1,000 cycles a call
     } else if (pin) {
       // The pin-level clock never stops, so run in slices until the fast job is done.
       fast.Submit(&run, trace);
@@ -89,9 +90,11 @@ int Run(const Options& opt, const std::string& argv0) {
   };
 
   if (!opt.quiet) {
-    std::printf("sa-cosim %s, %s mode, %zu layer(s) of %s%s\n", kConfig.Name().c_str(), opt.mode.c_str(),
-                layers.size(), opt.vectors.c_str(),
-                opt.stall_prob > 0 ? (", stall probability " + std::to_string(opt.stall_prob)).c_str() : "");
+    std::printf("sa-cosim %s, %s mode, %zu layer(s) of %s%s\n", kConfig.Name().c_str(),
+                opt.mode.c_str(), layers.size(), opt.vectors.c_str(),
+                opt.stall_prob > 0
+                    ? (", stall probability " + std::to_string(opt.stall_prob)).c_str()
+                    : "");
     PrintTableHeader(stdout);
   }
   std::vector<LayerStats> stats;
@@ -104,19 +107,22 @@ int Run(const Options& opt, const std::string& argv0) {
   bool all_passed = true;
   for (const auto& s : stats) {
     all_passed &= s.Passed();
-    if (s.hung) std::printf("%s: the core stopped making progress at cycle %llu\n", s.name.c_str(),
-                            static_cast<unsigned long long>(s.cycles));
+    if (s.hung)
+      std::printf("%s: the core stopped making progress at cycle %llu\n", s.name.c_str(),
+                  static_cast<unsigned long long>(s.cycles));
     if (s.overflow) std::printf("%s: the accumulator's overflow flag was raised\n", s.name.c_str());
     for (const auto& m : s.first_mismatches) std::cout << "MISMATCH " << m << "\n";
     if (s.mismatches > static_cast<int64_t>(s.first_mismatches.size()))
-      std::printf("%s: %lld more mismatches not shown (--max-mismatches)\n", s.name.c_str(),
-                  static_cast<long long>(s.mismatches - static_cast<int64_t>(s.first_mismatches.size())));
+      std::printf(
+          "%s: %lld more mismatches not shown (--max-mismatches)\n", s.name.c_str(),
+          static_cast<long long>(s.mismatches - static_cast<int64_t>(s.first_mismatches.size())));
   }
 
   if (!opt.trace.empty()) {
     // The trace comes from a deterministic rerun in fast mode (cycle-identical to pin mode): a
     // window around the first mismatch if there is one, else the selected layers in full.
-    auto failing = std::find_if(stats.begin(), stats.end(), [](const LayerStats& s) { return !s.first_mismatches.empty(); });
+    auto failing = std::find_if(stats.begin(), stats.end(),
+                                [](const LayerStats& s) { return !s.first_mismatches.empty(); });
     fast.OpenTrace(opt.trace);
     TraceWindow window;
     if (failing != stats.end()) {
@@ -124,9 +130,9 @@ int Run(const Options& opt, const std::string& argv0) {
       window.from = c > kTraceHalfWindow ? c - kTraceHalfWindow : 0;
       window.to = c + kTraceHalfWindow;
       run_layer(static_cast<size_t>(failing - stats.begin()), &window, false);
-      std::printf("trace: %s holds cycles %llu..%llu of %s, around the first mismatch\n", opt.trace.c_str(),
-                  static_cast<unsigned long long>(window.from), static_cast<unsigned long long>(window.to),
-                  failing->name.c_str());
+      std::printf("trace: %s holds cycles %llu..%llu of %s, around the first mismatch\n",
+                  opt.trace.c_str(), static_cast<unsigned long long>(window.from),
+                  static_cast<unsigned long long>(window.to), failing->name.c_str());
     } else {
       for (size_t i = 0; i < layers.size(); ++i) run_layer(i, &window, false);
       std::printf("trace: %s holds all %zu layer run(s)\n", opt.trace.c_str(), layers.size());
@@ -156,13 +162,20 @@ int sc_main(int argc, char* argv[]) {
   Options opt;
   app.add_option("--vectors", opt.vectors, "vector set folder (sa-vectors format)")->required();
   app.add_option("--layers", opt.layers, "comma-separated layer names (default: all)");
-  app.add_option("--trace", opt.trace, "write a VCD waveform (a window around the first mismatch, if any)");
+  app.add_option("--trace", opt.trace,
+                 "write a VCD waveform (a window around the first mismatch, if any)");
   app.add_option("--report", opt.report, "write a JSON report");
-  app.add_option("--max-mismatches", opt.max_mismatches, "mismatches listed per layer")->check(CLI::Range(0, 1000000))->capture_default_str();
-  app.add_option("--stall-prob", opt.stall_prob, "random input gaps and psum backpressure")->check(CLI::Range(0.0, 0.95))->capture_default_str();
+  app.add_option("--max-mismatches", opt.max_mismatches, "mismatches listed per layer")
+      ->check(CLI::Range(0, 1000000))
+      ->capture_default_str();
+  app.add_option("--stall-prob", opt.stall_prob, "random input gaps and psum backpressure")
+      ->check(CLI::Range(0.0, 0.95))
+      ->capture_default_str();
   app.add_option("--seed", opt.seed, "seed of the stall pattern")->capture_default_str();
-  app.add_option("--mode", opt.mode, "fast: temporally decoupled; pin: every pin through SystemC signals")
-      ->check(CLI::IsMember({"fast", "pin"}))->capture_default_str();
+  app.add_option("--mode", opt.mode,
+                 "fast: temporally decoupled; pin: every pin through SystemC signals")
+      ->check(CLI::IsMember({"fast", "pin"}))
+      ->capture_default_str();
   app.add_flag("--quiet", opt.quiet, "only the total line and problems");
   CLI11_PARSE(app, argc, argv);
   try {

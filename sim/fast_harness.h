@@ -4,16 +4,16 @@
 // pin-level harness (tests compare both), several times faster.
 #pragma once
 
-#include <systemc>
 #include <tlm_utils/tlm_quantumkeeper.h>
 #include <verilated.h>
 #include <verilated_vcd_c.h>
 
 #include <chrono>
 #include <cstdio>
-#include <stdexcept>
 #include <memory>
+#include <stdexcept>
 #include <string>
+#include <systemc>
 
 #include "sim/model_pins.h"
 #include "sim/testbench.h"
@@ -30,9 +30,13 @@ class FastHarness : public sc_core::sc_module {
  public:
   SC_HAS_PROCESS(FastHarness);
   FastHarness(sc_core::sc_module_name name, const ArrayConfig& cfg, uint64_t quantum_cycles = 4096)
-      : sc_module(name), cfg_(cfg), ctx_(std::make_unique<VerilatedContext>()),
-        top_(std::make_unique<V>(ctx_.get(), "sa_core")), psums_(*top_, cfg) {
-    tlm_utils::tlm_quantumkeeper::set_global_quantum(Period() * static_cast<double>(quantum_cycles));
+      : sc_module(name),
+        cfg_(cfg),
+        ctx_(std::make_unique<VerilatedContext>()),
+        top_(std::make_unique<V>(ctx_.get(), "sa_core")),
+        psums_(*top_, cfg) {
+    tlm_utils::tlm_quantumkeeper::set_global_quantum(Period() *
+                                                     static_cast<double>(quantum_cycles));
     SC_THREAD(Main);
   }
   ~FastHarness() override {

@@ -28,8 +28,9 @@ void ApplyPins(V& t, const PinsIn& in) {
 
 template <typename V>
 PinsOut SamplePins(const V& t) {
-  return {static_cast<bool>(t.wgt_ready_o), static_cast<bool>(t.act_ready_o), static_cast<bool>(t.psum_valid_o),
-          static_cast<bool>(t.overflow_o), static_cast<bool>(t.busy_o)};
+  return {static_cast<bool>(t.wgt_ready_o), static_cast<bool>(t.act_ready_o),
+          static_cast<bool>(t.psum_valid_o), static_cast<bool>(t.overflow_o),
+          static_cast<bool>(t.busy_o)};
 }
 
 // psum_data_o is a VlWide (more than 64 bits) for every array this project builds.
@@ -48,7 +49,8 @@ class ModelPsumPort : public PsumPort {
 // the edge, the model samples the inputs presented before it, then the next inputs go on.
 // With `vcd`, both edges are dumped, at time_ns and time_ns + 5 (a 100 MHz clock).
 template <typename V>
-void ClockCycle(V& t, LayerRun& run, PsumPort& psums, VerilatedVcdC* vcd = nullptr, uint64_t time_ns = 0) {
+void ClockCycle(V& t, LayerRun& run, PsumPort& psums, VerilatedVcdC* vcd = nullptr,
+                uint64_t time_ns = 0) {
   run.OnEdge(SamplePins(t), psums);
   t.clk_i = 1;
   t.eval();

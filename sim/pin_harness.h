@@ -18,7 +18,10 @@ class PinHarness : public sc_core::sc_module, public PsumPort {
  public:
   SC_HAS_PROCESS(PinHarness);
   PinHarness(sc_core::sc_module_name name, const ArrayConfig& cfg)
-      : sc_module(name), clk_("clk", sc_core::sc_time(10, sc_core::SC_NS)), cfg_(cfg), dut_("sa_core") {
+      : sc_module(name),
+        clk_("clk", sc_core::sc_time(10, sc_core::SC_NS)),
+        cfg_(cfg),
+        dut_("sa_core") {
     dut_.clk_i(clk_);
     dut_.rst_ni(rst_n_);
     dut_.wgt_valid_i(wgt_valid_);
@@ -85,12 +88,13 @@ class PinHarness : public sc_core::sc_module, public PsumPort {
   Vsc dut_;
   LayerRun* run_ = nullptr;
   sc_core::sc_signal<bool> rst_n_{"rst_n"}, wgt_valid_{"wgt_valid"}, wgt_ready_{"wgt_ready"},
-      act_valid_{"act_valid"}, act_ready_{"act_ready"}, act_last_{"act_last"}, acc_first_{"acc_first"},
-      acc_last_{"acc_last"}, relu_{"relu"}, psum_valid_{"psum_valid"}, psum_ready_{"psum_ready"},
-      overflow_{"overflow"}, busy_{"busy"};
+      act_valid_{"act_valid"}, act_ready_{"act_ready"}, act_last_{"act_last"},
+      acc_first_{"acc_first"}, acc_last_{"acc_last"}, relu_{"relu"}, psum_valid_{"psum_valid"},
+      psum_ready_{"psum_ready"}, overflow_{"overflow"}, busy_{"busy"};
   SignalOf<std::remove_reference_t<decltype(std::declval<Vsc>().wgt_data_i)>> wgt_data_{"wgt_data"};
   SignalOf<std::remove_reference_t<decltype(std::declval<Vsc>().act_data_i)>> act_data_{"act_data"};
-  SignalOf<std::remove_reference_t<decltype(std::declval<Vsc>().psum_data_o)>> psum_data_{"psum_data"};
+  SignalOf<std::remove_reference_t<decltype(std::declval<Vsc>().psum_data_o)>> psum_data_{
+      "psum_data"};
 };
 
 }  // namespace sa::sim

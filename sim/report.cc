@@ -36,17 +36,20 @@ Totals Sum(const std::vector<LayerStats>& layers) {
   return t;
 }
 
-double Rate(uint64_t cycles, double seconds) { return seconds > 0 ? static_cast<double>(cycles) / seconds : 0; }
+double Rate(uint64_t cycles, double seconds) {
+  return seconds > 0 ? static_cast<double>(cycles) / seconds : 0;
+}
 
 }  // namespace
 
 void PrintTableHeader(std::FILE* out) {
-  std::fprintf(out, "%-16s %-6s %9s %9s %10s %10s %7s %8s\n", "layer", "result", "psums", "mismatch",
-               "cycles", "expected", "util", "Mcyc/s");
+  std::fprintf(out, "%-16s %-6s %9s %9s %10s %10s %7s %8s\n", "layer", "result", "psums",
+               "mismatch", "cycles", "expected", "util", "Mcyc/s");
 }
 
 void PrintTableRow(std::FILE* out, const LayerStats& s) {
-  const char* result = s.Passed() ? "PASS" : (s.hung ? "HUNG" : (s.overflow && !s.mismatches ? "OVFL" : "FAIL"));
+  const char* result =
+      s.Passed() ? "PASS" : (s.hung ? "HUNG" : (s.overflow && !s.mismatches ? "OVFL" : "FAIL"));
   std::fprintf(out, "%-16s %-6s %9lld %9lld %10llu %10lld %6.1f%% %8.2f\n", s.name.c_str(), result,
                static_cast<long long>(s.psums_compared), static_cast<long long>(s.mismatches),
                static_cast<unsigned long long>(s.cycles), static_cast<long long>(s.expected_cycles),
@@ -56,22 +59,27 @@ void PrintTableRow(std::FILE* out, const LayerStats& s) {
 
 void PrintTotal(std::FILE* out, const std::vector<LayerStats>& layers) {
   Totals t = Sum(layers);
-  std::fprintf(out, "%-16s %-6s %9lld %9lld %10llu %10lld %6.1f%% %8.2f\n", "TOTAL", t.passed ? "PASS" : "FAIL",
-               static_cast<long long>(t.psums), static_cast<long long>(t.mismatches),
-               static_cast<unsigned long long>(t.cycles), static_cast<long long>(t.expected), 100 * t.utilization,
+  std::fprintf(out, "%-16s %-6s %9lld %9lld %10llu %10lld %6.1f%% %8.2f\n", "TOTAL",
+               t.passed ? "PASS" : "FAIL", static_cast<long long>(t.psums),
+               static_cast<long long>(t.mismatches), static_cast<unsigned long long>(t.cycles),
+               static_cast<long long>(t.expected), 100 * t.utilization,
                Rate(t.cycles, t.wall) / 1e6);
   std::fprintf(out, "%zu layers, %.3f s of simulation wall time\n", layers.size(), t.wall);
 }
 
-void WriteJsonReport(const std::string& path, const RunInfo& info, const std::vector<LayerStats>& layers) {
+void WriteJsonReport(const std::string& path, const RunInfo& info,
+                     const std::vector<LayerStats>& layers) {
   using nlohmann::json;
   json j;
   j["tool"] = "sa-cosim";
   j["versions"] = {{"verilator", Verilated::productVersion()}, {"systemc", sc_core::sc_version()}};
   j["executable"] = info.executable;
-  j["config"] = {{"rows", info.config.rows},           {"cols", info.config.cols},
-                 {"act_width", info.config.act_width}, {"wgt_width", info.config.wgt_width},
-                 {"psum_width", info.config.psum_width}, {"acc_depth", info.config.acc_depth}};
+  j["config"] = {{"rows", info.config.rows},
+                 {"cols", info.config.cols},
+                 {"act_width", info.config.act_width},
+                 {"wgt_width", info.config.wgt_width},
+                 {"psum_width", info.config.psum_width},
+                 {"acc_depth", info.config.acc_depth}};
   j["vectors"] = {{"dir", info.vectors_dir}, {"manifest_sha256", info.manifest_sha256}};
   j["mode"] = info.mode;
   j["stall_prob"] = info.stall_prob;
@@ -81,8 +89,14 @@ void WriteJsonReport(const std::string& path, const RunInfo& info, const std::ve
   for (const auto& s : layers) {
     json mm = json::array();
     for (const auto& m : s.first_mismatches)
-      mm.push_back({{"image", m.image}, {"channel", m.channel}, {"row", m.row}, {"col", m.col},
-                    {"expected", m.expected}, {"got", m.got}, {"pass", m.pass}, {"cycle", m.cycle}});
+      mm.push_back({{"image", m.image},
+                    {"channel", m.channel},
+                    {"row", m.row},
+                    {"col", m.col},
+                    {"expected", m.expected},
+                    {"got", m.got},
+                    {"pass", m.pass},
+                    {"cycle", m.cycle}});
     rows.push_back({{"name", s.name},
                     {"passed", s.Passed()},
                     {"psums_compared", s.psums_compared},

@@ -22,6 +22,7 @@ void PrintTableRow(std::FILE* out, const LayerStats& s);
 // The total line: all layers' psums and cycles, MAC-weighted utilization, overall cycles/s.
 void PrintTotal(std::FILE* out, const std::vector<LayerStats>& layers);
 // Writes the report atomically (FILE.tmp, then rename).
-void WriteJsonReport(const std::string& path, const RunInfo& info, const std::vector<LayerStats>& layers);
+void WriteJsonReport(const std::string& path, const RunInfo& info,
+                     const std::vector<LayerStats>& layers);
 
 }  // namespace sa::sim

@@ -6,8 +6,8 @@
 namespace sa::sim {
 
 std::string ArrayConfig::Name() const {
-  return std::to_string(rows) + "x" + std::to_string(cols) + " a" + std::to_string(act_width) + "w" +
-         std::to_string(wgt_width);
+  return std::to_string(rows) + "x" + std::to_string(cols) + " a" + std::to_string(act_width) +
+         "w" + std::to_string(wgt_width);
 }
 
 LayerSchedule::LayerSchedule(const vectors::LayerVectors& layer, const ArrayConfig& cfg)
@@ -64,7 +64,8 @@ uint64_t LayerSchedule::ActBeat(const PassDesc& p, int64_t k) const {
   const int rows = static_cast<int>(std::min<int64_t>(cfg_.rows, g.in_channels - ci0));
   const uint8_t* base = a + (p.image * g.in_channels + ci0) * plane + iy * g.in_w + ix;
   uint64_t bits = 0;
-  for (int r = 0; r < rows; ++r) bits |= static_cast<uint64_t>(base[r * plane]) << (r * cfg_.act_width);
+  for (int r = 0; r < rows; ++r)
+    bits |= static_cast<uint64_t>(base[r * plane]) << (r * cfg_.act_width);
   return bits;
 }
 
@@ -79,7 +80,8 @@ int64_t LayerSchedule::AnalyticalCycles() const {
   // 2*rows + cols beats wait for the difference (none in ResNet-20 on 4x4, 8x8 or 16x16).
   const int64_t turnaround = 2 * cfg_.rows + cfg_.cols;
   int64_t wait = 0;
-  for (size_t i = 2; i < passes_.size(); ++i) wait += std::max<int64_t>(0, turnaround - passes_[i - 1].pixels);
+  for (size_t i = 2; i < passes_.size(); ++i)
+    wait += std::max<int64_t>(0, turnaround - passes_[i - 1].pixels);
   const int64_t first_load = cfg_.rows;
   const int64_t pipeline = cfg_.rows + cfg_.cols + 1;  // last beat accepted -> its psum on the port
   return first_load + total_beats_ + wait + pipeline;

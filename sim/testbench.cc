@@ -3,8 +3,8 @@
 #include "sim/testbench.h"
 
 #include <iomanip>
-#include <sstream>
 #include <ostream>
+#include <sstream>
 
 namespace sa::sim {
 
@@ -15,14 +15,16 @@ void DecodePsums(const uint32_t* words, const ArrayConfig& cfg, int64_t* values)
     const int lo = c * cfg.psum_width;
     // A value spans at most two 32-bit words (psum_width <= 32).
     uint64_t v = words[lo / 32] >> (lo % 32);
-    if (lo % 32 + cfg.psum_width > 32) v |= static_cast<uint64_t>(words[lo / 32 + 1]) << (32 - lo % 32);
+    if (lo % 32 + cfg.psum_width > 32)
+      v |= static_cast<uint64_t>(words[lo / 32 + 1]) << (32 - lo % 32);
     values[c] = static_cast<int64_t>(((v & mask) ^ sign) - sign);
   }
 }
 
 bool Mismatch::operator==(const Mismatch& o) const {
   return layer == o.layer && image == o.image && channel == o.channel && row == o.row &&
-         col == o.col && expected == o.expected && got == o.got && pass == o.pass && cycle == o.cycle;
+         col == o.col && expected == o.expected && got == o.got && pass == o.pass &&
+         cycle == o.cycle;
 }
 
 std::ostream& operator<<(std::ostream& os, const Mismatch& m) {
@@ -32,14 +34,20 @@ std::ostream& operator<<(std::ostream& os, const Mismatch& m) {
     return s.str();
   };
   return os << m.layer << " image " << m.image << " channel " << m.channel << " row " << m.row
-            << " col " << m.col << ": expected " << m.expected << " (" << hex(m.expected) << "), got "
-            << m.got << " (" << hex(m.got) << "), pass " << m.pass << ", cycle " << m.cycle;
+            << " col " << m.col << ": expected " << m.expected << " (" << hex(m.expected)
+            << "), got " << m.got << " (" << hex(m.got) << "), pass " << m.pass << ", cycle "
+            << m.cycle;
 }
 
-LayerRun::LayerRun(const vectors::LayerVectors& layer, const ArrayConfig& cfg, const RunOptions& opt,
-                   uint64_t layer_seed)
-    : layer_(layer), cfg_(cfg), opt_(opt), schedule_(layer, cfg), rng_(layer_seed),
-      stall_(opt.stall_prob), values_(static_cast<size_t>(cfg.cols)) {
+LayerRun::LayerRun(const vectors::LayerVectors& layer, const ArrayConfig& cfg,
+                   const RunOptions& opt, uint64_t layer_seed)
+    : layer_(layer),
+      cfg_(cfg),
+      opt_(opt),
+      schedule_(layer, cfg),
+      rng_(layer_seed),
+      stall_(opt.stall_prob),
+      values_(static_cast<size_t>(cfg.cols)) {
   const auto& passes = schedule_.passes();
   for (size_t i = 0; i < passes.size(); ++i)
     if (passes[i].acc_last) group_last_pass_.push_back(i);
@@ -117,8 +125,9 @@ void LayerRun::CheckVector(const int64_t* values) {
     ++stats_.psums_compared;
     if (values[c] != expected) {
       if (static_cast<int>(stats_.first_mismatches.size()) < opt_.max_mismatches)
-        stats_.first_mismatches.push_back({layer_.info.name, p.image, co, pixel / ow, pixel % ow, expected,
-                                           values[c], static_cast<int64_t>(group_last_pass_[group_]), cycle_});
+        stats_.first_mismatches.push_back({layer_.info.name, p.image, co, pixel / ow, pixel % ow,
+                                           expected, values[c],
+                                           static_cast<int64_t>(group_last_pass_[group_]), cycle_});
       ++stats_.mismatches;
     }
   }
@@ -131,9 +140,10 @@ void LayerRun::CheckVector(const int64_t* values) {
 LayerStats LayerRun::Finish(double wall_seconds) {
   stats_.cycles = cycle_;
   stats_.wall_seconds = wall_seconds;
-  stats_.utilization = cycle_ ? static_cast<double>(stats_.macs) /
-                                    (static_cast<double>(cfg_.rows) * cfg_.cols * static_cast<double>(cycle_))
-                              : 0;
+  stats_.utilization =
+      cycle_ ? static_cast<double>(stats_.macs) /
+                   (static_cast<double>(cfg_.rows) * cfg_.cols * static_cast<double>(cycle_))
+             : 0;
   return stats_;
 }
 

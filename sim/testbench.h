@@ -53,9 +53,9 @@ struct Mismatch {
 std::ostream& operator<<(std::ostream& os, const Mismatch& m);
 
 struct RunOptions {
-  double stall_prob = 0;       // input gaps and psum backpressure, each with this probability
+  double stall_prob = 0;  // input gaps and psum backpressure, each with this probability
   uint64_t seed = 1;
-  int max_mismatches = 10;     // how many to keep in detail
+  int max_mismatches = 10;        // how many to keep in detail
   uint64_t hang_cycles = 100000;  // no handshake for this long: the DUT is declared hung
 };
 

@@ -32,7 +32,8 @@ nlohmann::json ReadJson(const std::string& path) {
 }
 
 // Replaces one file of a set and fixes its checksum in layer.json, as a wrong golden model would.
-void RewriteWithChecksum(const std::string& layer_dir, const std::string& file, const std::vector<uint8_t>& bytes) {
+void RewriteWithChecksum(const std::string& layer_dir, const std::string& file,
+                         const std::vector<uint8_t>& bytes) {
   const std::string old_sha = sv::Sha256File(layer_dir + "/" + file);
   sv::WriteFileAtomic(layer_dir + "/" + file, bytes);
   auto text = sv::ReadFileBytes(layer_dir + "/layer.json");
@@ -45,8 +46,11 @@ TEST(DefaultSet, EveryLayerPassesWithCyclesOnTheAnalyticalModel) {
   for (const Exe& exe : kExes) {
     const std::string report = TempDir(std::string("def_") + exe.name) + "/r.json";
     // 4 x 4 runs four times the cycles of 8 x 8: a subset keeps the suite short.
-    const std::string layers = std::string(exe.name) == "4x4" ? " --layers layer1.0.conv1,layer2.0.conv1,layer3.2.conv2" : "";
-    auto [rc, out] = RunCommand(exe.path + " --vectors " + kDefaultSet + " --report " + report + layers);
+    const std::string layers = std::string(exe.name) == "4x4"
+                                   ? " --layers layer1.0.conv1,layer2.0.conv1,layer3.2.conv2"
+                                   : "";
+    auto [rc, out] =
+        RunCommand(exe.path + " --vectors " + kDefaultSet + " --report " + report + layers);
     EXPECT_EQ(rc, 0) << exe.name << "\n" << out;
     nlohmann::json r = ReadJson(report);
     EXPECT_TRUE(r["total"]["passed"].get<bool>());
@@ -65,7 +69,8 @@ TEST(DefaultSet, RandomStallsChangeNoResult) {
   for (const Exe& exe : kExes) {
     if (std::string(exe.name) == "4x4") continue;
     const std::string report = TempDir(std::string("stall_") + exe.name) + "/r.json";
-    auto [rc, out] = RunCommand(exe.path + " --vectors " + kDefaultSet + " --stall-prob 0.3 --seed 7 --report " + report);
+    auto [rc, out] = RunCommand(exe.path + " --vectors " + kDefaultSet +
+                                " --stall-prob 0.3 --seed 7 --report " + report);
     EXPECT_EQ(rc, 0) << out;
     nlohmann::json r = ReadJson(report);
     EXPECT_TRUE(r["total"]["passed"].get<bool>());
@@ -77,8 +82,9 @@ TEST(DefaultSet, RandomStallsChangeNoResult) {
 TEST(DefaultSet, PinLevelAndFastModesAreCycleIdentical) {
   const std::string dir = TempDir("modes");
   for (const char* stall : {"0", "0.25"}) {
-    const std::string common = std::string(SA_COSIM_8X8) + " --vectors " + kDefaultSet +
-                               " --layers layer1.0.conv1,layer2.0.conv1,layer3.0.conv2 --seed 3 --stall-prob " + stall;
+    const std::string common =
+        std::string(SA_COSIM_8X8) + " --vectors " + kDefaultSet +
+        " --layers layer1.0.conv1,layer2.0.conv1,layer3.0.conv2 --seed 3 --stall-prob " + stall;
     auto fast = RunCommand(common + " --mode fast --report " + dir + "/fast.json");
     auto pin = RunCommand(common + " --mode pin --report " + dir + "/pin.json");
     ASSERT_EQ(fast.status, 0) << fast.output;
@@ -92,7 +98,8 @@ TEST(DefaultSet, PinLevelAndFastModesAreCycleIdentical) {
 }
 
 // An independent reference: zero-pad the input explicitly, then slide the kernel.
-std::vector<int32_t> DirectConv(const sv::ConvGeometry& g, const std::vector<uint8_t>& act, const std::vector<int8_t>& wgt) {
+std::vector<int32_t> DirectConv(const sv::ConvGeometry& g, const std::vector<uint8_t>& act,
+                                const std::vector<int8_t>& wgt) {
   const int64_t ph = g.in_h + 2 * g.padding, pw = g.in_w + 2 * g.padding;
   std::vector<int32_t> padded(g.batch * g.in_channels * ph * pw, 0);
   for (int64_t n = 0; n < g.batch; ++n)
@@ -110,7 +117,8 @@ std::vector<int32_t> DirectConv(const sv::ConvGeometry& g, const std::vector<uin
           for (int64_t c = 0; c < g.in_channels; ++c)
             for (int64_t ky = 0; ky < g.kernel; ++ky)
               for (int64_t kx = 0; kx < g.kernel; ++kx)
-                s += padded[((n * g.in_channels + c) * ph + y * g.stride + ky) * pw + x * g.stride + kx] *
+                s += padded[((n * g.in_channels + c) * ph + y * g.stride + ky) * pw + x * g.stride +
+                            kx] *
                      wgt[((o * g.in_channels + c) * g.kernel + ky) * g.kernel + kx];
           out.push_back(s);
         }
@@ -121,7 +129,9 @@ TEST(RandomLayers, OddChannelsMapsStridesAndKernelsMatchADirectConvolution) {
   const uint64_t seed = 2024;
   SCOPED_TRACE("seed " + std::to_string(seed));
   std::mt19937_64 rng(seed);
-  auto pick = [&](int lo, int hi) { return static_cast<int64_t>(std::uniform_int_distribution<int>(lo, hi)(rng)); };
+  auto pick = [&](int lo, int hi) {
+    return static_cast<int64_t>(std::uniform_int_distribution<int>(lo, hi)(rng));
+  };
   const std::string dir = TempDir("random") + "/set";
   sv::VectorSetWriter writer(dir);
   sv::Manifest m;
@@ -132,7 +142,7 @@ TEST(RandomLayers, OddChannelsMapsStridesAndKernelsMatchADirectConvolution) {
     v.info.name = "random" + std::to_string(i);
     auto& g = v.info.geometry;
     g.batch = pick(1, 2);
-    g.in_channels = pick(1, 21);   // mostly not multiples of 4, 8 or 16
+    g.in_channels = pick(1, 21);  // mostly not multiples of 4, 8 or 16
     g.out_channels = pick(1, 19);
     g.kernel = pick(0, 1) ? 3 : 1;
     g.stride = pick(1, 2);
@@ -145,10 +155,13 @@ TEST(RandomLayers, OddChannelsMapsStridesAndKernelsMatchADirectConvolution) {
     for (auto& w : wgt) w = static_cast<int8_t>(pick(-7, 7));
     auto psum = DirectConv(g, act, wgt);
     v.act = {sv::DType::kUint8, {g.batch, g.in_channels, g.in_h, g.in_w}, act};
-    v.wgt = {sv::DType::kInt8, {g.out_channels, g.in_channels, g.kernel, g.kernel},
+    v.wgt = {sv::DType::kInt8,
+             {g.out_channels, g.in_channels, g.kernel, g.kernel},
              std::vector<uint8_t>(wgt.begin(), wgt.end())};
-    v.psum = {sv::DType::kInt32, {g.batch, g.out_channels, g.OutH(), g.OutW()},
-              std::vector<uint8_t>(reinterpret_cast<uint8_t*>(psum.data()), reinterpret_cast<uint8_t*>(psum.data() + psum.size()))};
+    v.psum = {sv::DType::kInt32,
+              {g.batch, g.out_channels, g.OutH(), g.OutW()},
+              std::vector<uint8_t>(reinterpret_cast<uint8_t*>(psum.data()),
+                                   reinterpret_cast<uint8_t*>(psum.data() + psum.size()))};
     m.layers.push_back(v.info.name);
     writer.AddLayer(std::move(v));
   }
@@ -185,20 +198,24 @@ TEST_F(PlantedFault, OneBitInOnePsumFailsExactlyThatPsum) {
   EXPECT_NE(out.find(want), std::string::npos) << out;
   EXPECT_NE(out.find("got " + std::to_string(original) + " "), std::string::npos) << out;
   size_t lines = 0;
-  for (size_t p = out.find("MISMATCH "); p != std::string::npos; p = out.find("MISMATCH ", p + 1)) ++lines;
+  for (size_t p = out.find("MISMATCH "); p != std::string::npos; p = out.find("MISMATCH ", p + 1))
+    ++lines;
   EXPECT_EQ(lines, 1u) << "exactly one psum differs";
   EXPECT_NE(out.find("layer2.1.conv2   FAIL"), std::string::npos) << out;
   EXPECT_EQ(out.find("layer2.1.conv1   FAIL"), std::string::npos);
   // With a trace requested, the waveform holds only a window around the mismatch.
   const std::string vcd = dir_ + "/fault.vcd";
-  auto traced = RunCommand(std::string(SA_COSIM_8X8) + " --vectors " + dir_ + " --layers layer2.1.conv2 --trace " + vcd);
+  auto traced = RunCommand(std::string(SA_COSIM_8X8) + " --vectors " + dir_ +
+                           " --layers layer2.1.conv2 --trace " + vcd);
   EXPECT_EQ(traced.status, 1);
   ASSERT_TRUE(fs::exists(vcd));
   EXPECT_NE(traced.output.find("around the first mismatch"), std::string::npos) << traced.output;
   const std::string full = dir_ + "/full.vcd";
-  auto traced_full = RunCommand(std::string(SA_COSIM_8X8) + " --vectors " + kDefaultSet + " --layers layer2.1.conv2 --trace " + full);
+  auto traced_full = RunCommand(std::string(SA_COSIM_8X8) + " --vectors " + kDefaultSet +
+                                " --layers layer2.1.conv2 --trace " + full);
   EXPECT_EQ(traced_full.status, 0);
-  EXPECT_LT(fs::file_size(vcd) * 20, fs::file_size(full)) << "the window trace should be far smaller";
+  EXPECT_LT(fs::file_size(vcd) * 20, fs::file_size(full))
+      << "the window trace should be far smaller";
 }
 
 TEST_F(PlantedFault, BrokenChecksumIsRefusedBeforeSimulation) {
@@ -208,7 +225,8 @@ TEST_F(PlantedFault, BrokenChecksumIsRefusedBeforeSimulation) {
   sv::WriteFileAtomic(act, bytes);
   auto [rc, out] = RunCommand(std::string(SA_COSIM_8X8) + " --vectors " + dir_);
   EXPECT_EQ(rc, 1);
-  EXPECT_EQ(out, "sa-cosim: " + act + ": sha256 does not match layer.json (file changed or corrupt)\n");
+  EXPECT_EQ(out,
+            "sa-cosim: " + act + ": sha256 does not match layer.json (file changed or corrupt)\n");
 }
 
 TEST_F(PlantedFault, TruncatedFileWithUpdatedChecksumIsRefusedBeforeSimulation) {
@@ -238,10 +256,12 @@ TEST(CosimCli, BadFlagsAndMissingSetsAreOneLine) {
   auto missing = RunCommand(std::string(SA_COSIM_8X8) + " --vectors /nonexistent/set");
   EXPECT_EQ(missing.status, 1);
   EXPECT_EQ(missing.output, "sa-cosim: /nonexistent/set: no such vector set folder\n");
-  auto layer = RunCommand(std::string(SA_COSIM_8X8) + " --vectors " + kDefaultSet + " --layers layer9.9.conv9");
+  auto layer = RunCommand(std::string(SA_COSIM_8X8) + " --vectors " + kDefaultSet +
+                          " --layers layer9.9.conv9");
   EXPECT_EQ(layer.status, 1);
   EXPECT_NE(layer.output.find("--layers: 'layer9.9.conv9' is not a layer of"), std::string::npos);
-  auto stall = RunCommand(std::string(SA_COSIM_8X8) + " --vectors " + kDefaultSet + " --stall-prob 1.5");
+  auto stall =
+      RunCommand(std::string(SA_COSIM_8X8) + " --vectors " + kDefaultSet + " --stall-prob 1.5");
   EXPECT_NE(stall.status, 0);
   EXPECT_NE(stall.output.find("--stall-prob"), std::string::npos) << stall.output;
 }

@@ -9,13 +9,13 @@
 #include "golden/dump.h"
 #include "golden/train.h"
 #include "golden/verify.h"
+#include "tests/test_util.h"
 #include "vectors/sha256.h"
 #include "vectors/vector_set.h"
-#include "tests/test_util.h"
 
 namespace {
-using sa::testing::TempDir;
 using sa::testing::RunCommand;
+using sa::testing::TempDir;
 namespace fs = std::filesystem;
 using namespace sa::golden;
 namespace sv = sa::vectors;
@@ -51,9 +51,12 @@ TEST_P(DumpTest, PsumsEqualAnIndependentFloat64Convolution) {
   for (const auto& l : layers_) {
     sv::LayerVectors v = sv::ReadLayer(dir_ + "/set", l.name);
     const auto& g = v.info.geometry;
-    torch::Tensor act = torch::from_blob(v.act.bytes.data(), v.act.shape, torch::kUInt8).to(torch::kFloat64);
-    torch::Tensor wgt = torch::from_blob(v.wgt.bytes.data(), v.wgt.shape, torch::kInt8).to(torch::kFloat64);
-    torch::Tensor psum = torch::from_blob(v.psum.bytes.data(), v.psum.shape, torch::kInt32).to(torch::kFloat64);
+    torch::Tensor act =
+        torch::from_blob(v.act.bytes.data(), v.act.shape, torch::kUInt8).to(torch::kFloat64);
+    torch::Tensor wgt =
+        torch::from_blob(v.wgt.bytes.data(), v.wgt.shape, torch::kInt8).to(torch::kFloat64);
+    torch::Tensor psum =
+        torch::from_blob(v.psum.bytes.data(), v.psum.shape, torch::kInt32).to(torch::kFloat64);
     // Every partial sum is an integer far below 2^53, so float64 convolution is exact.
     torch::Tensor ref = torch::conv2d(act, wgt, {}, g.stride, g.padding);
     EXPECT_TRUE(torch::equal(psum, ref)) << l.name;
@@ -68,8 +71,10 @@ TEST_P(DumpTest, IntegerPsumsTimesStepsReproduceTheFloatConvolution) {
   for (const auto& l : layers_) {
     sv::LayerVectors v = sv::ReadLayer(dir_ + "/set", l.name);
     EXPECT_EQ(v.info.act_delta, static_cast<double>(2.5f / 15.0f));
-    EXPECT_EQ(v.info.wgt_delta, static_cast<double>(2.0f / static_cast<float>((1 << (GetParam() - 1)) - 1)));
-    const double scale = std::max(std::abs(v.info.psum_min), std::abs(v.info.psum_max)) * v.info.act_delta * v.info.wgt_delta;
+    EXPECT_EQ(v.info.wgt_delta,
+              static_cast<double>(2.0f / static_cast<float>((1 << (GetParam() - 1)) - 1)));
+    const double scale = std::max(std::abs(v.info.psum_min), std::abs(v.info.psum_max)) *
+                         v.info.act_delta * v.info.wgt_delta;
     EXPECT_LT(v.info.recon_max_abs_err, 1e-5 * std::max(1.0, scale)) << l.name;
   }
 }
@@ -93,13 +98,15 @@ TEST_P(DumpTest, SameModelAndImagesGiveByteIdenticalFiles) {
   DumpVectors(model_, images_, m, dir_ + "/again");
   for (const auto& name : m.layers)
     for (const char* f : {"act.npy", "wgt.npy", "psum.npy", "layer.json"})
-      EXPECT_EQ(sv::Sha256File(dir_ + "/set/" + name + "/" + f), sv::Sha256File(dir_ + "/again/" + name + "/" + f))
+      EXPECT_EQ(sv::Sha256File(dir_ + "/set/" + name + "/" + f),
+                sv::Sha256File(dir_ + "/again/" + name + "/" + f))
           << name << "/" << f;
   EXPECT_EQ(sv::ManifestSha256(dir_ + "/set"), sv::ManifestSha256(dir_ + "/again"));
 }
 
 TEST_P(DumpTest, VerifyPassesAndCatchesAPlantedOneBitFault) {
-  for (const auto& c : VerifyVectorSet(dir_ + "/set")) EXPECT_TRUE(c.ok) << c.name << ": " << c.problem;
+  for (const auto& c : VerifyVectorSet(dir_ + "/set"))
+    EXPECT_TRUE(c.ok) << c.name << ": " << c.problem;
   // Flip one bit of one psum and fix its checksum, as a bad golden model would.
   const std::string layer = dir_ + "/set/layer2.1.conv2";
   sv::NpyArray psum = sv::ReadNpy(layer + "/psum.npy");
@@ -143,7 +150,8 @@ TEST_F(Cli, MissingAndCorruptCheckpointsAreNamed) {
   EXPECT_EQ(rc, 1);
   EXPECT_EQ(out, "sa-golden: " + dir_ + "/none.pt: no such checkpoint file\n");
   std::ofstream(dir_ + "/bad.pt") << "garbage";
-  auto [rc2, out2] = RunCommand(exe_ + " dump --checkpoint " + dir_ + "/bad.pt --data " + dir_ + " --out " + dir_ + "/v");
+  auto [rc2, out2] = RunCommand(exe_ + " dump --checkpoint " + dir_ + "/bad.pt --data " + dir_ +
+                                " --out " + dir_ + "/v");
   EXPECT_EQ(rc2, 1);
   EXPECT_NE(out2.find("bad.pt: not a readable checkpoint"), std::string::npos) << out2;
   EXPECT_EQ(std::count(out2.begin(), out2.end(), '\n'), 1) << out2;
@@ -160,11 +168,13 @@ TEST_F(Cli, FailedDumpLeavesAnExistingSetUntouched) {
   std::ofstream bin(dir_ + "/test_batch.bin", std::ios::binary);
   bin << std::string(3073, '\1');
   bin.close();
-  auto [rc, out] = RunCommand(exe_ + " dump --checkpoint " + dir_ + "/m.pt --data " + dir_ + " --images 5 --out " + dir_ + "/v");
+  auto [rc, out] = RunCommand(exe_ + " dump --checkpoint " + dir_ + "/m.pt --data " + dir_ +
+                              " --images 5 --out " + dir_ + "/v");
   EXPECT_EQ(rc, 1);
   EXPECT_NE(out.find("image index 5 out of range"), std::string::npos) << out;
   EXPECT_TRUE(fs::exists(dir_ + "/v/keep"));
-  auto [rc2, out2] = RunCommand(exe_ + " dump --checkpoint " + dir_ + "/m.pt --data " + dir_ + " --images 0 --out " + dir_ + "/v");
+  auto [rc2, out2] = RunCommand(exe_ + " dump --checkpoint " + dir_ + "/m.pt --data " + dir_ +
+                                " --images 0 --out " + dir_ + "/v");
   EXPECT_EQ(rc2, 0) << out2;
   EXPECT_FALSE(fs::exists(dir_ + "/v/keep"));
   auto [rc3, out3] = RunCommand(exe_ + " verify --vectors " + dir_ + "/v");

@@ -3,7 +3,8 @@
 #include <gtest/gtest.h>
 #include <torch/torch.h>
 
-#include <cstdio>
+#include <cstdio>  // before jpeglib.h, which needs FILE and size_t declared
+
 #include <jpeglib.h>
 
 #include <filesystem>
@@ -89,7 +90,8 @@ TEST(Data, BinaryReaderKeepsRecordOrderAndPlanarLayout) {
   std::ofstream out(dir + "/test_batch.bin", std::ios::binary);
   for (int i = 0; i < 3; ++i) {
     out.put(static_cast<char>(9 - i));
-    for (int p = 0; p < 3072; ++p) out.put(static_cast<char>(p / 1024 * 10 + i));  // R=i, G=10+i, B=20+i
+    for (int p = 0; p < 3072; ++p)
+      out.put(static_cast<char>(p / 1024 * 10 + i));  // R=i, G=10+i, B=20+i
   }
   out.close();
   Dataset d = LoadCifar10(dir, Split::kTest);
@@ -108,7 +110,8 @@ TEST(Data, TruncatedBinaryIsRejectedWithItsName) {
     LoadCifar10(dir, Split::kTest);
     FAIL() << "no error";
   } catch (const DataError& e) {
-    EXPECT_NE(std::string(e.what()).find("test_batch.bin: size 3173 is not a multiple of 3073"), std::string::npos);
+    EXPECT_NE(std::string(e.what()).find("test_batch.bin: size 3173 is not a multiple of 3073"),
+              std::string::npos);
   }
   EXPECT_THROW(LoadCifar10(dir + "/missing", Split::kTest), DataError);
   fs::remove_all(dir);
@@ -169,13 +172,15 @@ TEST(Data, JpegTreeIndexOrderIsClassThenFileName) {
     LoadCifar10(dir, Split::kTest);
     FAIL() << "no error";
   } catch (const DataError& e) {
-    EXPECT_NE(std::string(e.what()).find("cat/0002.jpg: corrupt JPEG"), std::string::npos) << e.what();
+    EXPECT_NE(std::string(e.what()).find("cat/0002.jpg: corrupt JPEG"), std::string::npos)
+        << e.what();
   }
   fs::remove_all(dir);
 }
 
 TEST(Data, AugmentCropsAndFlipsWithinThePaddedImage) {
-  torch::Tensor img = torch::arange(3 * 32 * 32).reshape({1, 3, 32, 32}).remainder(251).to(torch::kUInt8);
+  torch::Tensor img =
+      torch::arange(3 * 32 * 32).reshape({1, 3, 32, 32}).remainder(251).to(torch::kUInt8);
   std::mt19937_64 rng(1);
   int exact = 0;
   for (int trial = 0; trial < 50; ++trial) {

@@ -96,7 +96,8 @@ void CheckAlphaGradient(bool weights, int64_t bits) {
   torch::Tensor c0 = weights ? (x / alpha0).clamp(-1, 1) : (x / alpha0).clamp_max(1);
   const double h = 1e-6;
   const double fd = (SurrogateLoss(x, g, q0, c0, alpha0 + h, weights) -
-                     SurrogateLoss(x, g, q0, c0, alpha0 - h, weights)) / (2 * h);
+                     SurrogateLoss(x, g, q0, c0, alpha0 - h, weights)) /
+                    (2 * h);
   EXPECT_NEAR(alpha.grad().item<double>(), fd, 1e-5 * std::max(1.0, std::abs(fd)))
       << (weights ? "weights " : "activations ") << bits << " bits";
 }

@@ -52,7 +52,9 @@ TEST(Train, TinyRunLowersTheLossAndResumeIsBitIdentical) {
   std::getline(log, header);
   std::getline(log, first);
   while (std::getline(log, line)) last = line;
-  auto loss = [](const std::string& row) { return std::stod(row.substr(row.find(',', row.find(',') + 1) + 1)); };
+  auto loss = [](const std::string& row) {
+    return std::stod(row.substr(row.find(',', row.find(',') + 1) + 1));
+  };
   EXPECT_LT(loss(last), loss(first)) << first << " / " << last;
 
   // Epochs 1-2 of the same 4-epoch schedule, then a resume for epochs 3-4.
@@ -68,7 +70,8 @@ TEST(Train, TinyRunLowersTheLossAndResumeIsBitIdentical) {
   ResNet20 b = LoadCheckpoint(resume.out + "/checkpoint.pt");
   auto pa = a->named_parameters(), pb = b->named_parameters();
   for (auto& p : pa) EXPECT_TRUE(torch::equal(p.value(), pb[p.key()])) << p.key();
-  for (auto& buf : a->named_buffers()) EXPECT_TRUE(torch::equal(buf.value(), b->named_buffers()[buf.key()])) << buf.key();
+  for (auto& buf : a->named_buffers())
+    EXPECT_TRUE(torch::equal(buf.value(), b->named_buffers()[buf.key()])) << buf.key();
   EXPECT_EQ(full.test_accuracy, resumed.test_accuracy);
   fs::remove_all(dir);
 }
@@ -82,10 +85,12 @@ TEST(CommittedCheckpoint, AccuracyMatchesTheModelCard) {
   const fs::path data = fs::temp_directory_path() / "sa_cifar10_test_split";
   if (!fs::exists(data / "cifar10-jpeg/test/truck")) {
     fs::create_directories(data);
-    const std::string cmd = "tar xzf '" + archive.string() + "' -C '" + data.string() + "' cifar10-jpeg/test";
+    const std::string cmd =
+        "tar xzf '" + archive.string() + "' -C '" + data.string() + "' cifar10-jpeg/test";
     ASSERT_EQ(std::system(cmd.c_str()), 0) << cmd;
   }
-  ASSERT_TRUE(fs::exists(src / "golden/checkpoints/w4a4/model.pt")) << "the embedded default is missing";
+  ASSERT_TRUE(fs::exists(src / "golden/checkpoints/w4a4/model.pt"))
+      << "the embedded default is missing";
   for (const char* name : {"w4a4", "w2a4"}) {
     const fs::path dir = src / "golden/checkpoints" / name;
     if (!fs::exists(dir / "model.pt")) continue;  // w2a4 arrives with the GPU issue

@@ -15,12 +15,14 @@ namespace sa::rtltest {
 // --- bit access on Verilator port types (CData..QData integers, VlWide<N> above 64 bits)
 template <typename T>
 void PutBits(T& port, int lsb, int width, uint64_t value) {
-  const T mask = static_cast<T>(((width >= 64) ? ~uint64_t{0} : ((uint64_t{1} << width) - 1)) << lsb);
+  const T mask =
+      static_cast<T>(((width >= 64) ? ~uint64_t{0} : ((uint64_t{1} << width) - 1)) << lsb);
   port = static_cast<T>((port & ~mask) | ((static_cast<T>(value) << lsb) & mask));
 }
 template <typename T>
 uint64_t GetBits(const T& port, int lsb, int width) {
-  return (static_cast<uint64_t>(port) >> lsb) & ((width >= 64) ? ~uint64_t{0} : ((uint64_t{1} << width) - 1));
+  return (static_cast<uint64_t>(port) >> lsb) &
+         ((width >= 64) ? ~uint64_t{0} : ((uint64_t{1} << width) - 1));
 }
 template <std::size_t N>
 uint64_t GetBits(const VlWide<N>& port, int lsb, int width) {
@@ -39,8 +41,8 @@ inline int64_t SignExtend(uint64_t v, int width) {
 struct CoreConfig {
   int rows, cols, act_width, wgt_width, psum_width;
   std::string Name() const {
-    return std::to_string(rows) + "x" + std::to_string(cols) + "_a" + std::to_string(act_width) + "w" +
-           std::to_string(wgt_width) + "p" + std::to_string(psum_width);
+    return std::to_string(rows) + "x" + std::to_string(cols) + "_a" + std::to_string(act_width) +
+           "w" + std::to_string(wgt_width) + "p" + std::to_string(psum_width);
   }
 };
 
@@ -53,7 +55,8 @@ struct Pass {
 
 // The reference: what the accumulator must release, written from the definition (sum over rows
 // of act * wgt, accumulated over the passes of a group), not from the RTL's structure.
-inline std::vector<std::vector<int64_t>> ReferenceOutputs(const std::vector<Pass>& passes, int cols) {
+inline std::vector<std::vector<int64_t>> ReferenceOutputs(const std::vector<Pass>& passes,
+                                                          int cols) {
   std::vector<std::vector<int64_t>> out, acc;
   for (const Pass& p : passes) {
     if (p.acc_first) acc.assign(p.act.size(), std::vector<int64_t>(cols, 0));
@@ -107,8 +110,13 @@ class CoreHarness {
     std::mt19937_64 rng(seed);
     std::bernoulli_distribution stall(stall_prob);
     std::bernoulli_distribution psum_stall(psum_stall_prob < 0 ? stall_prob : psum_stall_prob);
-    struct WgtBeat { std::vector<int> row; };
-    struct ActBeat { const std::vector<int>* act; bool last, first, acc_last, relu; };
+    struct WgtBeat {
+      std::vector<int> row;
+    };
+    struct ActBeat {
+      const std::vector<int>* act;
+      bool last, first, acc_last, relu;
+    };
     std::deque<WgtBeat> wq;
     std::deque<ActBeat> aq;
     for (const Pass& p : passes) {
@@ -127,7 +135,8 @@ class CoreHarness {
       if (w_offer) {
         t.wgt_data_i = 0;
         for (int c = 0; c < cfg_.cols; ++c)
-          PutBits(t.wgt_data_i, c * cfg_.wgt_width, cfg_.wgt_width, static_cast<uint64_t>(wq.front().row[c]));
+          PutBits(t.wgt_data_i, c * cfg_.wgt_width, cfg_.wgt_width,
+                  static_cast<uint64_t>(wq.front().row[c]));
       }
       const bool a_offer = !aq.empty() && !(stall_prob > 0 && stall(rng));
       t.act_valid_i = a_offer;
@@ -135,7 +144,8 @@ class CoreHarness {
         const ActBeat& b = aq.front();
         t.act_data_i = 0;
         for (int r = 0; r < cfg_.rows; ++r)
-          PutBits(t.act_data_i, r * cfg_.act_width, cfg_.act_width, static_cast<uint64_t>((*b.act)[r]));
+          PutBits(t.act_data_i, r * cfg_.act_width, cfg_.act_width,
+                  static_cast<uint64_t>((*b.act)[r]));
         t.act_last_i = b.last;
         t.act_acc_first_i = b.first;
         t.act_acc_last_i = b.acc_last;
@@ -149,7 +159,8 @@ class CoreHarness {
       if (t.psum_valid_o && t.psum_ready_i) {
         std::vector<int64_t> v(cfg_.cols);
         for (int c = 0; c < cfg_.cols; ++c)
-          v[c] = SignExtend(GetBits(t.psum_data_o, c * cfg_.psum_width, cfg_.psum_width), cfg_.psum_width);
+          v[c] = SignExtend(GetBits(t.psum_data_o, c * cfg_.psum_width, cfg_.psum_width),
+                            cfg_.psum_width);
         res.outputs.push_back(std::move(v));
       }
       t.clk_i = 1;
@@ -168,8 +179,8 @@ class CoreHarness {
 };
 
 // Random passes: `groups` accumulation groups of `passes_per_group` passes of `beats` beats.
-inline std::vector<Pass> RandomPasses(const CoreConfig& cfg, int groups, int passes_per_group, int beats,
-                                      bool relu, std::mt19937_64& rng) {
+inline std::vector<Pass> RandomPasses(const CoreConfig& cfg, int groups, int passes_per_group,
+                                      int beats, bool relu, std::mt19937_64& rng) {
   const int wmax = (1 << (cfg.wgt_width - 1)) - 1, amax = (1 << cfg.act_width) - 1;
   std::uniform_int_distribution<int> wd(-wmax - 1, wmax), ad(0, amax);
   std::vector<Pass> passes;

@@ -26,19 +26,22 @@ uint64_t BaseSeed() {
 // ------------------------------------------------------------------ sa_mac (4-bit, psum 12)
 TEST(SaMac, ExtremesMatchHandComputedValues) {
   Vmac mac;
-  struct Case { int act, wgt, psum, expect; };
+  struct Case {
+    int act, wgt, psum, expect;
+  };
   // expect written by hand: psum + act * wgt
   const Case cases[] = {
-      {0, 7, 0, 0},        {0, -8, 123, 123},     {15, 7, 0, 105},       {15, -8, 0, -120},
-      {15, -8, -1, -121},  {15, 7, 1942, 2047},   {15, -8, -1928, -2048}, {1, -1, 0, -1},
-      {15, -1, 15, 0},     {7, 3, -21, 0},
+      {0, 7, 0, 0},       {0, -8, 123, 123},   {15, 7, 0, 105},        {15, -8, 0, -120},
+      {15, -8, -1, -121}, {15, 7, 1942, 2047}, {15, -8, -1928, -2048}, {1, -1, 0, -1},
+      {15, -1, 15, 0},    {7, 3, -21, 0},
   };
   for (const Case& c : cases) {
     mac.act_i = static_cast<uint8_t>(c.act);
     mac.wgt_i = static_cast<uint8_t>(c.wgt & 0xf);
     mac.psum_i = static_cast<uint16_t>(c.psum & 0xfff);
     mac.eval();
-    EXPECT_EQ(SignExtend(mac.psum_o, 12), c.expect) << "act " << c.act << " wgt " << c.wgt << " psum " << c.psum;
+    EXPECT_EQ(SignExtend(mac.psum_o, 12), c.expect)
+        << "act " << c.act << " wgt " << c.wgt << " psum " << c.psum;
   }
 }
 
@@ -118,8 +121,10 @@ class SaCore : public ::testing::Test {
     harness_ = std::make_unique<CoreHarness<typename T::V>>(cfg_);
     harness_->Reset();
   }
-  void Check(const std::vector<Pass>& passes, double stall_prob, uint64_t seed, double psum_stall_prob = -1) {
-    SCOPED_TRACE("config " + cfg_.Name() + ", seed " + std::to_string(seed) + " (rerun with SA_SEED)");
+  void Check(const std::vector<Pass>& passes, double stall_prob, uint64_t seed,
+             double psum_stall_prob = -1) {
+    SCOPED_TRACE("config " + cfg_.Name() + ", seed " + std::to_string(seed) +
+                 " (rerun with SA_SEED)");
     auto expect = ReferenceOutputs(passes, cfg_.cols);
     RunResult got = harness_->Run(passes, stall_prob, seed, psum_stall_prob);
     ASSERT_EQ(got.outputs.size(), expect.size()) << "the core stopped producing psums";
@@ -132,14 +137,17 @@ class SaCore : public ::testing::Test {
   std::unique_ptr<CoreHarness<typename T::V>> harness_;
 };
 
-using Configs = ::testing::Types<Config<Vcore_4x4, 4, 4, 4, 4, 24>, Config<Vcore_8x8, 8, 8, 4, 4, 24>,
-                                 Config<Vcore_16x16, 16, 16, 4, 4, 24>, Config<Vcore_8x8_w2, 8, 8, 4, 2, 24>>;
+using Configs =
+    ::testing::Types<Config<Vcore_4x4, 4, 4, 4, 4, 24>, Config<Vcore_8x8, 8, 8, 4, 4, 24>,
+                     Config<Vcore_16x16, 16, 16, 4, 4, 24>, Config<Vcore_8x8_w2, 8, 8, 4, 2, 24>>;
 TYPED_TEST_SUITE(SaCore, Configs);
 
 TYPED_TEST(SaCore, RandomTilesSinglePass) {
   const uint64_t seed = BaseSeed();
   std::mt19937_64 rng(seed);
-  this->Check(RandomPasses(this->cfg_, /*groups=*/12, /*passes_per_group=*/1, /*beats=*/37, false, rng), 0, seed);
+  this->Check(
+      RandomPasses(this->cfg_, /*groups=*/12, /*passes_per_group=*/1, /*beats=*/37, false, rng), 0,
+      seed);
 }
 
 TYPED_TEST(SaCore, MultiPassAccumulation) {
@@ -167,7 +175,8 @@ TYPED_TEST(SaCore, RandomBackpressureAndGapsChangeNothing) {
     const uint64_t seed = BaseSeed() + 10 + k;
     std::mt19937_64 rng(seed);
     this->harness_->Reset();
-    this->Check(RandomPasses(this->cfg_, 4, 3, 11, k == 1, rng), /*stall_prob=*/0.1 + 0.3 * k, seed);
+    this->Check(RandomPasses(this->cfg_, 4, 3, 11, k == 1, rng), /*stall_prob=*/0.1 + 0.3 * k,
+                seed);
   }
 }
 
@@ -176,7 +185,8 @@ TYPED_TEST(SaCore, HeavyPsumBackpressureWithFullSpeedInputsLosesNothing) {
   // credit check keeps the array from overrunning it.
   const uint64_t seed = BaseSeed() + 40;
   std::mt19937_64 rng(seed);
-  this->Check(RandomPasses(this->cfg_, 4, 1, 50, false, rng), /*stall_prob=*/0, seed, /*psum_stall_prob=*/0.9);
+  this->Check(RandomPasses(this->cfg_, 4, 1, 50, false, rng), /*stall_prob=*/0, seed,
+              /*psum_stall_prob=*/0.9);
 }
 
 TYPED_TEST(SaCore, ShortPassesBackToBack) {

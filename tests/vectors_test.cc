@@ -5,11 +5,11 @@
 #include <filesystem>
 #include <fstream>
 
+#include "tests/test_util.h"
 #include "vectors/int_conv.h"
 #include "vectors/npy.h"
 #include "vectors/sha256.h"
 #include "vectors/vector_set.h"
-#include "tests/test_util.h"
 
 namespace {
 using sa::testing::TempDir;
@@ -79,22 +79,30 @@ TEST(Npy, CorruptFilesAreRejectedWithTheirName) {
   auto good = EncodeNpy(a);
   auto truncated = good;
   truncated.resize(good.size() - 3);
-  EXPECT_NE(ErrorOf([&] { DecodeNpy(truncated, "x.npy"); }).find("x.npy: data is 13 bytes, shape needs 16 (truncated)"),
+  EXPECT_NE(ErrorOf([&] {
+              DecodeNpy(truncated, "x.npy");
+            }).find("x.npy: data is 13 bytes, shape needs 16 (truncated)"),
             std::string::npos);
   auto bad_magic = good;
   bad_magic[1] = 'X';
-  EXPECT_NE(ErrorOf([&] { DecodeNpy(bad_magic, "m.npy"); }).find("m.npy: not a .npy file"), std::string::npos);
+  EXPECT_NE(ErrorOf([&] { DecodeNpy(bad_magic, "m.npy"); }).find("m.npy: not a .npy file"),
+            std::string::npos);
   auto fortran = good;
   std::string s(fortran.begin(), fortran.end());
   s.replace(s.find("False"), 5, "True ");
-  EXPECT_NE(ErrorOf([&] { DecodeNpy(std::vector<uint8_t>(s.begin(), s.end()), "f.npy"); }).find("C order"),
+  EXPECT_NE(ErrorOf([&] {
+              DecodeNpy(std::vector<uint8_t>(s.begin(), s.end()), "f.npy");
+            }).find("C order"),
             std::string::npos);
   std::string f8(good.begin(), good.end());
   f8.replace(f8.find("<i4"), 3, "<f8");
-  EXPECT_NE(ErrorOf([&] { DecodeNpy(std::vector<uint8_t>(f8.begin(), f8.end()), "d.npy"); }).find("unsupported dtype '<f8'"),
+  EXPECT_NE(ErrorOf([&] {
+              DecodeNpy(std::vector<uint8_t>(f8.begin(), f8.end()), "d.npy");
+            }).find("unsupported dtype '<f8'"),
             std::string::npos);
   EXPECT_NE(ErrorOf([] { DecodeNpy({}, "e.npy"); }).find("e.npy"), std::string::npos);
-  EXPECT_NE(ErrorOf([] { ReadNpy("/nonexistent/z.npy"); }).find("/nonexistent/z.npy: cannot open"), std::string::npos);
+  EXPECT_NE(ErrorOf([] { ReadNpy("/nonexistent/z.npy"); }).find("/nonexistent/z.npy: cannot open"),
+            std::string::npos);
 }
 
 TEST(Sha256, KnownDigest) {
@@ -112,7 +120,8 @@ TEST(IntConv, HandComputedThreeByThreeWithPaddingAndStride) {
   std::vector<uint8_t> act{1, 2, 3, 4, 5, 6, 7, 8, 9};
   std::vector<int8_t> wgt{1, 1, 1, 1, -1, 1, 1, 1, 1};
   auto out = IntConv2d(g, act.data(), wgt.data());
-  // Top-left: neighbours 2+4+5 minus centre 1 = 10; centre: 45 - 2*5 = 35; bottom-right: 5+6+8-9 = 10.
+  // Top-left: neighbours 2+4+5 minus centre 1 = 10; centre: 45 - 2*5 = 35; bottom-right: 5+6+8-9
+  // = 10.
   ASSERT_EQ(out.size(), 9u);
   EXPECT_EQ(out[0], 10);
   EXPECT_EQ(out[4], 35);
@@ -142,11 +151,13 @@ LayerVectors SmallLayer() {
   for (int i = 0; i < 32; ++i) v.act.bytes.push_back(static_cast<uint8_t>(i % 16));
   v.wgt.dtype = DType::kInt8;
   v.wgt.shape = {3, 2, 3, 3};
-  for (int i = 0; i < 54; ++i) v.wgt.bytes.push_back(static_cast<uint8_t>(static_cast<int8_t>(i % 15 - 7)));
+  for (int i = 0; i < 54; ++i)
+    v.wgt.bytes.push_back(static_cast<uint8_t>(static_cast<int8_t>(i % 15 - 7)));
   auto psum = IntConv2d(g, v.act.Data<uint8_t>(), v.wgt.Data<int8_t>());
   v.psum.dtype = DType::kInt32;
   v.psum.shape = {1, 3, 4, 4};
-  v.psum.bytes.assign(reinterpret_cast<uint8_t*>(psum.data()), reinterpret_cast<uint8_t*>(psum.data() + psum.size()));
+  v.psum.bytes.assign(reinterpret_cast<uint8_t*>(psum.data()),
+                      reinterpret_cast<uint8_t*>(psum.data() + psum.size()));
   return v;
 }
 
@@ -199,8 +210,9 @@ TEST_F(VectorSetTest, ChangedFileFailsItsChecksum) {
   auto bytes = ReadFileBytes(psum);
   bytes.back() ^= 1;
   WriteFileAtomic(psum, bytes);
-  EXPECT_NE(ErrorOf([&] { ReadLayer(dir_, "layer1.0.conv1"); }).find("psum.npy: sha256 does not match"),
-            std::string::npos);
+  EXPECT_NE(
+      ErrorOf([&] { ReadLayer(dir_, "layer1.0.conv1"); }).find("psum.npy: sha256 does not match"),
+      std::string::npos);
 }
 
 TEST_F(VectorSetTest, TruncatedFileWithMatchingChecksumFailsItsShape) {
@@ -214,20 +226,26 @@ TEST_F(VectorSetTest, TruncatedFileWithMatchingChecksumFailsItsShape) {
   const std::string old_sha = Sha256Hex(EncodeNpy(SmallLayer().act));
   j.replace(j.find(old_sha), old_sha.size(), Sha256Hex(bytes));
   WriteFileAtomic(layer_json, std::vector<uint8_t>(j.begin(), j.end()));
-  EXPECT_NE(ErrorOf([&] { ReadLayer(dir_, "layer1.0.conv1"); }).find("act.npy: data is 28 bytes, shape needs 32 (truncated)"),
+  EXPECT_NE(ErrorOf([&] {
+              ReadLayer(dir_, "layer1.0.conv1");
+            }).find("act.npy: data is 28 bytes, shape needs 32 (truncated)"),
             std::string::npos);
 }
 
 TEST_F(VectorSetTest, BadManifestsAreRejected) {
-  EXPECT_NE(ErrorOf([&] { ReadManifest(root_ + "/nope"); }).find("no such vector set folder"), std::string::npos);
+  EXPECT_NE(ErrorOf([&] { ReadManifest(root_ + "/nope"); }).find("no such vector set folder"),
+            std::string::npos);
   WriteFileAtomic(dir_ + "/manifest.json", {'{', 'x'});
-  EXPECT_NE(ErrorOf([&] { ReadManifest(dir_); }).find("manifest.json: not valid JSON"), std::string::npos);
+  EXPECT_NE(ErrorOf([&] { ReadManifest(dir_); }).find("manifest.json: not valid JSON"),
+            std::string::npos);
   const std::string v2 = R"({"format": "sa-vectors", "version": 2})";
   WriteFileAtomic(dir_ + "/manifest.json", std::vector<uint8_t>(v2.begin(), v2.end()));
-  EXPECT_NE(ErrorOf([&] { ReadManifest(dir_); }).find("version 2 is not supported"), std::string::npos);
+  EXPECT_NE(ErrorOf([&] { ReadManifest(dir_); }).find("version 2 is not supported"),
+            std::string::npos);
   const std::string missing = R"({"format": "sa-vectors", "version": 1})";
   WriteFileAtomic(dir_ + "/manifest.json", std::vector<uint8_t>(missing.begin(), missing.end()));
-  EXPECT_NE(ErrorOf([&] { ReadManifest(dir_); }).find("missing field 'checkpoint'"), std::string::npos);
+  EXPECT_NE(ErrorOf([&] { ReadManifest(dir_); }).find("missing field 'checkpoint'"),
+            std::string::npos);
 }
 
 TEST_F(VectorSetTest, LayerJsonThatDisagreesWithTheArraysIsRejected) {
@@ -236,7 +254,9 @@ TEST_F(VectorSetTest, LayerJsonThatDisagreesWithTheArraysIsRejected) {
   std::string j(text.begin(), text.end());
   j.replace(j.find("\"out_channels\": 3"), 17, "\"out_channels\": 4");
   WriteFileAtomic(layer_json, std::vector<uint8_t>(j.begin(), j.end()));
-  EXPECT_NE(ErrorOf([&] { ReadLayer(dir_, "layer1.0.conv1"); }).find("wgt.npy: shape is [3,2,3,3], layer.json says [4,2,3,3]"),
+  EXPECT_NE(ErrorOf([&] {
+              ReadLayer(dir_, "layer1.0.conv1");
+            }).find("wgt.npy: shape is [3,2,3,3], layer.json says [4,2,3,3]"),
             std::string::npos);
 }
 

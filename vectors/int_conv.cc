@@ -28,7 +28,8 @@ std::vector<int32_t> IntConv2d(const ConvGeometry& g, const uint8_t* act, const 
               }
             }
           }
-          if (sum > std::numeric_limits<int32_t>::max() || sum < std::numeric_limits<int32_t>::min())
+          if (sum > std::numeric_limits<int32_t>::max() ||
+              sum < std::numeric_limits<int32_t>::min())
             throw std::overflow_error("IntConv2d: psum does not fit int32");
           out[o++] = static_cast<int32_t>(sum);
         }

@@ -18,9 +18,12 @@ constexpr size_t kPreludeLen = kMagicLen + 2 + 2;  // magic, version, header len
 
 const char* DTypeDescr(DType dtype) {
   switch (dtype) {
-    case DType::kUint8: return "|u1";
-    case DType::kInt8: return "|i1";
-    case DType::kInt32: return "<i4";
+    case DType::kUint8:
+      return "|u1";
+    case DType::kInt8:
+      return "|i1";
+    case DType::kInt32:
+      return "<i4";
   }
   return "?";
 }
@@ -117,7 +120,8 @@ void WriteFileAtomic(const std::string& path, const std::vector<uint8_t>& bytes)
   {
     std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
     if (!out) throw FormatError(tmp + ": cannot create (" + std::strerror(errno) + ")");
-    out.write(reinterpret_cast<const char*>(bytes.data()), static_cast<std::streamsize>(bytes.size()));
+    out.write(reinterpret_cast<const char*>(bytes.data()),
+              static_cast<std::streamsize>(bytes.size()));
     out.flush();
     if (!out) {
       std::remove(tmp.c_str());

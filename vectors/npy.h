@@ -27,9 +27,13 @@ struct NpyArray {
 
   int64_t NumElements() const;
   template <typename T>
-  const T* Data() const { return reinterpret_cast<const T*>(bytes.data()); }
+  const T* Data() const {
+    return reinterpret_cast<const T*>(bytes.data());
+  }
   template <typename T>
-  T* MutableData() { return reinterpret_cast<T*>(bytes.data()); }
+  T* MutableData() {
+    return reinterpret_cast<T*>(bytes.data());
+  }
 };
 
 // Serializes to the exact bytes of a .npy file (header padded to a multiple of 64 bytes).

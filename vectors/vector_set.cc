@@ -58,7 +58,8 @@ void CheckArray(const NpyArray& a, DType dtype, const std::vector<int64_t>& shap
 
 }  // namespace
 
-VectorSetWriter::VectorSetWriter(std::string dir) : dir_(std::move(dir)), partial_(dir_ + ".partial") {
+VectorSetWriter::VectorSetWriter(std::string dir)
+    : dir_(std::move(dir)), partial_(dir_ + ".partial") {
   std::error_code ec;
   fs::remove_all(partial_, ec);
   if (!fs::create_directories(partial_, ec) && ec)
@@ -84,9 +85,9 @@ void VectorSetWriter::AddLayer(LayerVectors layer) {
   const std::string layer_dir = partial_ + "/" + info.name;
   fs::create_directories(layer_dir);
   json files;
-  for (auto [key, file, array] : {std::tuple{"act", kActFile, &layer.act},
-                                  std::tuple{"wgt", kWgtFile, &layer.wgt},
-                                  std::tuple{"psum", kPsumFile, &layer.psum}}) {
+  for (auto [key, file, array] :
+       {std::tuple{"act", kActFile, &layer.act}, std::tuple{"wgt", kWgtFile, &layer.wgt},
+        std::tuple{"psum", kPsumFile, &layer.psum}}) {
     auto bytes = EncodeNpy(*array);
     WriteFileAtomic(layer_dir + "/" + file, bytes);
     files[key] = {{"file", file}, {"sha256", Sha256Hex(bytes)}};
@@ -128,7 +129,8 @@ void VectorSetWriter::Commit(const Manifest& m) {
   std::error_code ec;
   fs::remove_all(dir_, ec);
   fs::rename(partial_, dir_, ec);
-  if (ec) throw FormatError(dir_ + ": cannot move the new vector set into place (" + ec.message() + ")");
+  if (ec)
+    throw FormatError(dir_ + ": cannot move the new vector set into place (" + ec.message() + ")");
   committed_ = true;
 }
 
