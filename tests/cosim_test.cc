@@ -15,6 +15,7 @@
 namespace {
 namespace fs = std::filesystem;
 namespace sv = sa::vectors;
+using sa::testing::RewriteWithChecksum;
 using sa::testing::RunCommand;
 using sa::testing::TempDir;
 
@@ -29,17 +30,6 @@ const Exe kExes[] = {{"4x4", SA_COSIM_4X4}, {"8x8", SA_COSIM_8X8}, {"16x16", SA_
 nlohmann::json ReadJson(const std::string& path) {
   std::ifstream in(path);
   return nlohmann::json::parse(in);
-}
-
-// Replaces one file of a set and fixes its checksum in layer.json, as a wrong golden model would.
-void RewriteWithChecksum(const std::string& layer_dir, const std::string& file,
-                         const std::vector<uint8_t>& bytes) {
-  const std::string old_sha = sv::Sha256File(layer_dir + "/" + file);
-  sv::WriteFileAtomic(layer_dir + "/" + file, bytes);
-  auto text = sv::ReadFileBytes(layer_dir + "/layer.json");
-  std::string j(text.begin(), text.end());
-  j.replace(j.find(old_sha), old_sha.size(), sv::Sha256Hex(bytes));
-  sv::WriteFileAtomic(layer_dir + "/layer.json", std::vector<uint8_t>(j.begin(), j.end()));
 }
 
 TEST(DefaultSet, EveryLayerPassesWithCyclesOnTheAnalyticalModel) {

@@ -111,13 +111,7 @@ TEST_P(DumpTest, VerifyPassesAndCatchesAPlantedOneBitFault) {
   const std::string layer = dir_ + "/set/layer2.1.conv2";
   sv::NpyArray psum = sv::ReadNpy(layer + "/psum.npy");
   psum.MutableData<int32_t>()[77] ^= 1 << 3;
-  auto bytes = sv::EncodeNpy(psum);
-  auto old_sha = sv::Sha256File(layer + "/psum.npy");
-  sv::WriteFileAtomic(layer + "/psum.npy", bytes);
-  auto text = sv::ReadFileBytes(layer + "/layer.json");
-  std::string j(text.begin(), text.end());
-  j.replace(j.find(old_sha), old_sha.size(), sv::Sha256Hex(bytes));
-  sv::WriteFileAtomic(layer + "/layer.json", std::vector<uint8_t>(j.begin(), j.end()));
+  sa::testing::RewriteWithChecksum(layer, "psum.npy", sv::EncodeNpy(psum));
   int failed = 0;
   for (const auto& c : VerifyVectorSet(dir_ + "/set")) {
     if (c.ok) continue;

@@ -9,6 +9,10 @@
 #include <filesystem>
 #include <string>
 #include <utility>
+#include <vector>
+
+#include "vectors/npy.h"
+#include "vectors/sha256.h"
 
 namespace sa::testing {
 
@@ -34,6 +38,18 @@ inline CommandResult RunCommand(const std::string& cmd) {
   while (fgets(buf.data(), buf.size(), p)) out += buf.data();
   const int status = pclose(p);
   return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, out};
+}
+
+// Replaces one file of a vector-set layer and fixes its checksum in layer.json, as a wrong
+// golden model would: the readers' sha256 check then passes and later checks must catch it.
+inline void RewriteWithChecksum(const std::string& layer_dir, const std::string& file,
+                                const std::vector<uint8_t>& bytes) {
+  const std::string old_sha = vectors::Sha256File(layer_dir + "/" + file);
+  vectors::WriteFileAtomic(layer_dir + "/" + file, bytes);
+  auto text = vectors::ReadFileBytes(layer_dir + "/layer.json");
+  std::string j(text.begin(), text.end());
+  j.replace(j.find(old_sha), old_sha.size(), vectors::Sha256Hex(bytes));
+  vectors::WriteFileAtomic(layer_dir + "/layer.json", std::vector<uint8_t>(j.begin(), j.end()));
 }
 
 }  // namespace sa::testing

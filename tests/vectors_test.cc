@@ -216,16 +216,9 @@ TEST_F(VectorSetTest, ChangedFileFailsItsChecksum) {
 }
 
 TEST_F(VectorSetTest, TruncatedFileWithMatchingChecksumFailsItsShape) {
-  const std::string layer_json = dir_ + "/layer1.0.conv1/layer.json";
-  const std::string act = dir_ + "/layer1.0.conv1/act.npy";
-  auto bytes = ReadFileBytes(act);
+  auto bytes = ReadFileBytes(dir_ + "/layer1.0.conv1/act.npy");
   bytes.resize(bytes.size() - 4);
-  WriteFileAtomic(act, bytes);
-  auto text = ReadFileBytes(layer_json);
-  std::string j(text.begin(), text.end());
-  const std::string old_sha = Sha256Hex(EncodeNpy(SmallLayer().act));
-  j.replace(j.find(old_sha), old_sha.size(), Sha256Hex(bytes));
-  WriteFileAtomic(layer_json, std::vector<uint8_t>(j.begin(), j.end()));
+  sa::testing::RewriteWithChecksum(dir_ + "/layer1.0.conv1", "act.npy", bytes);
   EXPECT_NE(ErrorOf([&] {
               ReadLayer(dir_, "layer1.0.conv1");
             }).find("act.npy: data is 28 bytes, shape needs 32 (truncated)"),
