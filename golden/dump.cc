@@ -87,14 +87,13 @@ std::vector<DumpedLayer> DumpVectors(ResNet20& model, const torch::Tensor& image
         torch::from_blob(psum.data(), v.psum.shape, torch::kInt32).to(torch::kFloat64);
     torch::Tensor recon = psum_t * info.wgt_delta * info.act_delta;
     info.recon_max_abs_err = (recon - cap.output.to(torch::kFloat64)).abs().max().item<double>();
-    writer.AddLayer(std::move(v));
+    const vectors::LayerInfo written = writer.AddLayer(std::move(v));
     manifest.layers.push_back(name);
     DumpedLayer d;
     d.name = name;
-    d.recon_max_abs_err = info.recon_max_abs_err;
-    const auto [lo, hi] = std::minmax_element(psum.begin(), psum.end());
-    d.psum_min = *lo;
-    d.psum_max = *hi;
+    d.recon_max_abs_err = written.recon_max_abs_err;
+    d.psum_min = written.psum_min;
+    d.psum_max = written.psum_max;
     d.seconds = std::chrono::duration<double>(Clock::now() - t0).count();
     stats.push_back(d);
   }

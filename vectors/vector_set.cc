@@ -73,7 +73,7 @@ VectorSetWriter::~VectorSetWriter() {
   }
 }
 
-void VectorSetWriter::AddLayer(LayerVectors layer) {
+LayerInfo VectorSetWriter::AddLayer(LayerVectors layer) {
   LayerInfo& info = layer.info;
   const int32_t* p = layer.psum.Data<int32_t>();
   const int64_t n = layer.psum.NumElements();
@@ -115,6 +115,7 @@ void VectorSetWriter::AddLayer(LayerVectors layer) {
             {"recon_max_abs_err", info.recon_max_abs_err},
             {"files", files}};
   WriteFileAtomic(layer_dir + "/layer.json", JsonBytes(j));
+  return info;
 }
 
 void VectorSetWriter::Commit(const Manifest& m) {

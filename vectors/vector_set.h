@@ -45,8 +45,9 @@ class VectorSetWriter {
   VectorSetWriter(const VectorSetWriter&) = delete;
   VectorSetWriter& operator=(const VectorSetWriter&) = delete;
 
-  // Fills psum_min/psum_max from the psum array, writes the three .npy files and layer.json.
-  void AddLayer(LayerVectors layer);
+  // Fills psum_min/psum_max from the psum array, writes the three .npy files and layer.json;
+  // returns the layer's description as written.
+  LayerInfo AddLayer(LayerVectors layer);
   void Commit(const Manifest& manifest);
 
  private:
