@@ -136,8 +136,8 @@ int RunSamples(const std::string& data, const std::vector<int64_t>& images,
 }
 
 int RunVerify(const std::string& dir, double max_recon_err, const std::string& histogram) {
-  auto checks = VerifyVectorSet(dir);
-  if (!histogram.empty()) WritePsumHistogram(dir, histogram, /*bins=*/40);
+  auto checks = VerifyVectorSet(dir, histogram.empty() ? 0 : /*bins=*/40);
+  if (!histogram.empty()) WritePsumHistogramCsv(checks, histogram);
   int failed = 0;
   std::printf("%-16s %-4s %9s %14s  %s\n", "layer", "", "psums", "recon_max_err", "problem");
   for (const auto& c : checks) {

@@ -8,7 +8,22 @@
 
 namespace sa::golden {
 
-std::vector<LayerCheck> VerifyVectorSet(const std::string& dir) {
+namespace {
+
+PsumHistogram Histogram(const int32_t* p, int64_t n, int bins) {
+  PsumHistogram h;
+  h.counts.assign(static_cast<size_t>(bins), 0);
+  if (n == 0) return h;
+  const auto [lo, hi] = std::minmax_element(p, p + n);
+  h.low = *lo;
+  h.width = std::max<int64_t>(1, (int64_t{*hi} - *lo + bins) / bins);  // ceil((range + 1) / bins)
+  for (int64_t i = 0; i < n; ++i) ++h.counts[static_cast<size_t>((p[i] - h.low) / h.width)];
+  return h;
+}
+
+}  // namespace
+
+std::vector<LayerCheck> VerifyVectorSet(const std::string& dir, int histogram_bins) {
   vectors::Manifest manifest = vectors::ReadManifest(dir);
   std::vector<LayerCheck> checks;
   for (const std::string& name : manifest.layers) {
@@ -42,27 +57,22 @@ std::vector<LayerCheck> VerifyVectorSet(const std::string& dir) {
       }
     }
     c.ok = c.problem.empty();
+    if (histogram_bins > 0)
+      c.histogram = Histogram(v.psum.Data<int32_t>(), c.psums, histogram_bins);
     checks.push_back(c);
   }
   return checks;
 }
 
-void WritePsumHistogram(const std::string& dir, const std::string& csv_path, int bins) {
-  vectors::Manifest manifest = vectors::ReadManifest(dir);
+void WritePsumHistogramCsv(const std::vector<LayerCheck>& checks, const std::string& csv_path) {
   std::string csv = "layer,bin_low,bin_high,count\n";
-  for (const std::string& name : manifest.layers) {
-    vectors::LayerVectors v = vectors::ReadLayer(dir, name);
-    const int32_t* p = v.psum.Data<int32_t>();
-    const int64_t n = v.psum.NumElements();
-    const int64_t lo = v.info.psum_min, hi = v.info.psum_max;
-    const int64_t width =
-        std::max<int64_t>(1, (hi - lo + bins) / bins);  // ceil((range + 1) / bins)
-    std::vector<int64_t> counts(static_cast<size_t>(bins), 0);
-    for (int64_t i = 0; i < n; ++i) ++counts[static_cast<size_t>((p[i] - lo) / width)];
-    for (int b = 0; b < bins; ++b)
-      csv += name + "," + std::to_string(lo + b * width) + "," +
-             std::to_string(lo + (b + 1) * width - 1) + "," +
-             std::to_string(counts[static_cast<size_t>(b)]) + "\n";
+  for (const LayerCheck& c : checks) {
+    const PsumHistogram& h = c.histogram;
+    for (size_t b = 0; b < h.counts.size(); ++b) {
+      const int64_t low = h.low + static_cast<int64_t>(b) * h.width;
+      csv += c.name + "," + std::to_string(low) + "," + std::to_string(low + h.width - 1) + "," +
+             std::to_string(h.counts[b]) + "\n";
+    }
   }
   vectors::WriteFileAtomic(csv_path, std::vector<uint8_t>(csv.begin(), csv.end()));
 }

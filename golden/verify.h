@@ -6,21 +6,29 @@
 
 namespace sa::golden {
 
+// Equal-width bins over a layer's psum range: bin b holds [low + b*width, low + (b+1)*width).
+struct PsumHistogram {
+  int64_t low = 0, width = 1;
+  std::vector<int64_t> counts;
+};
+
 struct LayerCheck {
   std::string name;
   bool ok = false;
   std::string problem;  // first problem found, empty when ok
   int64_t psums = 0;
   double recon_max_abs_err = 0;
+  PsumHistogram histogram;  // filled when VerifyVectorSet is asked for bins
 };
 
 // Reads every layer of the set (sha256 checked by the reader), checks that activations lie in
 // [0, 2^a - 1] and weights in [-(2^(w-1) - 1), 2^(w-1) - 1], recomputes each psum with the
-// direct integer convolution and compares exactly. Throws vectors::FormatError on unreadable sets.
-std::vector<LayerCheck> VerifyVectorSet(const std::string& dir);
+// direct integer convolution and compares exactly; with `histogram_bins` > 0 also bins each
+// layer's psums in the same pass. Throws vectors::FormatError on unreadable sets.
+std::vector<LayerCheck> VerifyVectorSet(const std::string& dir, int histogram_bins = 0);
 
-// Writes CSV rows "layer,bin_low,bin_high,count" of each layer's psum histogram (`bins` equal
-// bins over that layer's range), for scripts/plot_psums.sh. Written atomically.
-void WritePsumHistogram(const std::string& dir, const std::string& csv_path, int bins);
+// Writes CSV rows "layer,bin_low,bin_high,count" of the checks' histograms, for
+// scripts/plot_psums.sh. Written atomically.
+void WritePsumHistogramCsv(const std::vector<LayerCheck>& checks, const std::string& csv_path);
 
 }  // namespace sa::golden
