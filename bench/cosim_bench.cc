@@ -75,8 +75,10 @@ Figure Icarus(const sv::LayerVectors& layer, int passes, const std::string& rtl_
   Figure f{"Icarus Verilog 11, " + layer.info.name + " slice"};
   const std::string dir = sa::testing::TempDir("icarus");
   LayerSchedule sched(layer, kConfig);
-  const auto& all = sched.passes();
-  int n = std::min<int>(passes, static_cast<int>(all.size()));
+  std::vector<PassDesc> all;
+  for (int64_t i = 0; i < std::min<int64_t>(passes, sched.num_passes()); ++i)
+    all.push_back(sched.Pass(i));
+  int n = static_cast<int>(all.size());
   while (n > 0 && !all[n - 1].acc_last) --n;  // end on a released group
   std::ofstream wgt(dir + "/wgt.hex"), act(dir + "/act.hex"), exp(dir + "/exp.hex");
   int n_wgt = 0, n_act = 0, n_exp = 0;

@@ -13,6 +13,8 @@
 #include <fstream>
 #include <mutex>
 
+#include "vectors/input.h"
+
 namespace sa::golden {
 namespace fs = std::filesystem;
 
@@ -46,9 +48,12 @@ Dataset LoadBinary(const std::string& root, Split split, int64_t limit) {
   }
   std::vector<uint8_t> bytes;
   for (const auto& f : files) {
-    std::ifstream in(f, std::ios::binary);
-    if (!in) throw DataError(f + ": cannot open");
-    std::vector<uint8_t> b((std::istreambuf_iterator<char>(in)), {});
+    std::vector<uint8_t> b;
+    try {
+      b = vectors::ReadRegularFile(f, /*max_bytes=*/64ull << 20);  // a batch is 30,730,000
+    } catch (const vectors::FormatError& e) {
+      throw DataError(e.what());
+    }
     if (b.empty() || b.size() % kRecord != 0)
       throw DataError(f + ": size " + std::to_string(b.size()) + " is not a multiple of " +
                       std::to_string(kRecord) + "-byte records (truncated or not CIFAR-10)");
@@ -152,6 +157,12 @@ const std::vector<std::string>& ClassNames() {
 }
 
 std::vector<uint8_t> DecodeJpeg32(const std::string& path) {
+  // A FIFO or device would block fopen() or never end: only regular files of a sane size.
+  try {
+    if (vectors::RegularFileSize(path) > (1u << 20)) throw DataError(path + ": larger than 1 MiB");
+  } catch (const vectors::FormatError& e) {
+    throw DataError(e.what());
+  }
   FILE* file = std::fopen(path.c_str(), "rb");
   if (!file) throw DataError(path + ": cannot open");
   jpeg_decompress_struct cinfo;
@@ -168,6 +179,15 @@ std::vector<uint8_t> DecodeJpeg32(const std::string& path) {
   jpeg_create_decompress(&cinfo);
   jpeg_stdio_src(&cinfo, file);
   jpeg_read_header(&cinfo, TRUE);
+  // Checked before any decompression: a tiny file may claim 65,500 x 65,500 pixels.
+  if (cinfo.image_width != kSide || cinfo.image_height != kSide || cinfo.num_components != 3) {
+    const std::string dims = std::to_string(cinfo.image_width) + "x" +
+                             std::to_string(cinfo.image_height) + "x" +
+                             std::to_string(cinfo.num_components);
+    jpeg_destroy_decompress(&cinfo);
+    std::fclose(file);
+    throw DataError(path + ": image is " + dims + ", expected 32x32 RGB");
+  }
   cinfo.out_color_space = JCS_RGB;
   jpeg_start_decompress(&cinfo);
   if (cinfo.output_width != kSide || cinfo.output_height != kSide || cinfo.output_components != 3) {

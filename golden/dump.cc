@@ -36,7 +36,8 @@ vectors::NpyArray IntTensorToNpy(const torch::Tensor& t, vectors::DType dtype, i
 }
 
 std::vector<DumpedLayer> DumpVectors(ResNet20& model, const torch::Tensor& images_u8,
-                                     vectors::Manifest manifest, const std::string& out) {
+                                     vectors::Manifest manifest, const std::string& out,
+                                     bool replace) {
   using Clock = std::chrono::steady_clock;
   torch::NoGradGuard no_grad;
   model->to(torch::kCPU);
@@ -50,7 +51,7 @@ std::vector<DumpedLayer> DumpVectors(ResNet20& model, const torch::Tensor& image
   manifest.act_bits = static_cast<int>(q.act_bits);
   manifest.wgt_bits = static_cast<int>(q.wgt_bits);
   manifest.layers.clear();
-  vectors::VectorSetWriter writer(out);
+  vectors::VectorSetWriter writer(out, replace);
   std::vector<DumpedLayer> stats;
   for (auto& [name, conv] : convs) {
     auto t0 = Clock::now();

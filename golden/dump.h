@@ -23,7 +23,8 @@ struct DumpedLayer {
 // and writes the set to `out` (atomically: see VectorSetWriter). `manifest` supplies checkpoint
 // and image fields; layers and bit widths are filled in here.
 std::vector<DumpedLayer> DumpVectors(ResNet20& model, const torch::Tensor& images_u8,
-                                     vectors::Manifest manifest, const std::string& out);
+                                     vectors::Manifest manifest, const std::string& out,
+                                     bool replace = false);
 
 // Converts a float tensor holding integers to an npy array, checking that every value is an
 // integer in [lo, hi] (throws std::logic_error otherwise: a quantizer bug, not a user error).

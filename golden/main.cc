@@ -13,7 +13,10 @@
 #include "golden/model.h"
 #include "golden/train.h"
 #include "golden/verify.h"
+#include "vectors/exit_codes.h"
+#include "vectors/input.h"
 #include "vectors/npy.h"
+#include "vectors/output.h"
 #include "vectors/sha256.h"
 
 namespace {
@@ -29,27 +32,35 @@ std::string JoinArgs(int argc, char** argv) {
 // A sample bundle: FILE.npy (uint8 [N,3,32,32]) with FILE.json {"indices": [...]} naming the
 // test-set index of each row, so the main job can dump vectors without the data set.
 Dataset LoadSampleImages(const std::string& npy_path, const std::vector<int64_t>& wanted) {
-  sa::vectors::NpyArray a = sa::vectors::ReadNpy(npy_path);
-  if (a.dtype != sa::vectors::DType::kUint8 || a.shape.size() != 4 || a.shape[1] != 3 ||
+  namespace sv = sa::vectors;
+  constexpr int64_t kMaxImages = 1000000;
+  sv::NpyArray a = sv::ReadNpy(
+      npy_path, /*max_bytes=*/sv::MaxNpyFileBytes(sv::DType::kUint8, {kMaxImages, 3, 32, 32}));
+  if (a.dtype != sv::DType::kUint8 || a.shape.size() != 4 || a.shape[0] < 1 || a.shape[1] != 3 ||
       a.shape[2] != 32 || a.shape[3] != 32)
-    throw std::runtime_error(npy_path + ": expected uint8 images of shape [N, 3, 32, 32]");
+    throw sv::FormatError(npy_path + ": expected uint8 images of shape [N, 3, 32, 32]");
   const std::string json_path = fs::path(npy_path).replace_extension(".json").string();
-  auto bytes = sa::vectors::ReadFileBytes(json_path);
-  nlohmann::json j = nlohmann::json::parse(bytes.begin(), bytes.end(), nullptr, false);
-  if (j.is_discarded() || !j.contains("indices") || !j["indices"].is_array())
-    throw std::runtime_error(json_path + ": expected {\"indices\": [...], \"labels\": [...]}");
-  auto indices = j["indices"].get<std::vector<int64_t>>();
-  auto labels = j.value("labels", std::vector<int64_t>(indices.size(), -1));
-  if (static_cast<int64_t>(indices.size()) != a.shape[0] || labels.size() != indices.size())
-    throw std::runtime_error(json_path + ": indices/labels do not match the " +
-                             std::to_string(a.shape[0]) + " images of " + npy_path);
+  const nlohmann::json j =
+      sv::ParseStrictJson(sv::ReadRegularFile(json_path, sv::kMaxManifestBytes), json_path);
+  const nlohmann::json& index_list = sv::ArrayField(j, "indices", json_path);
+  const nlohmann::json& label_list = sv::ArrayField(j, "labels", json_path);
+  if (static_cast<int64_t>(index_list.size()) != a.shape[0] ||
+      label_list.size() != index_list.size())
+    throw sv::FormatError(json_path + ": indices/labels do not match the " +
+                          std::to_string(a.shape[0]) + " images of " + npy_path);
+  std::vector<int64_t> indices, labels;
+  for (size_t i = 0; i < index_list.size(); ++i) {
+    indices.push_back(
+        sv::IntValue(index_list[i], 0, INT32_MAX, "indices[" + std::to_string(i) + "]", json_path));
+    labels.push_back(
+        sv::IntValue(label_list[i], -1, 9, "labels[" + std::to_string(i) + "]", json_path));
+  }
   torch::Tensor all = torch::from_blob(a.bytes.data(), a.shape, torch::kUInt8).clone();
   std::vector<int64_t> rows, out_labels;
   for (int64_t w : wanted) {
     auto it = std::find(indices.begin(), indices.end(), w);
     if (it == indices.end())
-      throw std::runtime_error("--images: test image " + std::to_string(w) + " is not in " +
-                               npy_path);
+      throw sv::FormatError("--images: test image " + std::to_string(w) + " is not in " + npy_path);
     rows.push_back(it - indices.begin());
     out_labels.push_back(labels[rows.back()]);
   }
@@ -67,6 +78,7 @@ int RunTrain(TrainOptions o) {
 
 int RunEval(const std::string& checkpoint, const std::string& data, int64_t limit,
             const std::string& json_out) {
+  if (!json_out.empty()) sa::vectors::CheckOutputFile(json_out, "--json");
   CheckpointMeta meta;
   ResNet20 model = LoadCheckpoint(checkpoint, &meta);
   Dataset test = LoadCifar10(data, Split::kTest, limit);
@@ -87,9 +99,11 @@ int RunEval(const std::string& checkpoint, const std::string& data, int64_t limi
 }
 
 int RunDump(const std::string& checkpoint, const std::string& data, const std::string& samples,
-            const std::vector<int64_t>& images, const std::string& out) {
+            const std::vector<int64_t>& images, const std::string& out, bool force) {
   if (data.empty() == samples.empty())
     throw std::invalid_argument("dump: give exactly one of --data and --samples");
+  // Refuse an output that may not be replaced before the model runs (the writer checks again).
+  sa::vectors::CheckVectorSetTarget(out, force);
   // Vectors are dumped on the CPU with one thread so that they are byte-identical run to run.
   torch::set_num_threads(1);
   ResNet20 model = LoadCheckpoint(checkpoint);
@@ -99,7 +113,7 @@ int RunDump(const std::string& checkpoint, const std::string& data, const std::s
   manifest.checkpoint_path = checkpoint;  // as given, so that reruns write identical manifests
   manifest.checkpoint_sha256 = sa::vectors::Sha256File(checkpoint);
   manifest.images = images;
-  auto layers = DumpVectors(model, d.images, manifest, out);
+  auto layers = DumpVectors(model, d.images, manifest, out, force);
   std::printf("%-16s %9s %9s %14s %9s\n", "layer", "psum_min", "psum_max", "recon_max_err", "ms");
   for (const auto& l : layers)
     std::printf("%-16s %9lld %9lld %14.3g %9.1f\n", l.name.c_str(),
@@ -127,6 +141,8 @@ int RunSamples(const std::string& data, const std::vector<int64_t>& images,
                       {"indices", images},
                       {"labels", labels}};
   const std::string json_path = fs::path(out).replace_extension(".json").string();
+  if (json_path == out) throw std::invalid_argument("--out: " + out + " must end in .npy");
+  sa::vectors::CheckOutputFile(out, "--out");
   const std::string text = j.dump(2) + "\n";
   sa::vectors::WriteNpy(out, a);
   sa::vectors::WriteFileAtomic(json_path, std::vector<uint8_t>(text.begin(), text.end()));
@@ -136,6 +152,7 @@ int RunSamples(const std::string& data, const std::vector<int64_t>& images,
 }
 
 int RunVerify(const std::string& dir, double max_recon_err, const std::string& histogram) {
+  if (!histogram.empty()) sa::vectors::CheckOutputFile(histogram, "--psum-histogram");
   auto checks = VerifyVectorSet(dir, histogram.empty() ? 0 : /*bins=*/40);
   if (!histogram.empty()) WritePsumHistogramCsv(checks, histogram);
   int failed = 0;
@@ -149,7 +166,7 @@ int RunVerify(const std::string& dir, double max_recon_err, const std::string& h
                 static_cast<long long>(c.psums), c.recon_max_abs_err, problem.c_str());
   }
   std::printf("%s: %zu layers, %d failed\n", dir.c_str(), checks.size(), failed);
-  return failed ? 1 : 0;
+  return failed ? sa::kExitFail : sa::kExitPass;
 }
 
 }  // namespace
@@ -225,7 +242,9 @@ int main(int argc, char** argv) {
       ->delimiter(',')
       ->check(CLI::NonNegativeNumber)
       ->capture_default_str();
-  dump->add_option("--out", out, "vector set folder (replaced atomically)")->required();
+  dump->add_option("--out", out, "vector set folder (written atomically)")->required();
+  bool force = false;
+  dump->add_flag("--force", force, "replace --out if it is an existing vector set");
 
   auto* verify = app.add_subcommand("verify", "check a vector set: checksums, ranges, exact psums");
   verify->add_option("--vectors", vectors_dir)->required();
@@ -244,21 +263,31 @@ int main(int argc, char** argv) {
       ->required();
   samples_cmd->add_option("--out", out, "FILE.npy (FILE.json is written beside it)")->required();
 
-  CLI11_PARSE(app, argc, argv);
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    if (e.get_exit_code() == 0) return app.exit(e);  // --help
+    std::fprintf(stderr, "sa-golden: %s\n", e.what());
+    return sa::kExitError;
+  }
+  // Every exception is a run that could not be done (exit 2); a failed check returns 1.
   try {
     ConfigureCpuRuntime(threads);
     if (train->parsed()) return RunTrain(t);
     if (eval->parsed()) return RunEval(checkpoint, data, limit, json_out);
-    if (dump->parsed()) return RunDump(checkpoint, data, samples, images, out);
+    if (dump->parsed()) return RunDump(checkpoint, data, samples, images, out, force);
     if (verify->parsed()) return RunVerify(vectors_dir, max_recon_err, histogram);
     if (samples_cmd->parsed()) return RunSamples(data, images, out);
   } catch (const c10::Error& e) {
     std::string msg = e.msg();
     std::fprintf(stderr, "sa-golden: %s\n", msg.substr(0, msg.find('\n')).c_str());
-    return 1;
+    return sa::kExitError;
+  } catch (const std::bad_alloc&) {
+    std::fprintf(stderr, "sa-golden: out of memory\n");
+    return sa::kExitError;
   } catch (const std::exception& e) {
     std::fprintf(stderr, "sa-golden: %s\n", e.what());
-    return 1;
+    return sa::kExitError;
   }
-  return 0;
+  return sa::kExitPass;
 }

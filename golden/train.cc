@@ -14,6 +14,7 @@
 #include <thread>
 
 #include "golden/data.h"
+#include "vectors/input.h"
 
 namespace sa::golden {
 namespace fs = std::filesystem;
@@ -38,7 +39,10 @@ std::string Format(const char* format, Args... args) {
 std::string FirstLine(const std::string& text) { return text.substr(0, text.find('\n')); }
 
 torch::serialize::InputArchive OpenArchive(const std::string& path) {
-  if (!fs::is_regular_file(path)) throw std::runtime_error(path + ": no such checkpoint file");
+  if (!fs::exists(path)) throw std::runtime_error(path + ": no such checkpoint file");
+  // Regular files only (a FIFO would hang the loader) and of a sane size (ours are about 1 MB).
+  if (vectors::RegularFileSize(path) > (1ull << 30))
+    throw std::runtime_error(path + ": larger than 1 GiB; not a checkpoint of this model");
   torch::serialize::InputArchive archive;
   try {
     archive.load_from(path);

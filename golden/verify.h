@@ -21,8 +21,9 @@ struct LayerCheck {
   PsumHistogram histogram;  // filled when VerifyVectorSet is asked for bins
 };
 
-// Reads every layer of the set (sha256 checked by the reader), checks that activations lie in
-// [0, 2^a - 1] and weights in [-(2^(w-1) - 1), 2^(w-1) - 1], recomputes each psum with the
+// Reads every layer of the set, one at a time (the reader checks sha256, geometry and that
+// activations lie in [0, 2^a - 1] and weights in [-(2^(w-1) - 1), 2^(w-1) - 1], throwing
+// vectors::FormatError otherwise), recomputes each psum with the
 // direct integer convolution and compares exactly; with `histogram_bins` > 0 also bins each
 // layer's psums in the same pass. Throws vectors::FormatError on unreadable sets.
 std::vector<LayerCheck> VerifyVectorSet(const std::string& dir, int histogram_bins = 0);

@@ -16,6 +16,8 @@
 #include "sim/pin_harness.h"
 #include "sim/report.h"
 #include "sim/testbench.h"
+#include "vectors/exit_codes.h"
+#include "vectors/output.h"
 #include "vectors/vector_set.h"
 
 namespace {
@@ -46,18 +48,27 @@ struct Options {
 uint64_t LayerSeed(uint64_t seed, size_t index) { return seed * 1000003ULL + index; }
 
 int Run(const Options& opt, const std::string& argv0) {
-  // Everything is read and checked before the first cycle is simulated.
-  sv::Manifest manifest = sv::ReadManifest(opt.vectors);
+  // Everything is read and checked before the first cycle is simulated: outputs can be written,
+  // every selected layer reads cleanly (checksums, geometry, value ranges) and fits the
+  // scheduler. Layers are then read again one at a time, so peak memory is one layer's.
+  if (!opt.report.empty()) sv::CheckOutputFile(opt.report, "--report");
+  if (!opt.trace.empty()) sv::CheckOutputFile(opt.trace, "--trace");
+  const sv::Manifest manifest = sv::ReadManifest(opt.vectors);
   if (manifest.act_bits > kConfig.act_width || manifest.wgt_bits > kConfig.wgt_width)
-    throw std::runtime_error(opt.vectors + ": the set has " + std::to_string(manifest.act_bits) +
-                             "-bit activations and " + std::to_string(manifest.wgt_bits) +
-                             "-bit weights; this sa-cosim is built for " + kConfig.Name());
+    throw sv::FormatError(opt.vectors + ": the set has " + std::to_string(manifest.act_bits) +
+                          "-bit activations and " + std::to_string(manifest.wgt_bits) +
+                          "-bit weights; this sa-cosim is built for " + kConfig.Name());
   std::vector<std::string> names = opt.layers.empty() ? manifest.layers : SplitComma(opt.layers);
-  for (const auto& n : names)
-    if (std::find(manifest.layers.begin(), manifest.layers.end(), n) == manifest.layers.end())
-      throw std::invalid_argument("--layers: '" + n + "' is not a layer of " + opt.vectors);
-  std::vector<sv::LayerVectors> layers;
-  for (const auto& n : names) layers.push_back(sv::ReadLayer(opt.vectors, n));
+  if (names.empty()) throw std::invalid_argument("--layers: no layer named");
+  for (size_t i = 0; i < names.size(); ++i) {
+    if (std::find(manifest.layers.begin(), manifest.layers.end(), names[i]) ==
+        manifest.layers.end())
+      throw std::invalid_argument("--layers: '" + names[i] + "' is not a layer of " + opt.vectors);
+    if (std::find(names.begin(), names.begin() + static_cast<std::ptrdiff_t>(i), names[i]) !=
+        names.begin() + static_cast<std::ptrdiff_t>(i))
+      throw std::invalid_argument("--layers: '" + names[i] + "' is named twice");
+  }
+  for (const auto& n : names) LayerSchedule(sv::ReadLayer(opt.vectors, manifest, n), kConfig);
 
   RunOptions run_opt;
   run_opt.stall_prob = opt.stall_prob;
@@ -72,7 +83,8 @@ int Run(const Options& opt, const std::string& argv0) {
   sc_core::sc_start(sc_core::SC_ZERO_TIME);
 
   auto run_layer = [&](size_t i, const TraceWindow* trace, bool use_pin) {
-    LayerRun run(layers[i], kConfig, run_opt, LayerSeed(opt.seed, i));
+    const sv::LayerVectors layer = sv::ReadLayer(opt.vectors, manifest, names[i]);
+    LayerRun run(layer, kConfig, run_opt, LayerSeed(opt.seed, i));
     auto t0 = std::chrono::steady_clock::now();
     if (use_pin) {
       pin->Submit(&run);
@@ -91,14 +103,14 @@ int Run(const Options& opt, const std::string& argv0) {
 
   if (!opt.quiet) {
     std::printf("sa-cosim %s, %s mode, %zu layer(s) of %s%s\n", kConfig.Name().c_str(),
-                opt.mode.c_str(), layers.size(), opt.vectors.c_str(),
+                opt.mode.c_str(), names.size(), opt.vectors.c_str(),
                 opt.stall_prob > 0
                     ? (", stall probability " + std::to_string(opt.stall_prob)).c_str()
                     : "");
     PrintTableHeader(stdout);
   }
   std::vector<LayerStats> stats;
-  for (size_t i = 0; i < layers.size(); ++i) {
+  for (size_t i = 0; i < names.size(); ++i) {
     stats.push_back(run_layer(i, nullptr, pin != nullptr));
     if (!opt.quiet) PrintTableRow(stdout, stats.back());
   }
@@ -134,8 +146,8 @@ int Run(const Options& opt, const std::string& argv0) {
                   opt.trace.c_str(), static_cast<unsigned long long>(window.from),
                   static_cast<unsigned long long>(window.to), failing->name.c_str());
     } else {
-      for (size_t i = 0; i < layers.size(); ++i) run_layer(i, &window, false);
-      std::printf("trace: %s holds all %zu layer run(s)\n", opt.trace.c_str(), layers.size());
+      for (size_t i = 0; i < names.size(); ++i) run_layer(i, &window, false);
+      std::printf("trace: %s holds all %zu layer run(s)\n", opt.trace.c_str(), names.size());
     }
     fast.CloseTrace();
   }
@@ -151,7 +163,7 @@ int Run(const Options& opt, const std::string& argv0) {
     info.seed = opt.seed;
     WriteJsonReport(opt.report, info, stats);
   }
-  return all_passed ? 0 : 1;
+  return all_passed ? sa::kExitPass : sa::kExitFail;
 }
 
 }  // namespace
@@ -177,12 +189,23 @@ int sc_main(int argc, char* argv[]) {
       ->check(CLI::IsMember({"fast", "pin"}))
       ->capture_default_str();
   app.add_flag("--quiet", opt.quiet, "only the total line and problems");
-  CLI11_PARSE(app, argc, argv);
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    if (e.get_exit_code() == 0) return app.exit(e);  // --help
+    std::fprintf(stderr, "sa-cosim: %s\n", e.what());
+    return sa::kExitError;
+  }
+  // Mismatches, hangs and overflows return 1 from Run; anything thrown is a run that could not
+  // be done (bad input, unwritable output) and exits 2.
   try {
     return Run(opt, argv[0]);
+  } catch (const std::bad_alloc&) {
+    std::fprintf(stderr, "sa-cosim: out of memory\n");
+    return sa::kExitError;
   } catch (const std::exception& e) {
     std::fprintf(stderr, "sa-cosim: %s\n", e.what());
-    return 1;
+    return sa::kExitError;
   }
 }
 

@@ -17,6 +17,7 @@
 
 #include "sim/model_pins.h"
 #include "sim/testbench.h"
+#include "vectors/output.h"
 
 namespace sa::sim {
 
@@ -40,27 +41,34 @@ class FastHarness : public sc_core::sc_module {
     SC_THREAD(Main);
   }
   ~FastHarness() override {
-    CloseTrace();
+    if (vcd_) {  // an unfinished trace (the run threw): drop the temporary file, never throw
+      vcd_->close();
+      std::remove(trace_tmp_.c_str());
+    }
     top_->final();
   }
 
-  // A VCD that spans all later jobs (time keeps running from job to job). It is written to
-  // PATH.tmp and renamed on CloseTrace(), so an interrupted run leaves no truncated waveform.
+  // A VCD that spans all later jobs (time keeps running from job to job). It is written to a
+  // fresh temporary file beside PATH and renamed on CloseTrace(), so an interrupted run leaves
+  // no truncated waveform and touches no other file.
   void OpenTrace(const std::string& path) {
     ctx_->traceEverOn(true);
     trace_path_ = path;
+    trace_tmp_ = vectors::MakeTempFileBeside(path);
     time_ = 0;  // the waveform starts at 0 ns whatever ran before
     vcd_ = std::make_unique<VerilatedVcdC>();
     top_->trace(vcd_.get(), 99);
-    vcd_->open((path + ".tmp").c_str());
-    if (!vcd_->isOpen()) throw std::runtime_error(path + ": cannot create the trace file");
+    vcd_->open(trace_tmp_.c_str());
+    if (!vcd_->isOpen()) throw vectors::FormatError(path + ": cannot create the trace file");
   }
   void CloseTrace() {
     if (!vcd_) return;
     vcd_->close();
     vcd_.reset();
-    if (std::rename((trace_path_ + ".tmp").c_str(), trace_path_.c_str()) != 0)
-      throw std::runtime_error(trace_path_ + ": cannot move the trace into place");
+    if (std::rename(trace_tmp_.c_str(), trace_path_.c_str()) != 0) {
+      std::remove(trace_tmp_.c_str());
+      throw vectors::FormatError(trace_path_ + ": cannot move the trace into place");
+    }
   }
 
   // Hands one layer to the harness thread; sc_start() then runs it to completion. With `trace`,
@@ -105,7 +113,7 @@ class FastHarness : public sc_core::sc_module {
   LayerRun* run_ = nullptr;
   const TraceWindow* trace_ = nullptr;
   std::unique_ptr<VerilatedVcdC> vcd_;
-  std::string trace_path_;
+  std::string trace_path_, trace_tmp_;
   uint64_t time_ = 0;
   sc_core::sc_event job_;
 };

@@ -7,7 +7,7 @@
 #include <sstream>
 #include <systemc>
 
-#include "vectors/npy.h"
+#include "vectors/output.h"
 
 namespace sa::sim {
 namespace {

@@ -19,21 +19,30 @@ LayerSchedule::LayerSchedule(const vectors::LayerVectors& layer, const ArrayConf
   ci_tiles_ = (g.in_channels + cfg.rows - 1) / cfg.rows;
   const int64_t pixels = out_h_ * out_w_;
   const int64_t group_passes = ci_tiles_ * g.kernel * g.kernel;
+  // The pass list is held in memory (64 bytes a pass): refuse layers that would need more than
+  // kMaxPasses before allocating, with overflow-checked products of the declared geometry.
+  const int64_t chunks = (pixels + cfg.acc_depth - 1) / cfg.acc_depth;
+  per_image_ =
+      vectors::CheckedProduct({co_tiles_, chunks, group_passes}, kMaxImagePasses,
+                              layer.info.name + ": passes per image on a " + cfg.Name() + " array");
+  num_passes_ = per_image_ * g.batch;
   // Order: image, output-channel tile, pixel chunk; inside, the accumulation group runs over
   // input-channel tiles and kernel positions, so that each group's sums are released together.
-  for (int64_t n = 0; n < g.batch; ++n)
-    for (int64_t co = 0; co < co_tiles_; ++co)
-      for (int64_t begin = 0; begin < pixels; begin += cfg.acc_depth) {
-        const int64_t len = std::min<int64_t>(cfg.acc_depth, pixels - begin);
-        int64_t i = 0;
-        for (int64_t ci = 0; ci < ci_tiles_; ++ci)
-          for (int64_t ky = 0; ky < g.kernel; ++ky)
-            for (int64_t kx = 0; kx < g.kernel; ++kx, ++i) {
-              passes_.push_back({n, co, ci, ky, kx, begin, len, i == 0, i + 1 == group_passes});
-              total_beats_ += len;
-            }
-        released_vectors_ += len;
-      }
+  image_passes_.reserve(static_cast<size_t>(per_image_));
+  for (int64_t co = 0; co < co_tiles_; ++co)
+    for (int64_t begin = 0; begin < pixels; begin += cfg.acc_depth) {
+      const int64_t len = std::min<int64_t>(cfg.acc_depth, pixels - begin);
+      int64_t i = 0;
+      for (int64_t ci = 0; ci < ci_tiles_; ++ci)
+        for (int64_t ky = 0; ky < g.kernel; ++ky)
+          for (int64_t kx = 0; kx < g.kernel; ++kx, ++i) {
+            image_passes_.push_back({0, co, ci, ky, kx, begin, len, i == 0, i + 1 == group_passes});
+            total_beats_ += len;
+          }
+      released_vectors_ += len;
+    }
+  total_beats_ *= g.batch;
+  released_vectors_ *= g.batch;
 }
 
 uint64_t LayerSchedule::WeightRow(const PassDesc& p, int r) const {
@@ -80,8 +89,8 @@ int64_t LayerSchedule::AnalyticalCycles() const {
   // 2*rows + cols beats wait for the difference (none in ResNet-20 on 4x4, 8x8 or 16x16).
   const int64_t turnaround = 2 * cfg_.rows + cfg_.cols;
   int64_t wait = 0;
-  for (size_t i = 2; i < passes_.size(); ++i)
-    wait += std::max<int64_t>(0, turnaround - passes_[i - 1].pixels);
+  for (int64_t i = 2; i < num_passes_; ++i)
+    wait += std::max<int64_t>(0, turnaround - Pass(i - 1).pixels);
   const int64_t first_load = cfg_.rows;
   const int64_t pipeline = cfg_.rows + cfg_.cols + 1;  // last beat accepted -> its psum on the port
   return first_load + total_beats_ + wait + pipeline;

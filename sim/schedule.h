@@ -25,9 +25,19 @@ struct PassDesc {
 
 class LayerSchedule {
  public:
+  // Passes of one image are held in memory (64 bytes each); every image repeats them, so memory
+  // does not grow with the batch. Throws vectors::FormatError when one image needs more than
+  // kMaxImagePasses passes (ResNet-20 needs at most 2,304 per image, on 4 x 4).
+  static constexpr int64_t kMaxImagePasses = int64_t{1} << 22;
   LayerSchedule(const vectors::LayerVectors& layer, const ArrayConfig& cfg);
 
-  const std::vector<PassDesc>& passes() const { return passes_; }
+  int64_t num_passes() const { return num_passes_; }
+  // Pass i of the layer, in streaming order (image-major).
+  PassDesc Pass(int64_t i) const {
+    PassDesc p = image_passes_[static_cast<size_t>(i % per_image_)];
+    p.image = i / per_image_;
+    return p;
+  }
   // Cols weights of row r of the pass's tile, column c in bits [c*wgt_width +: wgt_width].
   uint64_t WeightRow(const PassDesc& p, int r) const;
   // Rows activations for beat k (output pixel pixel_begin + k), row r in bits [r*act_width ...];
@@ -47,7 +57,8 @@ class LayerSchedule {
   const vectors::LayerVectors& layer_;
   ArrayConfig cfg_;
   int64_t out_h_, out_w_, co_tiles_, ci_tiles_;
-  std::vector<PassDesc> passes_;
+  std::vector<PassDesc> image_passes_;  // the passes of image 0
+  int64_t per_image_ = 0, num_passes_ = 0;
   int64_t total_beats_ = 0, released_vectors_ = 0;
 };
 

@@ -48,11 +48,10 @@ LayerRun::LayerRun(const vectors::LayerVectors& layer, const ArrayConfig& cfg,
       rng_(layer_seed),
       stall_(opt.stall_prob),
       values_(static_cast<size_t>(cfg.cols)) {
-  const auto& passes = schedule_.passes();
-  for (size_t i = 0; i < passes.size(); ++i)
-    if (passes[i].acc_last) group_last_pass_.push_back(i);
+  for (int64_t i = 0; i < schedule_.num_passes(); ++i)
+    if (schedule_.Pass(i).acc_last) group_last_pass_.push_back(static_cast<size_t>(i));
   stats_.name = layer.info.name;
-  stats_.passes = static_cast<int64_t>(passes.size());
+  stats_.passes = schedule_.num_passes();
   stats_.macs = schedule_.macs();
   stats_.expected_cycles = schedule_.AnalyticalCycles();
   in_.rst_n = false;
@@ -71,12 +70,11 @@ void LayerRun::OnEdge(const PinsOut& out, PsumPort& psums) {
   const bool wgt_fire = in_.wgt_valid && out.wgt_ready;
   const bool act_fire = in_.act_valid && out.act_ready;
   const bool psum_fire = out.psum_valid && in_.psum_ready;
-  const auto& passes = schedule_.passes();
   if (wgt_fire && ++wgt_row_ == cfg_.rows) {
     wgt_row_ = 0;
     ++wgt_pass_;
   }
-  if (act_fire && ++act_beat_ == passes[act_pass_].pixels) {
+  if (act_fire && ++act_beat_ == schedule_.Pass(static_cast<int64_t>(act_pass_)).pixels) {
     act_beat_ = 0;
     ++act_pass_;
   }
@@ -96,13 +94,14 @@ void LayerRun::OnEdge(const PinsOut& out, PsumPort& psums) {
 }
 
 void LayerRun::NextInputs() {
-  const auto& passes = schedule_.passes();
+  const auto num_passes = static_cast<size_t>(schedule_.num_passes());
   const bool gaps = opt_.stall_prob > 0;
-  in_.wgt_valid = wgt_pass_ < passes.size() && !(gaps && stall_(rng_));
-  if (in_.wgt_valid) in_.wgt_data = schedule_.WeightRow(passes[wgt_pass_], wgt_row_);
-  in_.act_valid = act_pass_ < passes.size() && !(gaps && stall_(rng_));
+  in_.wgt_valid = wgt_pass_ < num_passes && !(gaps && stall_(rng_));
+  if (in_.wgt_valid)
+    in_.wgt_data = schedule_.WeightRow(schedule_.Pass(static_cast<int64_t>(wgt_pass_)), wgt_row_);
+  in_.act_valid = act_pass_ < num_passes && !(gaps && stall_(rng_));
   if (in_.act_valid) {
-    const PassDesc& p = passes[act_pass_];
+    const PassDesc p = schedule_.Pass(static_cast<int64_t>(act_pass_));
     in_.act_data = schedule_.ActBeat(p, act_beat_);
     in_.act_last = act_beat_ + 1 == p.pixels;
     in_.acc_first = p.acc_first;
@@ -114,7 +113,7 @@ void LayerRun::NextInputs() {
 
 void LayerRun::CheckVector(const int64_t* values) {
   const auto& g = layer_.info.geometry;
-  const PassDesc& p = schedule_.passes()[group_last_pass_[group_]];
+  const PassDesc p = schedule_.Pass(static_cast<int64_t>(group_last_pass_[group_]));
   const int64_t pixel = p.pixel_begin + group_vector_;
   const int64_t oh = g.OutH(), ow = g.OutW();
   const int32_t* golden = layer_.psum.Data<int32_t>();

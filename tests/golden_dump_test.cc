@@ -141,12 +141,12 @@ TEST_F(Cli, FlagOutOfRangeIsOneLineAndNonZero) {
 
 TEST_F(Cli, MissingAndCorruptCheckpointsAreNamed) {
   auto [rc, out] = RunCommand(exe_ + " eval --checkpoint " + dir_ + "/none.pt --data " + dir_);
-  EXPECT_EQ(rc, 1);
+  EXPECT_EQ(rc, 2);
   EXPECT_EQ(out, "sa-golden: " + dir_ + "/none.pt: no such checkpoint file\n");
   std::ofstream(dir_ + "/bad.pt") << "garbage";
   auto [rc2, out2] = RunCommand(exe_ + " dump --checkpoint " + dir_ + "/bad.pt --data " + dir_ +
                                 " --out " + dir_ + "/v");
-  EXPECT_EQ(rc2, 1);
+  EXPECT_EQ(rc2, 2);
   EXPECT_NE(out2.find("bad.pt: not a readable checkpoint"), std::string::npos) << out2;
   EXPECT_EQ(std::count(out2.begin(), out2.end(), '\n'), 1) << out2;
   EXPECT_FALSE(fs::exists(dir_ + "/v"));
@@ -156,28 +156,40 @@ TEST_F(Cli, FailedDumpLeavesAnExistingSetUntouched) {
   torch::manual_seed(0);
   ResNet20 model(QuantConfig{4, 4});
   SaveCheckpoint(dir_ + "/m.pt", model, nullptr, {{4, 4}, 1});
-  fs::create_directories(dir_ + "/v");
-  std::ofstream(dir_ + "/v/keep") << "old";
-  // Image index beyond a data set of 1 binary record: the dump fails before replacing anything.
   std::ofstream bin(dir_ + "/test_batch.bin", std::ios::binary);
-  bin << std::string(3073, '\1');
+  bin << std::string(3 * 3073, '\1');
   bin.close();
-  auto [rc, out] = RunCommand(exe_ + " dump --checkpoint " + dir_ + "/m.pt --data " + dir_ +
-                              " --images 5 --out " + dir_ + "/v");
-  EXPECT_EQ(rc, 1);
+  const std::string dump = exe_ + " dump --checkpoint " + dir_ + "/m.pt --data " + dir_;
+  auto [rc0, out0] = RunCommand(dump + " --images 0 --out " + dir_ + "/v");
+  ASSERT_EQ(rc0, 0) << out0;
+  const std::string manifest_before = sa::testing::Slurp(dir_ + "/v/manifest.json");
+  // Image index beyond a data set of 3 binary records: the dump fails before replacing anything.
+  auto [rc, out] = RunCommand(dump + " --images 5 --out " + dir_ + "/v --force");
+  EXPECT_EQ(rc, 2);
   EXPECT_NE(out.find("image index 5 out of range"), std::string::npos) << out;
-  EXPECT_TRUE(fs::exists(dir_ + "/v/keep"));
-  auto [rc2, out2] = RunCommand(exe_ + " dump --checkpoint " + dir_ + "/m.pt --data " + dir_ +
-                                " --images 0 --out " + dir_ + "/v");
+  EXPECT_EQ(sa::testing::Slurp(dir_ + "/v/manifest.json"), manifest_before);
+  // Without --force an existing set is refused; with it, replaced.
+  auto [rc1, out1] = RunCommand(dump + " --images 1 --out " + dir_ + "/v");
+  EXPECT_EQ(rc1, 2);
+  EXPECT_EQ(out1, "sa-golden: --out: " + dir_ +
+                      "/v is an existing vector set; give --force to "
+                      "replace it\n");
+  auto [rc2, out2] = RunCommand(dump + " --images 1,2 --out " + dir_ + "/v --force");
   EXPECT_EQ(rc2, 0) << out2;
-  EXPECT_FALSE(fs::exists(dir_ + "/v/keep"));
+  EXPECT_NE(sa::testing::Slurp(dir_ + "/v/manifest.json"), manifest_before);
   auto [rc3, out3] = RunCommand(exe_ + " verify --vectors " + dir_ + "/v");
   EXPECT_EQ(rc3, 0) << out3;
+  // Nothing but the set is left beside it: no staging or old-set folders.
+  int entries = 0;
+  for (const auto& e : fs::directory_iterator(dir_)) entries += e.path().filename() == "v";
+  EXPECT_EQ(entries, 1);
+  for (const auto& e : fs::directory_iterator(dir_))
+    EXPECT_EQ(e.path().filename().string().rfind(".v.", 0), std::string::npos) << e.path();
 }
 
 TEST_F(Cli, VerifyRefusesAMissingSet) {
   auto [rc, out] = RunCommand(exe_ + " verify --vectors " + dir_ + "/nothing");
-  EXPECT_EQ(rc, 1);
+  EXPECT_EQ(rc, 2);
   EXPECT_EQ(out, "sa-golden: " + dir_ + "/nothing: no such vector set folder\n");
 }
 

@@ -7,11 +7,14 @@
 #include <array>
 #include <cstdio>
 #include <filesystem>
+#include <fstream>
+#include <iterator>
 #include <string>
 #include <utility>
 #include <vector>
 
 #include "vectors/npy.h"
+#include "vectors/output.h"
 #include "vectors/sha256.h"
 
 namespace sa::testing {
@@ -23,6 +26,12 @@ inline std::string TempDir(const std::string& name) {
   fs::remove_all(p);
   fs::create_directories(p);
   return p.string();
+}
+
+// The whole content of a file (empty if it cannot be read).
+inline std::string Slurp(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  return std::string((std::istreambuf_iterator<char>(in)), {});
 }
 
 struct CommandResult {
@@ -46,7 +55,7 @@ inline void RewriteWithChecksum(const std::string& layer_dir, const std::string&
                                 const std::vector<uint8_t>& bytes) {
   const std::string old_sha = vectors::Sha256File(layer_dir + "/" + file);
   vectors::WriteFileAtomic(layer_dir + "/" + file, bytes);
-  auto text = vectors::ReadFileBytes(layer_dir + "/layer.json");
+  auto text = vectors::ReadRegularFile(layer_dir + "/layer.json", 1 << 30);
   std::string j(text.begin(), text.end());
   j.replace(j.find(old_sha), old_sha.size(), vectors::Sha256Hex(bytes));
   vectors::WriteFileAtomic(layer_dir + "/layer.json", std::vector<uint8_t>(j.begin(), j.end()));

@@ -8,6 +8,7 @@
 #include "tests/test_util.h"
 #include "vectors/int_conv.h"
 #include "vectors/npy.h"
+#include "vectors/output.h"
 #include "vectors/sha256.h"
 #include "vectors/vector_set.h"
 
@@ -207,7 +208,7 @@ TEST_F(VectorSetTest, AbandonedWriterLeavesNothingBehind) {
 
 TEST_F(VectorSetTest, ChangedFileFailsItsChecksum) {
   const std::string psum = dir_ + "/layer1.0.conv1/psum.npy";
-  auto bytes = ReadFileBytes(psum);
+  auto bytes = ReadRegularFile(psum, 1 << 30);
   bytes.back() ^= 1;
   WriteFileAtomic(psum, bytes);
   EXPECT_NE(
@@ -216,7 +217,7 @@ TEST_F(VectorSetTest, ChangedFileFailsItsChecksum) {
 }
 
 TEST_F(VectorSetTest, TruncatedFileWithMatchingChecksumFailsItsShape) {
-  auto bytes = ReadFileBytes(dir_ + "/layer1.0.conv1/act.npy");
+  auto bytes = ReadRegularFile(dir_ + "/layer1.0.conv1/act.npy", 1 << 30);
   bytes.resize(bytes.size() - 4);
   sa::testing::RewriteWithChecksum(dir_ + "/layer1.0.conv1", "act.npy", bytes);
   EXPECT_NE(ErrorOf([&] {
@@ -243,7 +244,7 @@ TEST_F(VectorSetTest, BadManifestsAreRejected) {
 
 TEST_F(VectorSetTest, LayerJsonThatDisagreesWithTheArraysIsRejected) {
   const std::string layer_json = dir_ + "/layer1.0.conv1/layer.json";
-  auto text = ReadFileBytes(layer_json);
+  auto text = ReadRegularFile(layer_json, 1 << 30);
   std::string j(text.begin(), text.end());
   j.replace(j.find("\"out_channels\": 3"), 17, "\"out_channels\": 4");
   WriteFileAtomic(layer_json, std::vector<uint8_t>(j.begin(), j.end()));
@@ -253,4 +254,107 @@ TEST_F(VectorSetTest, LayerJsonThatDisagreesWithTheArraysIsRejected) {
             std::string::npos);
 }
 
+namespace npy_header {
+
+std::vector<uint8_t> Npy(const std::string& header, size_t data_bytes, int major = 1) {
+  std::vector<uint8_t> out = {0x93, 'N', 'U', 'M', 'P', 'Y', static_cast<uint8_t>(major), 0};
+  const size_t n = header.size();
+  out.push_back(static_cast<uint8_t>(n & 0xff));
+  out.push_back(static_cast<uint8_t>((n >> 8) & 0xff));
+  if (major == 2) {
+    out.push_back(static_cast<uint8_t>((n >> 16) & 0xff));
+    out.push_back(static_cast<uint8_t>(n >> 24));
+  }
+  out.insert(out.end(), header.begin(), header.end());
+  out.resize(out.size() + data_bytes, 7);
+  return out;
+}
+
+// Headers numpy's read_array_header_1_0/2_0 accept, in spellings other writers produce.
+TEST(NpyHeader, AcceptsWhatNumpyAccepts) {
+  struct Case {
+    std::string header;
+    int major;
+    DType dtype;
+    std::vector<int64_t> shape;
+  };
+  const Case cases[] = {
+      {"{'descr': '<i4', 'fortran_order': False, 'shape': (2, 3), }\n", 1, DType::kInt32, {2, 3}},
+      {"{\"shape\": (2,3), \"descr\": \"|u1\", \"fortran_order\": False}",
+       1,
+       DType::kUint8,
+       {2, 3}},
+      {"  {'fortran_order':False,'shape':(6,),'descr':'i1'}\n\n", 2, DType::kInt8, {6}},
+      {"{'descr': '|u1', 'fortran_order': False, 'shape': (), }", 1, DType::kUint8, {}},
+      // A repeated key takes its last value, as in a Python dict literal.
+      {"{'descr': '<f8', 'descr': '<i4', 'fortran_order': False, 'shape': (1, 6)}",
+       1,
+       DType::kInt32,
+       {1, 6}},
+  };
+  for (const Case& c : cases) {
+    SCOPED_TRACE(c.header);
+    int64_t n = 1;
+    for (int64_t d : c.shape) n *= d;
+    NpyArray a =
+        DecodeNpy(Npy(c.header, static_cast<size_t>(n) * DTypeSize(c.dtype), c.major), "ok.npy");
+    EXPECT_EQ(a.dtype, c.dtype);
+    EXPECT_EQ(a.shape, c.shape);
+  }
+}
+
+// Headers numpy refuses (or that only a hostile writer makes), each with its reason.
+TEST(NpyHeader, RefusesWhatNumpyRefuses) {
+  const std::string ok_tail = "'fortran_order': False, 'shape': (2,), }";
+  const std::pair<std::string, std::string> cases[] = {
+      {"{'descr': '|u1', " + ok_tail + "\xff", "non-ASCII or NUL byte"},
+      {std::string("{'descr': '|u1', ") + '\0' + ok_tail, "non-ASCII or NUL byte"},
+      {"{'descr': '|u1', 'fortran_order': False, 'shape': (1abc, 2), }", "non-integer at byte"},
+      {"{'descr': '|u1', 'fortran_order': False, 'shape': (2.9,), }", "non-integer at byte"},
+      {"{'descr': '|u1', 'fortran_order': False, 'shape': (-2,), }", "non-integer at byte"},
+      {"{'descr': '|u1', 'fortran_order': False, 'shape': (02,), }", "leading zero"},
+      {"{'descr': '|u1', 'fortran_order': False, 'shape': (2), }", "is not a tuple"},
+      {"{'descr': '|u1', 'fortran_order': 0, 'shape': (2,), }", "not True or False"},
+      {"{'descr': '|u1', 'fortran_order': False, 'shape': (2,), 'x': 1}", "key 'x'"},
+      {"{'descr': '|u1', 'shape': (2,), }", "lacks one of"},
+      {"{'descr': '|u1', " + ok_tail + " junk", "text after the dict"},
+      {"{'descr': '|u\\x31', " + ok_tail, "escapes"},
+      {"['descr', '|u1']", "expected '{'"},
+      {"{'descr': '|u1', 'fortran_order': False, 'shape': (2,)", "expected ',' or '}'"},
+      {"{'descr': '>i4', " + ok_tail, "unsupported dtype '>i4'"},
+      {"{'descr': '|u1', 'fortran_order': True, 'shape': (2,), }", "not in C order"},
+  };
+  for (const auto& [header, reason] : cases) {
+    SCOPED_TRACE(header);
+    const std::string e = ErrorOf([&] { DecodeNpy(Npy(header, 2), "bad.npy"); });
+    EXPECT_EQ(e.rfind("bad.npy: ", 0), 0u) << e;
+    EXPECT_NE(e.find(reason), std::string::npos) << e;
+  }
+}
+
+// The report's stack overflows: 60 KB descr (v1.0) and 65 KB of "'shape': (" (v2.0) are refused
+// by numpy's 10,000-byte header limit, without recursion.
+TEST(NpyHeader, LongHeadersAreRefusedByLengthNotByStackOverflow) {
+  const std::string long_descr = "{'descr': '" + std::string(60000, 'u') + "'}";
+  EXPECT_EQ(ErrorOf([&] { DecodeNpy(Npy(long_descr, 0), "d.npy"); }),
+            "d.npy: header is 60013 bytes, more than numpy's limit of 10000");
+  std::string shapes;
+  while (shapes.size() < 65000) shapes += "'shape': (";
+  EXPECT_EQ(ErrorOf([&] { DecodeNpy(Npy(shapes, 0, 2), "s.npy"); }),
+            "s.npy: header is " + std::to_string(shapes.size()) +
+                " bytes, more than numpy's limit of 10000");
+  // Just under the limit, a long but well-formed header parses.
+  std::string padded = "{'descr': '|u1', 'fortran_order': False, 'shape': (3,), }";
+  padded.append(9999 - padded.size(), ' ');
+  padded += '\n';
+  EXPECT_EQ(DecodeNpy(Npy(padded, 3), "p.npy").shape, std::vector<int64_t>{3});
+}
+
+TEST(NpyHeader, ElementCountOverflowIsRefused) {
+  const std::string h =
+      "{'descr': '|u1', 'fortran_order': False, 'shape': (4294967296, 4294967296, 1, 1), }";
+  EXPECT_EQ(ErrorOf([&] { DecodeNpy(Npy(h, 0), "o.npy"); }), "o.npy: shape's byte count overflows");
+}
+
+}  // namespace npy_header
 }  // namespace

@@ -2,18 +2,12 @@
 #pragma once
 
 #include <cstdint>
-#include <stdexcept>
 #include <string>
 #include <vector>
 
-namespace sa::vectors {
+#include "vectors/input.h"
 
-// A user-caused problem with a file (missing, truncated, corrupt, wrong shape): the message
-// names the file and what is wrong, and main() prints it as one line.
-class FormatError : public std::runtime_error {
- public:
-  using std::runtime_error::runtime_error;
-};
+namespace sa::vectors {
 
 enum class DType { kUint8, kInt8, kInt32 };
 
@@ -38,15 +32,22 @@ struct NpyArray {
 
 // Serializes to the exact bytes of a .npy file (header padded to a multiple of 64 bytes).
 std::vector<uint8_t> EncodeNpy(const NpyArray& array);
-// Parses .npy bytes; `name` appears in error messages.
+// Parses .npy bytes (versions 1.0 and 2.0); `name` appears in error messages. The header is
+// read by a small parser of the Python dict literal that numpy writes, accepting what numpy's
+// read_array_header_1_0/2_0 accept in the forms real writers produce (any key order, quote style,
+// whitespace, trailing commas; a repeated key takes its last value, as in Python) and refusing
+// everything numpy refuses: non-ASCII or NUL bytes, keys other than descr/fortran_order/shape,
+// shapes that are not tuples of integers, headers over numpy's 10,000-byte limit. Rarer Python
+// spellings (hex or underscored integers, escapes, comments, Python 2 longs) are refused too.
+// The element count is overflow-checked against the data actually present.
 NpyArray DecodeNpy(const std::vector<uint8_t>& bytes, const std::string& name);
 
-NpyArray ReadNpy(const std::string& path);
-// Writes to PATH.tmp, then renames, so that a crash never leaves a half-written file.
-void WriteNpy(const std::string& path, const NpyArray& array);
+// Bytes an .npy file of `dtype` and `shape` can have at most: the longest header plus the data.
+uint64_t MaxNpyFileBytes(DType dtype, const std::vector<int64_t>& shape);
 
-// Whole-file helpers shared by the reader and writer of the vector set.
-std::vector<uint8_t> ReadFileBytes(const std::string& path);
-void WriteFileAtomic(const std::string& path, const std::vector<uint8_t>& bytes);
+// Reads a regular file of at most `max_bytes` (see ReadRegularFile) and decodes it.
+NpyArray ReadNpy(const std::string& path, uint64_t max_bytes = 1ull << 30);
+// Writes through a fresh temporary file beside PATH, then renames (see WriteFileAtomic).
+void WriteNpy(const std::string& path, const NpyArray& array);
 
 }  // namespace sa::vectors

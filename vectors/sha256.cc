@@ -23,6 +23,8 @@ std::string Sha256Hex(const std::vector<uint8_t>& bytes) {
   return hex;
 }
 
-std::string Sha256File(const std::string& path) { return Sha256Hex(ReadFileBytes(path)); }
+std::string Sha256File(const std::string& path) {
+  return Sha256Hex(ReadRegularFile(path, /*max_bytes=*/4ull << 30));
+}
 
 }  // namespace sa::vectors

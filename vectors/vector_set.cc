@@ -1,10 +1,17 @@
-// Writing and verified reading of sa-vectors sets (manifest.json, per-layer layer.json + .npy).
+// Writing and strict, verified reading of sa-vectors sets (manifest.json, layer.json + .npy).
 #include "vectors/vector_set.h"
 
+#include <sys/stat.h>
+#include <unistd.h>
+
 #include <algorithm>
+#include <cerrno>
+#include <cstring>
 #include <filesystem>
 #include <nlohmann/json.hpp>
+#include <set>
 
+#include "vectors/output.h"
 #include "vectors/sha256.h"
 
 namespace sa::vectors {
@@ -16,29 +23,17 @@ namespace {
 constexpr const char* kActFile = "act.npy";
 constexpr const char* kWgtFile = "wgt.npy";
 constexpr const char* kPsumFile = "psum.npy";
+constexpr const char* kFileKeys[3] = {"act", "wgt", "psum"};
 
 std::vector<uint8_t> JsonBytes(const json& j) {
   std::string text = j.dump(2) + "\n";
   return std::vector<uint8_t>(text.begin(), text.end());
 }
 
-json ParseJsonFile(const std::string& path) {
-  auto bytes = ReadFileBytes(path);
-  try {
-    return json::parse(bytes.begin(), bytes.end());
-  } catch (const json::exception& e) {
-    throw FormatError(path + ": not valid JSON (" + e.what() + ")");
-  }
-}
-
-template <typename T>
-T Field(const json& j, const char* key, const std::string& path) {
-  if (!j.contains(key)) throw FormatError(path + ": missing field '" + key + "'");
-  try {
-    return j.at(key).get<T>();
-  } catch (const json::exception&) {
-    throw FormatError(path + ": field '" + key + "' has the wrong type");
-  }
+std::string ShapeString(const std::vector<int64_t>& s) {
+  std::string out = "[";
+  for (size_t i = 0; i < s.size(); ++i) out += (i ? "," : "") + std::to_string(s[i]);
+  return out + "]";
 }
 
 void CheckArray(const NpyArray& a, DType dtype, const std::vector<int64_t>& shape,
@@ -46,35 +41,91 @@ void CheckArray(const NpyArray& a, DType dtype, const std::vector<int64_t>& shap
   if (a.dtype != dtype)
     throw FormatError(path + ": dtype is " + DTypeDescr(a.dtype) + ", expected " +
                       DTypeDescr(dtype));
-  if (a.shape != shape) {
-    auto str = [](const std::vector<int64_t>& s) {
-      std::string out = "[";
-      for (size_t i = 0; i < s.size(); ++i) out += (i ? "," : "") + std::to_string(s[i]);
-      return out + "]";
-    };
-    throw FormatError(path + ": shape is " + str(a.shape) + ", layer.json says " + str(shape));
+  if (a.shape != shape)
+    throw FormatError(path + ": shape is " + ShapeString(a.shape) + ", layer.json says " +
+                      ShapeString(shape));
+}
+
+bool IsHex64(const std::string& s) {
+  return s.size() == 64 && std::all_of(s.begin(), s.end(), [](char c) {
+           return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f');
+         });
+}
+
+// True when `p` (made absolute) is the current folder or one of its ancestors.
+bool IsCwdOrAncestor(const fs::path& p) {
+  std::error_code ec;
+  const fs::path target = fs::weakly_canonical(fs::absolute(p), ec);
+  const fs::path cwd = fs::canonical(fs::current_path(), ec);
+  if (ec) return false;
+  auto t = target.begin();
+  auto c = cwd.begin();
+  for (; t != target.end(); ++t, ++c) {
+    if (t->empty()) continue;  // a trailing separator
+    if (c == cwd.end() || *t != *c) return false;
   }
+  return true;
 }
 
 }  // namespace
 
-VectorSetWriter::VectorSetWriter(std::string dir)
-    : dir_(std::move(dir)), partial_(dir_ + ".partial") {
-  std::error_code ec;
-  fs::remove_all(partial_, ec);
-  if (!fs::create_directories(partial_, ec) && ec)
-    throw FormatError(partial_ + ": cannot create folder (" + ec.message() + ")");
+void ValidateGeometry(const ConvGeometry& g, const std::string& path) {
+  if (g.in_h + 2 * g.padding < g.kernel || g.in_w + 2 * g.padding < g.kernel)
+    throw FormatError(path + ": kernel " + std::to_string(g.kernel) +
+                      " does not fit the padded input map");
+  if (g.padding >= g.kernel)
+    throw FormatError(path + ": padding " + std::to_string(g.padding) +
+                      " is not smaller than the kernel");
+  const int64_t lim = Limits::kMaxArrayElements;
+  CheckedProduct({g.batch, g.in_channels, g.in_h, g.in_w}, lim, path + ": activation count");
+  CheckedProduct({g.out_channels, g.in_channels, g.kernel, g.kernel}, lim, path + ": weight count");
+  CheckedProduct({g.batch, g.out_channels, g.OutH(), g.OutW()}, lim, path + ": psum count");
+}
+
+// ---------------------------------------------------------------------------------------------
+// Writing
+
+void CheckVectorSetTarget(const std::string& dir_, bool replace_) {
+  if (dir_.empty()) throw FormatError("--out: empty path");
+  if (IsCwdOrAncestor(dir_))
+    throw FormatError("--out: " + dir_ +
+                      " is the current folder or one of its ancestors; not replaced");
+  struct stat st {};
+  if (::lstat(dir_.c_str(), &st) == 0) {
+    if (S_ISLNK(st.st_mode))
+      throw FormatError("--out: " + dir_ + " is a symbolic link; not replaced");
+    if (!S_ISDIR(st.st_mode))
+      throw FormatError("--out: " + dir_ + " exists and is not a folder; not replaced");
+    std::error_code ec;
+    const bool empty = fs::is_empty(dir_, ec);
+    if (!empty && !IsVectorSet(dir_))
+      throw FormatError("--out: " + dir_ + " is a folder that is not a vector set; not replaced");
+    if (!empty && !replace_)
+      throw FormatError("--out: " + dir_ +
+                        " is an existing vector set; give --force to replace it");
+  } else {
+    const fs::path parent = fs::path(dir_).lexically_normal().parent_path();
+    if (!parent.empty() && !fs::is_directory(parent))
+      throw FormatError("--out: " + dir_ + ": folder " + parent.string() + " does not exist");
+  }
+}
+
+VectorSetWriter::VectorSetWriter(std::string dir, bool replace)
+    : dir_(std::move(dir)), replace_(replace) {
+  CheckVectorSetTarget(dir_, replace_);
+  partial_ = MakeStagingDir(dir_);
 }
 
 VectorSetWriter::~VectorSetWriter() {
-  if (!committed_) {
+  if (!committed_ && !partial_.empty()) {
     std::error_code ec;
-    fs::remove_all(partial_, ec);
+    fs::remove_all(partial_, ec);  // the staging folder this writer created, and only it
   }
 }
 
 LayerInfo VectorSetWriter::AddLayer(LayerVectors layer) {
   LayerInfo& info = layer.info;
+  if (!IsSafeName(info.name)) throw std::logic_error("AddLayer: unsafe layer name " + info.name);
   const int32_t* p = layer.psum.Data<int32_t>();
   const int64_t n = layer.psum.NumElements();
   if (n > 0) {
@@ -127,84 +178,194 @@ void VectorSetWriter::Commit(const Manifest& m) {
             {"images", m.images},
             {"layers", m.layers}};
   WriteFileAtomic(partial_ + "/manifest.json", JsonBytes(j));
+  // An absent DIR or an empty folder is replaced by one rename (rename(2) replaces an empty
+  // folder). An existing set is first moved aside into a fresh folder, checked again to be a
+  // set, and removed only once the new one is in place.
   std::error_code ec;
-  fs::remove_all(dir_, ec);
-  fs::rename(partial_, dir_, ec);
-  if (ec)
-    throw FormatError(dir_ + ": cannot move the new vector set into place (" + ec.message() + ")");
+  std::string old;
+  if (replace_ && fs::is_directory(fs::symlink_status(dir_, ec)) && !fs::is_empty(dir_, ec)) {
+    if (!IsVectorSet(dir_))
+      throw FormatError("--out: " + dir_ + " is no longer a vector set; not replaced");
+    old = MakeStagingDir(dir_ + ".old");
+    if (::rename(dir_.c_str(), old.c_str()) != 0) {
+      fs::remove(old, ec);
+      throw FormatError(dir_ + ": cannot move the old vector set aside (" + std::strerror(errno) +
+                        ")");
+    }
+  }
+  if (::rename(partial_.c_str(), dir_.c_str()) != 0) {
+    const std::string err = std::strerror(errno);
+    if (!old.empty()) ::rename(old.c_str(), dir_.c_str());  // put the old set back
+    throw FormatError(dir_ + ": cannot move the new vector set into place (" + err + ")");
+  }
   committed_ = true;
+  if (!old.empty()) fs::remove_all(old, ec);
 }
 
-Manifest ReadManifest(const std::string& dir) {
-  const std::string path = dir + "/manifest.json";
-  if (!fs::is_directory(dir)) throw FormatError(dir + ": no such vector set folder");
-  json j = ParseJsonFile(path);
-  if (Field<std::string>(j, "format", path) != "sa-vectors")
+// ---------------------------------------------------------------------------------------------
+// Reading
+
+bool IsVectorSet(const std::string& dir) {
+  try {
+    json j = ParseStrictJson(ReadRegularFile(dir + "/manifest.json", kMaxManifestBytes),
+                             dir + "/manifest.json");
+    return j.is_object() && j.value("format", "") == "sa-vectors";
+  } catch (const std::exception&) {
+    return false;
+  }
+}
+
+Manifest ParseManifest(const std::vector<uint8_t>& bytes, const std::string& path) {
+  json j = ParseStrictJson(bytes, path);
+  if (!j.is_object()) throw FormatError(path + ": expected a JSON object");
+  if (StringField(j, "format", path) != "sa-vectors")
     throw FormatError(path + ": format is not 'sa-vectors'");
-  if (int v = Field<int>(j, "version", path); v != kFormatVersion)
+  if (const int64_t v = IntField(j, "version", 0, INT64_MAX, path); v != kFormatVersion)
     throw FormatError(path + ": version " + std::to_string(v) + " is not supported (expected " +
                       std::to_string(kFormatVersion) + ")");
   Manifest m;
-  json ck = Field<json>(j, "checkpoint", path);
-  m.checkpoint_path = Field<std::string>(ck, "path", path);
-  m.checkpoint_sha256 = Field<std::string>(ck, "sha256", path);
-  m.act_bits = Field<int>(j, "act_bits", path);
-  m.wgt_bits = Field<int>(j, "wgt_bits", path);
-  m.images = Field<std::vector<int64_t>>(j, "images", path);
-  m.layers = Field<std::vector<std::string>>(j, "layers", path);
+  const json& ck = ObjectField(j, "checkpoint", path);
+  m.checkpoint_path = StringField(ck, "path", path);
+  m.checkpoint_sha256 = StringField(ck, "sha256", path);
+  if (m.checkpoint_sha256.size() > 128 || m.checkpoint_path.size() > 4096)
+    throw FormatError(path + ": checkpoint path or sha256 too long");
+  m.act_bits = static_cast<int>(IntField(j, "act_bits", Limits::kMinBits, Limits::kMaxBits, path));
+  m.wgt_bits = static_cast<int>(IntField(j, "wgt_bits", Limits::kMinBits, Limits::kMaxBits, path));
+  const json& images = ArrayField(j, "images", path);
+  if (images.empty() || static_cast<int64_t>(images.size()) > Limits::kMaxBatch)
+    throw FormatError(path + ": 'images' must list 1.." + std::to_string(Limits::kMaxBatch) +
+                      " test-image indices");
+  for (size_t i = 0; i < images.size(); ++i)
+    m.images.push_back(
+        IntValue(images[i], 0, INT32_MAX, "images[" + std::to_string(i) + "]", path));
+  const json& layers = ArrayField(j, "layers", path);
+  if (layers.empty()) throw FormatError(path + ": 'layers' is empty: nothing to check");
+  if (static_cast<int64_t>(layers.size()) > Limits::kMaxLayers)
+    throw FormatError(path + ": more than " + std::to_string(Limits::kMaxLayers) + " layers");
+  std::set<std::string> seen;
+  for (const json& l : layers) {
+    if (!l.is_string()) throw FormatError(path + ": 'layers' holds a non-string");
+    const std::string name = l.get<std::string>();
+    if (!IsSafeName(name))
+      throw FormatError(path + ": layer name '" + name.substr(0, 64) +
+                        "' is not a plain folder name ([A-Za-z0-9._-], not starting with '.')");
+    if (!seen.insert(name).second)
+      throw FormatError(path + ": layer '" + name + "' is listed twice");
+    m.layers.push_back(name);
+  }
   return m;
 }
 
-LayerVectors ReadLayer(const std::string& dir, const std::string& layer) {
-  const std::string layer_dir = dir + "/" + layer;
-  const std::string path = layer_dir + "/layer.json";
-  json j = ParseJsonFile(path);
-  LayerVectors v;
-  LayerInfo& info = v.info;
-  ConvGeometry& g = info.geometry;
-  info.name = Field<std::string>(j, "name", path);
-  g.batch = Field<int64_t>(j, "batch", path);
-  g.in_channels = Field<int64_t>(j, "in_channels", path);
-  g.out_channels = Field<int64_t>(j, "out_channels", path);
-  g.kernel = Field<int64_t>(j, "kernel", path);
-  g.stride = Field<int64_t>(j, "stride", path);
-  g.padding = Field<int64_t>(j, "padding", path);
-  g.in_h = Field<int64_t>(j, "in_h", path);
-  g.in_w = Field<int64_t>(j, "in_w", path);
-  for (int64_t d : {g.batch, g.in_channels, g.out_channels, g.kernel, g.stride, g.in_h, g.in_w})
-    if (d <= 0) throw FormatError(path + ": geometry fields must be positive");
-  if (g.padding < 0 || g.in_h + 2 * g.padding < g.kernel || g.in_w + 2 * g.padding < g.kernel)
-    throw FormatError(path + ": padding and kernel do not fit the input map");
-  if (Field<int64_t>(j, "out_h", path) != g.OutH() || Field<int64_t>(j, "out_w", path) != g.OutW())
-    throw FormatError(path + ": out_h/out_w disagree with the input size, kernel, stride, padding");
-  info.act_bits = Field<int>(j, "act_bits", path);
-  info.wgt_bits = Field<int>(j, "wgt_bits", path);
-  info.act_alpha = Field<double>(j, "act_alpha", path);
-  info.wgt_alpha = Field<double>(j, "wgt_alpha", path);
-  info.act_delta = Field<double>(j, "act_delta", path);
-  info.wgt_delta = Field<double>(j, "wgt_delta", path);
-  info.psum_min = Field<int64_t>(j, "psum_min", path);
-  info.psum_max = Field<int64_t>(j, "psum_max", path);
-  info.recon_max_abs_err = Field<double>(j, "recon_max_abs_err", path);
-  json files = Field<json>(j, "files", path);
+Manifest ReadManifest(const std::string& dir) {
+  if (!fs::is_directory(dir)) throw FormatError(dir + ": no such vector set folder");
+  const std::string path = dir + "/manifest.json";
+  return ParseManifest(ReadRegularFile(path, kMaxManifestBytes), path);
+}
 
-  auto load = [&](const char* key, DType dtype, const std::vector<int64_t>& shape) {
-    json f = Field<json>(files, key, path);
-    const std::string file = layer_dir + "/" + Field<std::string>(f, "file", path);
-    auto bytes = ReadFileBytes(file);
-    const std::string want = Field<std::string>(f, "sha256", path);
-    if (Sha256Hex(bytes) != want)
+LayerInfo ParseLayerInfo(const std::vector<uint8_t>& bytes, const std::string& path,
+                         const Manifest& manifest, const std::string& layer,
+                         LayerFile files_out[3]) {
+  json j = ParseStrictJson(bytes, path);
+  if (!j.is_object()) throw FormatError(path + ": expected a JSON object");
+  LayerInfo info;
+  ConvGeometry& g = info.geometry;
+  info.name = StringField(j, "name", path);
+  if (info.name != layer)
+    throw FormatError(path + ": name '" + info.name.substr(0, 64) + "' differs from its folder '" +
+                      layer + "'");
+  using L = Limits;
+  g.batch = IntField(j, "batch", 1, L::kMaxBatch, path);
+  g.in_channels = IntField(j, "in_channels", 1, L::kMaxChannels, path);
+  g.out_channels = IntField(j, "out_channels", 1, L::kMaxChannels, path);
+  g.kernel = IntField(j, "kernel", 1, L::kMaxKernel, path);
+  g.stride = IntField(j, "stride", 1, L::kMaxStride, path);
+  g.padding = IntField(j, "padding", 0, L::kMaxKernel, path);
+  g.in_h = IntField(j, "in_h", 1, L::kMaxMapSide, path);
+  g.in_w = IntField(j, "in_w", 1, L::kMaxMapSide, path);
+  ValidateGeometry(g, path);
+  if (IntField(j, "out_h", 1, L::kMaxMapSide, path) != g.OutH() ||
+      IntField(j, "out_w", 1, L::kMaxMapSide, path) != g.OutW())
+    throw FormatError(path + ": out_h/out_w disagree with the input size, kernel, stride, padding");
+  if (g.batch != static_cast<int64_t>(manifest.images.size()))
+    throw FormatError(path + ": batch " + std::to_string(g.batch) + " differs from the " +
+                      std::to_string(manifest.images.size()) + " images of the manifest");
+  info.act_bits = static_cast<int>(IntField(j, "act_bits", L::kMinBits, L::kMaxBits, path));
+  info.wgt_bits = static_cast<int>(IntField(j, "wgt_bits", L::kMinBits, L::kMaxBits, path));
+  if (info.act_bits != manifest.act_bits || info.wgt_bits != manifest.wgt_bits)
+    throw FormatError(path + ": bit widths a" + std::to_string(info.act_bits) + "w" +
+                      std::to_string(info.wgt_bits) + " differ from the manifest's a" +
+                      std::to_string(manifest.act_bits) + "w" + std::to_string(manifest.wgt_bits));
+  info.act_alpha = NumberField(j, "act_alpha", path);
+  info.wgt_alpha = NumberField(j, "wgt_alpha", path);
+  info.act_delta = NumberField(j, "act_delta", path);
+  info.wgt_delta = NumberField(j, "wgt_delta", path);
+  info.psum_min = IntField(j, "psum_min", INT32_MIN, INT32_MAX, path);
+  info.psum_max = IntField(j, "psum_max", INT32_MIN, INT32_MAX, path);
+  info.recon_max_abs_err = NumberField(j, "recon_max_abs_err", path);
+  const json& files = ObjectField(j, "files", path);
+  for (int k = 0; k < 3; ++k) {
+    const json& f = ObjectField(files, kFileKeys[k], path);
+    LayerFile lf{StringField(f, "file", path), StringField(f, "sha256", path)};
+    if (!IsSafeName(lf.file))
+      throw FormatError(path + ": file name '" + lf.file.substr(0, 64) +
+                        "' is not a plain file name ([A-Za-z0-9._-], not starting with '.')");
+    if (!IsHex64(lf.sha256))
+      throw FormatError(path + ": sha256 of '" + lf.file + "' is not 64 lowercase hex digits");
+    if (files_out) files_out[k] = lf;
+  }
+  return info;
+}
+
+LayerVectors ReadLayer(const std::string& dir, const Manifest& manifest, const std::string& layer) {
+  const std::string layer_dir = PathInside(dir, layer, dir + "/manifest.json");
+  const std::string path = layer_dir + "/layer.json";
+  LayerFile files[3];
+  LayerVectors v;
+  v.info =
+      ParseLayerInfo(ReadRegularFile(PathInside(layer_dir, "layer.json", path), kMaxLayerJsonBytes),
+                     path, manifest, layer, files);
+  const ConvGeometry& g = v.info.geometry;
+
+  auto load = [&](int k, DType dtype, const std::vector<int64_t>& shape) {
+    const std::string file = PathInside(layer_dir, files[k].file, path);
+    auto bytes = ReadRegularFile(file, MaxNpyFileBytes(dtype, shape));
+    if (Sha256Hex(bytes) != files[k].sha256)
       throw FormatError(file + ": sha256 does not match layer.json (file changed or corrupt)");
     NpyArray a = DecodeNpy(bytes, file);
     CheckArray(a, dtype, shape, file);
-    return a;
+    return std::pair{a, file};
   };
-  v.act = load("act", DType::kUint8, {g.batch, g.in_channels, g.in_h, g.in_w});
-  v.wgt = load("wgt", DType::kInt8, {g.out_channels, g.in_channels, g.kernel, g.kernel});
-  v.psum = load("psum", DType::kInt32, {g.batch, g.out_channels, g.OutH(), g.OutW()});
+  std::string act_file, wgt_file;
+  std::tie(v.act, act_file) = load(0, DType::kUint8, {g.batch, g.in_channels, g.in_h, g.in_w});
+  std::tie(v.wgt, wgt_file) =
+      load(1, DType::kInt8, {g.out_channels, g.in_channels, g.kernel, g.kernel});
+  v.psum = load(2, DType::kInt32, {g.batch, g.out_channels, g.OutH(), g.OutW()}).first;
+
+  // Values outside the lanes' ranges would be truncated by the RTL's ports or are outside what
+  // the quantizer produces: refuse them here so that no tool simulates or verifies them.
+  const int act_max = (1 << v.info.act_bits) - 1;
+  const uint8_t* a = v.act.Data<uint8_t>();
+  for (int64_t i = 0; i < v.act.NumElements(); ++i)
+    if (a[i] > act_max)
+      throw FormatError(act_file + ": activation " + std::to_string(a[i]) + " at flat index " +
+                        std::to_string(i) + " exceeds the " + std::to_string(v.info.act_bits) +
+                        "-bit maximum " + std::to_string(act_max));
+  const int wgt_max = (1 << (v.info.wgt_bits - 1)) - 1;
+  const int8_t* w = v.wgt.Data<int8_t>();
+  for (int64_t i = 0; i < v.wgt.NumElements(); ++i)
+    if (w[i] > wgt_max || w[i] < -wgt_max)
+      throw FormatError(wgt_file + ": weight " + std::to_string(w[i]) + " at flat index " +
+                        std::to_string(i) + " is outside the " + std::to_string(v.info.wgt_bits) +
+                        "-bit range +-" + std::to_string(wgt_max));
   return v;
 }
 
-std::string ManifestSha256(const std::string& dir) { return Sha256File(dir + "/manifest.json"); }
+LayerVectors ReadLayer(const std::string& dir, const std::string& layer) {
+  return ReadLayer(dir, ReadManifest(dir), layer);
+}
+
+std::string ManifestSha256(const std::string& dir) {
+  return Sha256Hex(ReadRegularFile(dir + "/manifest.json", kMaxManifestBytes));
+}
 
 }  // namespace sa::vectors

@@ -6,6 +6,7 @@
 #include <string>
 #include <vector>
 
+#include "vectors/input.h"
 #include "vectors/int_conv.h"
 #include "vectors/npy.h"
 
@@ -36,11 +37,29 @@ struct Manifest {
   std::vector<std::string> layers;
 };
 
-// Builds a set in DIR.partial and renames it to DIR on Commit(), replacing an old DIR; if the
-// writer is destroyed without Commit() the partial folder is removed, so DIR is never half-written.
+// Bounds on what a vector set may declare, so that no declared size can overflow a product or
+// make a tool allocate more than the files it was given. ResNet-20 uses a fraction of each.
+struct Limits {
+  static constexpr int64_t kMaxBatch = 1000000, kMaxChannels = 65536, kMaxMapSide = 65536;
+  static constexpr int64_t kMaxKernel = 32, kMaxStride = 32, kMaxLayers = 10000;
+  static constexpr int64_t kMaxArrayElements = int64_t{1} << 34;
+  static constexpr int kMinBits = 2, kMaxBits = 8;  // uint8 activations, int8 weights
+};
+
+// Refuses (FormatError naming `path`) a geometry outside Limits, with a kernel that does not fit
+// the padded input, or whose arrays' element counts overflow.
+void ValidateGeometry(const ConvGeometry& g, const std::string& path);
+
+// Refuses (FormatError naming --out) a DIR that VectorSetWriter(DIR, replace) may not replace.
+void CheckVectorSetTarget(const std::string& dir, bool replace);
+
+// Builds a set in a fresh staging folder beside DIR and renames it to DIR on Commit(); if the
+// writer is destroyed without Commit() only the staging folder (its own) is removed, so DIR is
+// never half-written. DIR may be absent, an empty folder, or (with `replace`) a vector set; any
+// other DIR, the current folder or one of its ancestors is refused before anything is written.
 class VectorSetWriter {
  public:
-  explicit VectorSetWriter(std::string dir);
+  explicit VectorSetWriter(std::string dir, bool replace = false);
   ~VectorSetWriter();
   VectorSetWriter(const VectorSetWriter&) = delete;
   VectorSetWriter& operator=(const VectorSetWriter&) = delete;
@@ -52,13 +71,32 @@ class VectorSetWriter {
 
  private:
   std::string dir_, partial_;
-  bool committed_ = false;
+  bool replace_ = false, committed_ = false;
 };
 
-// Reads manifest.json. Throws FormatError naming the file on any problem.
+// True when DIR holds a manifest.json of the sa-vectors format (a set these tools wrote).
+bool IsVectorSet(const std::string& dir);
+
+// Reads manifest.json strictly (see input.h): integer fields in range, layer names safe, the
+// layer list non-empty and without repeats. Throws FormatError naming the file on any problem.
 Manifest ReadManifest(const std::string& dir);
-// Reads one layer: layer.json, then each .npy after checking its sha256 against layer.json and
-// its dtype and shape against the geometry.
+Manifest ParseManifest(const std::vector<uint8_t>& bytes, const std::string& path);
+
+// Parses a layer.json against its manifest: the name equals `layer` (its folder), bit widths
+// equal the manifest's, batch equals the number of images, the geometry is valid. File names
+// are returned in `files` (act, wgt, psum) with their sha256.
+struct LayerFile {
+  std::string file, sha256;
+};
+LayerInfo ParseLayerInfo(const std::vector<uint8_t>& bytes, const std::string& path,
+                         const Manifest& manifest, const std::string& layer,
+                         LayerFile files[3] = nullptr);
+
+// Reads one layer: layer.json, then each .npy (regular files inside the set, sizes capped by the
+// geometry) after checking its sha256, its dtype and shape, and that every activation is in
+// [0, 2^a - 1] and every weight in the quantizer's symmetric range [-(2^(w-1) - 1), 2^(w-1) - 1].
+LayerVectors ReadLayer(const std::string& dir, const Manifest& manifest, const std::string& layer);
+// The same, reading the manifest first.
 LayerVectors ReadLayer(const std::string& dir, const std::string& layer);
 // sha256 of manifest.json, recorded in co-simulation reports.
 std::string ManifestSha256(const std::string& dir);

@@ -1,0 +1,104 @@
+// Output writing through uniquely named temporary files and folders (see output.h).
+#include "vectors/output.h"
+
+#include <fcntl.h>
+#include <stdlib.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <filesystem>
+
+#include "vectors/input.h"
+
+namespace sa::vectors {
+namespace fs = std::filesystem;
+
+namespace {
+
+fs::path ParentOf(const std::string& path) {
+  fs::path parent = fs::path(path).parent_path();
+  return parent.empty() ? fs::path(".") : parent;
+}
+
+std::string Errno() { return std::strerror(errno); }
+
+}  // namespace
+
+void CheckOutputFile(const std::string& path, const std::string& flag) {
+  if (path.empty()) throw FormatError(flag + ": empty path");
+  struct stat st {};
+  if (::stat(path.c_str(), &st) == 0 && !S_ISREG(st.st_mode))
+    throw FormatError(flag + ": " + path + " exists and is not a regular file");
+  const fs::path parent = ParentOf(path);
+  if (::stat(parent.c_str(), &st) != 0 || !S_ISDIR(st.st_mode))
+    throw FormatError(flag + ": " + path + ": folder " + parent.string() + " does not exist");
+  if (::access(parent.c_str(), W_OK) != 0)
+    throw FormatError(flag + ": " + path + ": folder " + parent.string() + " is not writable");
+}
+
+void WriteFileAtomic(const std::string& path, const std::vector<uint8_t>& bytes) {
+  struct stat st {};
+  if (::stat(path.c_str(), &st) == 0 && !S_ISREG(st.st_mode))
+    throw FormatError(path + ": exists and is not a regular file; not replaced");
+  std::string tmp =
+      (ParentOf(path) / ("." + fs::path(path).filename().string() + ".tmp-XXXXXX")).string();
+  const int fd = ::mkstemp(tmp.data());
+  if (fd < 0)
+    throw FormatError(path + ": cannot create a temporary file beside it (" + Errno() + ")");
+  size_t done = 0;
+  while (done < bytes.size()) {
+    const ssize_t n = ::write(fd, bytes.data() + done, bytes.size() - done);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) {
+      const std::string err = Errno();
+      ::close(fd);
+      ::unlink(tmp.c_str());
+      throw FormatError(path + ": write failed (" + err + ")");
+    }
+    done += static_cast<size_t>(n);
+  }
+  // mkstemp creates 0600; give the file the permissions an ordinary create would.
+  const mode_t mask = ::umask(0);
+  ::umask(mask);
+  ::fchmod(fd, 0666 & ~mask);
+  if (::close(fd) != 0) {
+    const std::string err = Errno();
+    ::unlink(tmp.c_str());
+    throw FormatError(path + ": write failed (" + err + ")");
+  }
+  if (::rename(tmp.c_str(), path.c_str()) != 0) {
+    const std::string err = Errno();
+    ::unlink(tmp.c_str());
+    throw FormatError(path + ": cannot rename into place (" + err + ")");
+  }
+}
+
+std::string MakeTempFileBeside(const std::string& path) {
+  std::string tmp =
+      (ParentOf(path) / ("." + fs::path(path).filename().string() + ".tmp-XXXXXX")).string();
+  const int fd = ::mkstemp(tmp.data());
+  if (fd < 0)
+    throw FormatError(path + ": cannot create a temporary file beside it (" + Errno() + ")");
+  ::close(fd);
+  return tmp;
+}
+
+std::string MakeStagingDir(const std::string& target) {
+  const fs::path t = fs::path(target).lexically_normal();
+  std::string name = t.filename().string();
+  if (name.empty()) name = t.parent_path().filename().string();
+  std::string tmp = (ParentOf(t.string()) / ("." + name + ".partial-XXXXXX")).string();
+  if (::mkdtemp(tmp.data()) == nullptr)
+    throw FormatError(target + ": cannot create a staging folder beside it (" + Errno() + ")");
+  ::chmod(
+      tmp.c_str(), 0777 & ~[] {
+        const mode_t m = ::umask(0);
+        ::umask(m);
+        return m;
+      }());
+  return tmp;
+}
+
+}  // namespace sa::vectors

@@ -1,0 +1,29 @@
+// Safe writing of outputs: nothing the tools did not create is ever deleted, truncated or
+// replaced by a folder, and no output is ever half-written.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace sa::vectors {
+
+// Writes `bytes` to a fresh temporary file (mkstemp) in PATH's folder, then renames it over
+// PATH, so a crash never leaves a half-written PATH and no other file (such as PATH.tmp) is
+// touched. An existing PATH is replaced only if it is a regular file; a folder, FIFO, device or
+// a missing parent folder is refused with a FormatError naming PATH.
+void WriteFileAtomic(const std::string& path, const std::vector<uint8_t>& bytes);
+
+// Checks before a long run that WriteFileAtomic(path) can succeed: the parent folder exists and
+// is writable, and PATH is absent or a regular file. `flag` names the option in the message.
+void CheckOutputFile(const std::string& path, const std::string& flag);
+
+// Creates a fresh, empty, uniquely named file ".NAME.tmp-XXXXXX" beside PATH and returns its path,
+// for writers (such as a waveform) that open the file themselves; rename it onto PATH when done.
+std::string MakeTempFileBeside(const std::string& path);
+
+// Creates a fresh, uniquely named folder ".NAME.partial-XXXXXX" beside `target` (same file
+// system, so renaming it onto `target` is atomic) and returns its path.
+std::string MakeStagingDir(const std::string& target);
+
+}  // namespace sa::vectors
