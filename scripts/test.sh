@@ -1,8 +1,26 @@
 #!/usr/bin/env bash
-# The test suite: installs and builds (scripts/setup.sh), then runs every ctest label
-# (unit, cosim, slow). Extra arguments go to ctest, e.g. scripts/test.sh -L cosim.
+# The test suite: installs and builds (scripts/setup.sh), then runs every ctest label (unit,
+# cosim, slow) in build/; then the sanitizer build (ASan + UBSan, build-sanitize/, label
+# sanitize: the unit and cosim tests again) and the fuzzers (scripts/fuzz.sh, 60 s each).
+# With arguments, only build/'s ctest runs, with them: e.g. scripts/test.sh -L cosim.
+# SA_FUZZ_SECONDS sets the fuzzing time; SA_SKIP_SANITIZE=1 skips the second build and fuzzing.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup.sh
-cd build
-ctest --output-on-failure -j"$(nproc)" "$@"
+(cd build && ctest --output-on-failure -j"$(nproc)" "$@")
+(($#)) && exit 0
+[[ "${SA_SKIP_SANITIZE:-0}" == 1 ]] && exit 0
+
+echo "== sanitizer build (ASan + UBSan): unit and cosim tests"
+launcher=()
+command -v ccache >/dev/null && launcher=(-DCMAKE_CXX_COMPILER_LAUNCHER=ccache)
+cmake -S . -B build-sanitize -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DSA_SANITIZE=ON \
+  "${launcher[@]}" >/dev/null
+cmake --build build-sanitize -j"$(nproc)" >/dev/null
+# LibTorch's own allocations are not ours to fix: leaks are reported by the fuzzers instead.
+export ASAN_OPTIONS="detect_leaks=0:abort_on_error=1:${ASAN_OPTIONS:-}"
+export UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1:${UBSAN_OPTIONS:-}"
+(cd build-sanitize && ctest --output-on-failure -j"$(nproc)" -L sanitize -LE slow)
+
+echo "== fuzzing"
+scripts/fuzz.sh "${SA_FUZZ_SECONDS:-60}"
