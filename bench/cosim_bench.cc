@@ -2,7 +2,7 @@
 // pin-level modes, run as sa-cosim processes), the same RTL and testbench driven by a plain
 // Verilator C++ loop without SystemC (this RTL's speed limit here), and Icarus Verilog on a
 // slice of one layer; printed side by side with ratios to the plain loop. Not a test.
-//   cosim_bench --vectors DIR --cosim PATH/sa-cosim --rtl RTL_DIR [--icarus-passes N]
+//   cosim_bench --vectors DIR --cosim PATH/sa-cosim [--icarus-passes N]
 #include <verilated.h>
 
 #include <CLI/CLI.hpp>
@@ -71,7 +71,7 @@ Figure SystemC(const std::string& cosim, const std::string& vectors, const std::
 
 // Exports the first `passes` passes of a layer (whole accumulation groups) for the Icarus
 // testbench and runs it; the time is that of vvp alone.
-Figure Icarus(const sv::LayerVectors& layer, int passes, const std::string& rtl_dir) {
+Figure Icarus(const sv::LayerVectors& layer, int passes) {
   Figure f{"Icarus Verilog 11, " + layer.info.name + " slice"};
   const std::string dir = sa::testing::TempDir("icarus");
   LayerSchedule sched(layer, kConfig);
@@ -87,15 +87,22 @@ Figure Icarus(const sv::LayerVectors& layer, int passes, const std::string& rtl_
   const int32_t* golden = layer.psum.Data<int32_t>();
   for (int p = 0; p < n; ++p) {
     for (int r = 0; r < kConfig.rows; ++r, ++n_wgt) {
-      std::snprintf(line, sizeof(line), "%08llx\n",
-                    static_cast<unsigned long long>(sched.WeightRow(all[p], r)));
+      std::snprintf(line, sizeof(line), "%08llx\n", static_cast<unsigned long long>([&] {
+                      Bits b;
+                      sched.WeightRow(all[p], r, &b);
+                      return b.Low64();
+                    }()));
       wgt << line;
     }
     for (int64_t k = 0; k < all[p].pixels; ++k, ++n_act) {
       const uint64_t ctrl = (uint64_t{k + 1 == all[p].pixels} << 2) |
                             (uint64_t{all[p].acc_first} << 1) | all[p].acc_last;
       std::snprintf(line, sizeof(line), "%09llx\n",
-                    static_cast<unsigned long long>((ctrl << 32) | sched.ActBeat(all[p], k)));
+                    static_cast<unsigned long long>((ctrl << 32) | [&] {
+                      Bits b;
+                      sched.ActBeat(all[p], k, &b);
+                      return b.Low64();
+                    }()));
       act << line;
     }
     if (all[p].acc_last) {
@@ -118,10 +125,7 @@ Figure Icarus(const sv::LayerVectors& layer, int passes, const std::string& rtl_
   wgt.close();
   act.close();
   exp.close();
-  std::string files;
-  for (const char* m :
-       {"sa_pkg", "sa_mac", "sa_pe", "sa_skew", "sa_array", "sa_fifo", "sa_acc", "sa_core"})
-    files += " " + rtl_dir + "/" + m + ".sv";
+  const std::string files = std::string(" ") + SA_RTL_FILES;  // rtl/sa.f, read by CMake
   const std::string defs = " -DROWS=8 -DCOLS=8 -DN_WGT=" + std::to_string(n_wgt) +
                            " -DN_ACT=" + std::to_string(n_act) +
                            " -DN_EXP=" + std::to_string(n_exp);
@@ -154,11 +158,10 @@ Figure Icarus(const sv::LayerVectors& layer, int passes, const std::string& rtl_
 
 int main(int argc, char** argv) {
   CLI::App app{"co-simulation speed comparison"};
-  std::string vectors, cosim, rtl;
+  std::string vectors, cosim;
   int icarus_passes = 72;
   app.add_option("--vectors", vectors)->required();
   app.add_option("--cosim", cosim, "the sa-cosim (8x8) executable")->required();
-  app.add_option("--rtl", rtl, "rtl/ folder for Icarus")->required();
   app.add_option("--icarus-passes", icarus_passes, "passes of layer3.0.conv2 run under Icarus")
       ->check(CLI::Range(1, 100000));
   CLI11_PARSE(app, argc, argv);
@@ -171,9 +174,7 @@ int main(int argc, char** argv) {
   figs.push_back(SystemC(cosim, vectors, "fast"));
   figs.push_back(SystemC(cosim, vectors, "pin"));
   const auto it = std::find(m.layers.begin(), m.layers.end(), "layer3.0.conv2");
-  if (it != m.layers.end())
-    figs.push_back(
-        Icarus(layers[it - m.layers.begin()], icarus_passes, fs::absolute(rtl).string()));
+  if (it != m.layers.end()) figs.push_back(Icarus(layers[it - m.layers.begin()], icarus_passes));
 
   std::printf("8 x 8 array, %zu layers of %s (one image)\n", layers.size(), vectors.c_str());
   std::printf("%-42s %-5s %10s %9s %10s %9s\n", "harness", "check", "cycles", "wall s", "Mcycles/s",

@@ -4,17 +4,17 @@
 
 #include "Vbench_16x16.h"
 #include "Vbench_8x8.h"
-#include "tests/rtl_harness.h"
+#include "sim/pass_harness.h"
 
 namespace {
-using namespace sa::rtltest;
+using namespace sa::sim;
 
 template <typename V, int N>
 void BM_Array(benchmark::State& state) {
-  const CoreConfig cfg{N, N, 4, 4, 24};
+  const ArrayConfig cfg{N, N, 4, 4, 24};
   std::mt19937_64 rng(1);
   auto passes = RandomPasses(cfg, /*groups=*/16, /*passes_per_group=*/9, /*beats=*/64, false, rng);
-  CoreHarness<V> h(cfg);
+  PassHarness<V> h(cfg);
   uint64_t cycles = 0;
   for (auto _ : state) {
     h.Reset();

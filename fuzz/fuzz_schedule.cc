@@ -64,13 +64,15 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   for (int64_t i = 0; i < s.num_passes(); ++i) {
     const sa::sim::PassDesc p = s.Pass(i);
     for (int64_t k = 0; k < p.pixels; ++k, ++beats) {
-      const uint64_t act = s.ActBeat(p, k);
+      sa::sim::Bits act, row;
+      s.ActBeat(p, k, &act);
       for (int c = 0; c < cfg.cols; ++c) {
         const int64_t co = p.co_tile * cfg.cols + c;
         int64_t sum = 0;
         for (int r = 0; r < cfg.rows; ++r) {
-          const int64_t a = static_cast<int64_t>((act >> (r * 4)) & 0xf);
-          int64_t w = static_cast<int64_t>((s.WeightRow(p, r) >> (c * 4)) & 0xf);
+          const int64_t a = static_cast<int64_t>((act.words[r / 8] >> (r % 8 * 4)) & 0xf);
+          s.WeightRow(p, r, &row);
+          int64_t w = static_cast<int64_t>((row.words[c / 8] >> (c % 8 * 4)) & 0xf);
           if (w >= 8) w -= 16;  // sign-extend the 4-bit lane
           sum += a * w;
         }

@@ -12,7 +12,7 @@ for b in "${which[@]}"; do
     golden) cmake --build build --target golden_bench >/dev/null && build/bench/golden_bench ;;
     rtl) cmake --build build --target rtl_bench >/dev/null && build/bench/rtl_bench ;;
     cosim) cmake --build build --target cosim_bench >/dev/null &&
-           build/bench/cosim_bench --vectors vectors/default --cosim build/sim/sa-cosim --rtl rtl ;;
+           build/bench/cosim_bench --vectors vectors/default --cosim build/sim/sa-cosim ;;
     *) echo "bench.sh: unknown benchmark '$b' (golden, rtl, cosim)" >&2; exit 2 ;;
   esac
 done

@@ -27,8 +27,8 @@ for m in "${mutants[@]}"; do
   cp -r rtl "$dir/rtl"
   sed -i "$expr" "$dir/rtl/$file"
   if cmp -s "rtl/$file" "$dir/rtl/$file"; then echo "$name: the sed expression changed nothing"; exit 2; fi
-  cmake -S . -B "$dir/build" -G Ninja -DCMAKE_BUILD_TYPE=Release -DSA_RTL_DIR="$dir/rtl" \
-    -DSA_BUILD_BENCH=OFF >/dev/null
+  cmake -S . -B "$dir/build" -G Ninja -DCMAKE_BUILD_TYPE=Release -DSA_RTL_FILELIST="$dir/rtl/sa.f" \
+    -DSA_BUILD_BENCH=OFF -DSA_CONFIGS=8x8:a4w4 >/dev/null
   cmake --build "$dir/build" --target rtl_test sa-cosim -j"$(nproc)" >/dev/null
   caught=()
   "$dir/build/tests/rtl_test" >/dev/null 2>&1 || caught+=("rtl_test")

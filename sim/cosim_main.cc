@@ -24,8 +24,8 @@ namespace {
 using namespace sa::sim;
 namespace sv = sa::vectors;
 
-constexpr ArrayConfig kConfig{SA_ROWS,      SA_COLS,       SA_ACT_WIDTH,
-                              SA_WGT_WIDTH, SA_PSUM_WIDTH, SA_ACC_DEPTH};
+// From the same CMake arguments as the Verilated models' parameters (cmake/SaCore.cmake).
+constexpr ArrayConfig kConfig SA_CORE_CONFIG;
 constexpr uint64_t kTraceHalfWindow = 200;  // cycles each side of the first mismatch
 
 std::vector<std::string> SplitComma(const std::string& s) {
@@ -42,7 +42,7 @@ struct Options {
   int max_mismatches = 10;
   double stall_prob = 0;
   uint64_t seed = 1;
-  bool quiet = false;
+  bool quiet = false, relu = false;
 };
 
 uint64_t LayerSeed(uint64_t seed, size_t index) { return seed * 1000003ULL + index; }
@@ -72,6 +72,7 @@ int Run(const Options& opt, const std::string& argv0) {
 
   RunOptions run_opt;
   run_opt.stall_prob = opt.stall_prob;
+  run_opt.relu = opt.relu;
   run_opt.seed = opt.seed;
   run_opt.max_mismatches = opt.max_mismatches;
 
@@ -123,6 +124,11 @@ int Run(const Options& opt, const std::string& argv0) {
       std::printf("%s: the core stopped making progress at cycle %llu\n", s.name.c_str(),
                   static_cast<unsigned long long>(s.cycles));
     if (s.overflow) std::printf("%s: the accumulator's overflow flag was raised\n", s.name.c_str());
+    if (s.extra_psums)
+      std::printf("%s: %lld psum vector(s) beyond the expected ones\n", s.name.c_str(),
+                  static_cast<long long>(s.extra_psums));
+    if (s.busy_after_drain)
+      std::printf("%s: busy_o still high after the last psum and a drain\n", s.name.c_str());
     for (const auto& m : s.first_mismatches) std::cout << "MISMATCH " << m << "\n";
     if (s.mismatches > static_cast<int64_t>(s.first_mismatches.size()))
       std::printf(
@@ -189,6 +195,7 @@ int sc_main(int argc, char* argv[]) {
       ->check(CLI::IsMember({"fast", "pin"}))
       ->capture_default_str();
   app.add_flag("--quiet", opt.quiet, "only the total line and problems");
+  app.add_flag("--relu", opt.relu, "drive act_relu_i on every pass and expect max(0, psum)");
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

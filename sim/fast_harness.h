@@ -21,6 +21,8 @@
 
 namespace sa::sim {
 
+constexpr size_t kThreadStackBytes = 64u << 20;
+
 // Cycles [from, to) of a layer run are written to the open VCD.
 struct TraceWindow {
   uint64_t from = 0, to = ~uint64_t{0};
@@ -39,6 +41,9 @@ class FastHarness : public sc_core::sc_module {
     tlm_utils::tlm_quantumkeeper::set_global_quantum(Period() *
                                                      static_cast<double>(quantum_cycles));
     SC_THREAD(Main);
+    // Verilator's eval of a large array keeps big temporaries on the stack: SystemC's default
+    // thread stack (64 KiB) overflows from 32 x 32 up.
+    set_stack_size(kThreadStackBytes);
   }
   ~FastHarness() override {
     if (vcd_) {  // an unfinished trace (the run threw): drop the temporary file, never throw
@@ -91,7 +96,7 @@ class FastHarness : public sc_core::sc_module {
       V& t = *top_;
       VerilatedVcdC* vcd = trace_ ? vcd_.get() : nullptr;
       ApplyPins(t, run_->inputs());
-      t.clk_i = 0;
+      t.SA_DUT_CLOCK = 0;
       t.eval();
       while (!run_->Done()) {
         const uint64_t cycle = run_->cycle() + 1;  // the cycle this edge completes

@@ -12,33 +12,38 @@
 
 namespace sa::sim {
 
+// The port names come from sim/dut_ports.h only.
 template <typename V>
 void ApplyPins(V& t, const PinsIn& in) {
-  t.rst_ni = in.rst_n;
-  t.wgt_valid_i = in.wgt_valid;
-  t.wgt_data_i = static_cast<std::remove_reference_t<decltype(t.wgt_data_i)>>(in.wgt_data);
-  t.act_valid_i = in.act_valid;
-  t.act_data_i = static_cast<std::remove_reference_t<decltype(t.act_data_i)>>(in.act_data);
-  t.act_last_i = in.act_last;
-  t.act_acc_first_i = in.acc_first;
-  t.act_acc_last_i = in.acc_last;
-  t.act_relu_i = in.relu;
-  t.psum_ready_i = in.psum_ready;
+#define SA_APPLY(port, member) t.port = in.member;
+  SA_DUT_BIT_INPUTS(SA_APPLY)
+#undef SA_APPLY
+#define SA_APPLY(port, member) PutPort(t.port, in.member);
+  SA_DUT_WORD_INPUTS(SA_APPLY)
+#undef SA_APPLY
 }
 
 template <typename V>
 PinsOut SamplePins(const V& t) {
-  return {static_cast<bool>(t.wgt_ready_o), static_cast<bool>(t.act_ready_o),
-          static_cast<bool>(t.psum_valid_o), static_cast<bool>(t.overflow_o),
-          static_cast<bool>(t.busy_o)};
+  PinsOut out;
+#define SA_SAMPLE(port, member) out.member = static_cast<bool>(t.port);
+  SA_DUT_BIT_OUTPUTS(SA_SAMPLE)
+#undef SA_SAMPLE
+  return out;
 }
 
-// psum_data_o is a VlWide (more than 64 bits) for every array this project builds.
+// Reads psum_data_o (an integer up to 64 bits, a VlWide above) and decodes its columns.
 template <typename V>
 class ModelPsumPort : public PsumPort {
  public:
   ModelPsumPort(V& top, const ArrayConfig& cfg) : top_(top), cfg_(cfg) {}
-  void Read(int64_t* values) override { DecodePsums(top_.psum_data_o.data(), cfg_, values); }
+  void Read(int64_t* values) override {
+    uint32_t words[kMaxOutputWords + 2] = {};
+#define SA_READ(port, member) GetPort(top_.port, words);
+    SA_DUT_WORD_OUTPUTS(SA_READ)
+#undef SA_READ
+    DecodePsums(words, cfg_, values);
+  }
 
  private:
   V& top_;
@@ -52,11 +57,11 @@ template <typename V>
 void ClockCycle(V& t, LayerRun& run, PsumPort& psums, VerilatedVcdC* vcd = nullptr,
                 uint64_t time_ns = 0) {
   run.OnEdge(SamplePins(t), psums);
-  t.clk_i = 1;
+  t.SA_DUT_CLOCK = 1;
   t.eval();
   if (vcd) vcd->dump(time_ns);
   ApplyPins(t, run.inputs());
-  t.clk_i = 0;
+  t.SA_DUT_CLOCK = 0;
   t.eval();
   if (vcd) vcd->dump(time_ns + 5);
 }

@@ -5,40 +5,51 @@
 
 #include <systemc>
 
+#include <type_traits>
+
+#include "sim/dut_ports.h"
 #include "sim/testbench.h"
 
 namespace sa::sim {
+
+// SystemC port values from and to the harness's words: bool and integers up to 64 bits,
+// sc_bv<N> above (Verilator's --sc port types).
+template <typename T>
+void WordsToSc(T& v, const Bits& b) {
+  if constexpr (std::is_integral_v<T>) {
+    v = static_cast<T>(b.Low64());
+  } else {
+    for (int w = 0; w < v.size(); ++w) v.set_word(w, b.words[static_cast<size_t>(w)]);
+  }
+}
+template <typename T>
+void ScToWords(const T& v, uint32_t* words) {
+  if constexpr (std::is_integral_v<T>) {
+    words[0] = static_cast<uint32_t>(static_cast<uint64_t>(v));
+    words[1] = static_cast<uint32_t>(static_cast<uint64_t>(v) >> 32);
+  } else {
+    for (int w = 0; w < v.size(); ++w) words[w] = v.get_word(w);
+  }
+}
 
 template <typename Vsc>
 class PinHarness : public sc_core::sc_module, public PsumPort {
   template <typename Port>
   using SignalOf = sc_core::sc_signal<typename Port::data_type>;
-  static constexpr int kMaxWords = 64;  // sc_bv words of psum_data_o: up to 2048 bits
+#define SA_SIGNAL_TYPE(port) SignalOf<std::remove_reference_t<decltype(std::declval<Vsc>().port)>>
 
  public:
   SC_HAS_PROCESS(PinHarness);
   PinHarness(sc_core::sc_module_name name, const ArrayConfig& cfg)
-      : sc_module(name),
-        clk_("clk", sc_core::sc_time(10, sc_core::SC_NS)),
-        cfg_(cfg),
-        dut_("sa_core") {
-    dut_.clk_i(clk_);
-    dut_.rst_ni(rst_n_);
-    dut_.wgt_valid_i(wgt_valid_);
-    dut_.wgt_ready_o(wgt_ready_);
-    dut_.wgt_data_i(wgt_data_);
-    dut_.act_valid_i(act_valid_);
-    dut_.act_ready_o(act_ready_);
-    dut_.act_data_i(act_data_);
-    dut_.act_last_i(act_last_);
-    dut_.act_acc_first_i(acc_first_);
-    dut_.act_acc_last_i(acc_last_);
-    dut_.act_relu_i(relu_);
-    dut_.psum_valid_o(psum_valid_);
-    dut_.psum_ready_i(psum_ready_);
-    dut_.psum_data_o(psum_data_);
-    dut_.overflow_o(overflow_);
-    dut_.busy_o(busy_);
+      : sc_module(name), clk_("clk", sc_core::sc_time(10, sc_core::SC_NS)), cfg_(cfg), dut_("dut") {
+    // Every port of the contract is bound to a signal of the same name (sim/dut_ports.h).
+    dut_.SA_DUT_CLOCK(clk_);
+#define SA_BIND(port, member) dut_.port(port##_);
+    SA_DUT_BIT_INPUTS(SA_BIND)
+    SA_DUT_WORD_INPUTS(SA_BIND)
+    SA_DUT_BIT_OUTPUTS(SA_BIND)
+    SA_DUT_WORD_OUTPUTS(SA_BIND)
+#undef SA_BIND
     SC_METHOD(OnRisingEdge);
     sensitive << clk_.posedge_event();
     dont_initialize();
@@ -52,32 +63,36 @@ class PinHarness : public sc_core::sc_module, public PsumPort {
   Vsc& dut() { return dut_; }
 
   void Read(int64_t* values) override {
-    const auto bv = psum_data_.read();
-    uint32_t words[kMaxWords];
-    for (int w = 0; w < bv.size(); ++w) words[w] = bv.get_word(w);
+    uint32_t words[kMaxOutputWords + 2] = {};
+#define SA_READ(port, member) ScToWords(port##_.read(), words);
+    SA_DUT_WORD_OUTPUTS(SA_READ)
+#undef SA_READ
     DecodePsums(words, cfg_, values);
   }
 
  private:
   void Drive(const PinsIn& in) {
-    rst_n_.write(in.rst_n);
-    wgt_valid_.write(in.wgt_valid);
-    wgt_data_.write(static_cast<typename decltype(wgt_data_)::value_type>(in.wgt_data));
-    act_valid_.write(in.act_valid);
-    act_data_.write(static_cast<typename decltype(act_data_)::value_type>(in.act_data));
-    act_last_.write(in.act_last);
-    acc_first_.write(in.acc_first);
-    acc_last_.write(in.acc_last);
-    relu_.write(in.relu);
-    psum_ready_.write(in.psum_ready);
+#define SA_DRIVE(port, member) port##_.write(in.member);
+    SA_DUT_BIT_INPUTS(SA_DRIVE)
+#undef SA_DRIVE
+#define SA_DRIVE(port, member)                                 \
+  {                                                            \
+    typename decltype(port##_)::value_type v = port##_.read(); \
+    WordsToSc(v, in.member);                                   \
+    port##_.write(v);                                          \
+  }
+    SA_DUT_WORD_INPUTS(SA_DRIVE)
+#undef SA_DRIVE
   }
 
   // Signals read here still hold their values from before this edge; writes take effect after
   // it, so the DUT samples the previous inputs at this edge, as real flops would.
   void OnRisingEdge() {
     if (!run_) return;
-    const PinsOut out{wgt_ready_.read(), act_ready_.read(), psum_valid_.read(), overflow_.read(),
-                      busy_.read()};
+    PinsOut out;
+#define SA_SAMPLE(port, member) out.member = port##_.read();
+    SA_DUT_BIT_OUTPUTS(SA_SAMPLE)
+#undef SA_SAMPLE
     run_->OnEdge(out, *this);
     Drive(run_->inputs());
     if (run_->Done()) run_ = nullptr;
@@ -87,14 +102,13 @@ class PinHarness : public sc_core::sc_module, public PsumPort {
   ArrayConfig cfg_;
   Vsc dut_;
   LayerRun* run_ = nullptr;
-  sc_core::sc_signal<bool> rst_n_{"rst_n"}, wgt_valid_{"wgt_valid"}, wgt_ready_{"wgt_ready"},
-      act_valid_{"act_valid"}, act_ready_{"act_ready"}, act_last_{"act_last"},
-      acc_first_{"acc_first"}, acc_last_{"acc_last"}, relu_{"relu"}, psum_valid_{"psum_valid"},
-      psum_ready_{"psum_ready"}, overflow_{"overflow"}, busy_{"busy"};
-  SignalOf<std::remove_reference_t<decltype(std::declval<Vsc>().wgt_data_i)>> wgt_data_{"wgt_data"};
-  SignalOf<std::remove_reference_t<decltype(std::declval<Vsc>().act_data_i)>> act_data_{"act_data"};
-  SignalOf<std::remove_reference_t<decltype(std::declval<Vsc>().psum_data_o)>> psum_data_{
-      "psum_data"};
+#define SA_DECLARE(port, member) SA_SIGNAL_TYPE(port) port##_{#port};
+  SA_DUT_BIT_INPUTS(SA_DECLARE)
+  SA_DUT_WORD_INPUTS(SA_DECLARE)
+  SA_DUT_BIT_OUTPUTS(SA_DECLARE)
+  SA_DUT_WORD_OUTPUTS(SA_DECLARE)
+#undef SA_DECLARE
+#undef SA_SIGNAL_TYPE
 };
 
 }  // namespace sa::sim

@@ -110,6 +110,8 @@ void WriteJsonReport(const std::string& path, const RunInfo& info,
                     {"cycles_per_second", Rate(s.cycles, s.wall_seconds)},
                     {"overflow", s.overflow},
                     {"hung", s.hung},
+                    {"extra_psums", s.extra_psums},
+                    {"busy_after_drain", s.busy_after_drain},
                     {"first_mismatches", mm}});
   }
   j["layers"] = rows;

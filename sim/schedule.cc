@@ -45,37 +45,33 @@ LayerSchedule::LayerSchedule(const vectors::LayerVectors& layer, const ArrayConf
   released_vectors_ *= g.batch;
 }
 
-uint64_t LayerSchedule::WeightRow(const PassDesc& p, int r) const {
+void LayerSchedule::WeightRow(const PassDesc& p, int r, Bits* out) const {
   const auto& g = layer_.info.geometry;
   const int64_t ci = p.ci_tile * cfg_.rows + r;
-  const uint64_t mask = (uint64_t{1} << cfg_.wgt_width) - 1;
-  uint64_t bits = 0;
-  if (ci >= g.in_channels) return 0;
+  out->Clear(cfg_.cols * cfg_.wgt_width);
+  if (ci >= g.in_channels) return;
   const int8_t* w = layer_.wgt.Data<int8_t>();
   for (int c = 0; c < cfg_.cols; ++c) {
     const int64_t co = p.co_tile * cfg_.cols + c;
     if (co >= g.out_channels) break;
     const int8_t v = w[((co * g.in_channels + ci) * g.kernel + p.ky) * g.kernel + p.kx];
-    bits |= (static_cast<uint64_t>(static_cast<int64_t>(v)) & mask) << (c * cfg_.wgt_width);
+    out->Put(c * cfg_.wgt_width, cfg_.wgt_width, static_cast<uint64_t>(static_cast<int64_t>(v)));
   }
-  return bits;
 }
 
-uint64_t LayerSchedule::ActBeat(const PassDesc& p, int64_t k) const {
+void LayerSchedule::ActBeat(const PassDesc& p, int64_t k, Bits* out) const {
   const auto& g = layer_.info.geometry;
+  out->Clear(cfg_.rows * cfg_.act_width);
   const int64_t pixel = p.pixel_begin + k;
   const int64_t iy = (pixel / out_w_) * g.stride + p.ky - g.padding;
   const int64_t ix = (pixel % out_w_) * g.stride + p.kx - g.padding;
-  if (iy < 0 || iy >= g.in_h || ix < 0 || ix >= g.in_w) return 0;
+  if (iy < 0 || iy >= g.in_h || ix < 0 || ix >= g.in_w) return;
   const uint8_t* a = layer_.act.Data<uint8_t>();
   const int64_t plane = g.in_h * g.in_w;
   const int64_t ci0 = p.ci_tile * cfg_.rows;
   const int rows = static_cast<int>(std::min<int64_t>(cfg_.rows, g.in_channels - ci0));
   const uint8_t* base = a + (p.image * g.in_channels + ci0) * plane + iy * g.in_w + ix;
-  uint64_t bits = 0;
-  for (int r = 0; r < rows; ++r)
-    bits |= static_cast<uint64_t>(base[r * plane]) << (r * cfg_.act_width);
-  return bits;
+  for (int r = 0; r < rows; ++r) out->Put(r * cfg_.act_width, cfg_.act_width, base[r * plane]);
 }
 
 int64_t LayerSchedule::macs() const {

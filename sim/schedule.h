@@ -6,6 +6,7 @@
 #include <string>
 #include <vector>
 
+#include "sim/dut_ports.h"
 #include "vectors/vector_set.h"
 
 namespace sa::sim {
@@ -39,10 +40,10 @@ class LayerSchedule {
     return p;
   }
   // Cols weights of row r of the pass's tile, column c in bits [c*wgt_width +: wgt_width].
-  uint64_t WeightRow(const PassDesc& p, int r) const;
+  void WeightRow(const PassDesc& p, int r, Bits* out) const;
   // Rows activations for beat k (output pixel pixel_begin + k), row r in bits [r*act_width ...];
   // zero where the kernel position falls in the padding or the channel is beyond Cin.
-  uint64_t ActBeat(const PassDesc& p, int64_t k) const;
+  void ActBeat(const PassDesc& p, int64_t k, Bits* out) const;
 
   int64_t total_beats() const { return total_beats_; }
   int64_t released_vectors() const { return released_vectors_; }

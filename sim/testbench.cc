@@ -9,14 +9,15 @@
 namespace sa::sim {
 
 void DecodePsums(const uint32_t* words, const ArrayConfig& cfg, int64_t* values) {
-  const uint64_t mask = (uint64_t{1} << cfg.psum_width) - 1;
-  const uint64_t sign = uint64_t{1} << (cfg.psum_width - 1);
+  const int width = cfg.psum_width;
+  const uint64_t mask = width >= 64 ? ~uint64_t{0} : (uint64_t{1} << width) - 1;
+  const uint64_t sign = uint64_t{1} << (width - 1);
   for (int c = 0; c < cfg.cols; ++c) {
-    const int lo = c * cfg.psum_width;
-    // A value spans at most two 32-bit words (psum_width <= 32).
+    const int lo = c * width;
+    // A value of up to 64 bits spans up to three 32-bit words.
     uint64_t v = words[lo / 32] >> (lo % 32);
-    if (lo % 32 + cfg.psum_width > 32)
-      v |= static_cast<uint64_t>(words[lo / 32 + 1]) << (32 - lo % 32);
+    if (lo % 32 + width > 32) v |= static_cast<uint64_t>(words[lo / 32 + 1]) << (32 - lo % 32);
+    if (lo % 32 + width > 64) v |= static_cast<uint64_t>(words[lo / 32 + 2]) << (64 - lo % 32);
     values[c] = static_cast<int64_t>(((v & mask) ^ sign) - sign);
   }
 }
@@ -78,14 +79,24 @@ void LayerRun::OnEdge(const PinsOut& out, PsumPort& psums) {
     act_beat_ = 0;
     ++act_pass_;
   }
+  stats_.overflow |= out.overflow;
+  if (drain_left_ >= 0) {  // every expected psum is in: anything more is an extra
+    if (psum_fire) ++stats_.extra_psums;
+    if (--drain_left_ < 0) {
+      stats_.busy_after_drain = out.busy;
+      done_ = true;
+    }
+    NextInputs();
+    return;
+  }
   if (psum_fire) {
     psums.Read(values_.data());
     CheckVector(values_.data());
   }
   if (wgt_fire || act_fire || psum_fire) last_progress_ = cycle_;
-  stats_.overflow |= out.overflow;
   if (group_ == group_last_pass_.size()) {
-    done_ = true;
+    end_cycle_ = cycle_;
+    drain_left_ = cfg_.rows + cfg_.cols + 8;
   } else if (cycle_ - last_progress_ > opt_.hang_cycles) {
     stats_.hung = true;
     done_ = true;
@@ -98,17 +109,17 @@ void LayerRun::NextInputs() {
   const bool gaps = opt_.stall_prob > 0;
   in_.wgt_valid = wgt_pass_ < num_passes && !(gaps && stall_(rng_));
   if (in_.wgt_valid)
-    in_.wgt_data = schedule_.WeightRow(schedule_.Pass(static_cast<int64_t>(wgt_pass_)), wgt_row_);
+    schedule_.WeightRow(schedule_.Pass(static_cast<int64_t>(wgt_pass_)), wgt_row_, &in_.wgt_data);
   in_.act_valid = act_pass_ < num_passes && !(gaps && stall_(rng_));
   if (in_.act_valid) {
     const PassDesc p = schedule_.Pass(static_cast<int64_t>(act_pass_));
-    in_.act_data = schedule_.ActBeat(p, act_beat_);
+    schedule_.ActBeat(p, act_beat_, &in_.act_data);
     in_.act_last = act_beat_ + 1 == p.pixels;
     in_.acc_first = p.acc_first;
     in_.acc_last = p.acc_last;
-    in_.relu = false;  // psum.npy holds the raw convolution: no ReLU in the check
+    in_.relu = opt_.relu;  // psum.npy holds the raw convolution; with relu, max(0, psum)
   }
-  in_.psum_ready = !(gaps && stall_(rng_));
+  in_.psum_ready = drain_left_ >= 0 || !(gaps && stall_(rng_));
 }
 
 void LayerRun::CheckVector(const int64_t* values) {
@@ -120,7 +131,8 @@ void LayerRun::CheckVector(const int64_t* values) {
   for (int c = 0; c < cfg_.cols; ++c) {
     const int64_t co = p.co_tile * cfg_.cols + c;
     if (co >= g.out_channels) break;  // zero-padded output channels
-    const int64_t expected = golden[((p.image * g.out_channels + co) * oh) * ow + pixel];
+    int64_t expected = golden[((p.image * g.out_channels + co) * oh) * ow + pixel];
+    if (opt_.relu && expected < 0) expected = 0;
     ++stats_.psums_compared;
     if (values[c] != expected) {
       if (static_cast<int>(stats_.first_mismatches.size()) < opt_.max_mismatches)
@@ -137,12 +149,14 @@ void LayerRun::CheckVector(const int64_t* values) {
 }
 
 LayerStats LayerRun::Finish(double wall_seconds) {
-  stats_.cycles = cycle_;
+  // A layer's cycles end with its last expected psum (the drain check is not part of it).
+  stats_.cycles = drain_left_ >= 0 || done_ ? (end_cycle_ ? end_cycle_ : cycle_) : cycle_;
   stats_.wall_seconds = wall_seconds;
   stats_.utilization =
-      cycle_ ? static_cast<double>(stats_.macs) /
-                   (static_cast<double>(cfg_.rows) * cfg_.cols * static_cast<double>(cycle_))
-             : 0;
+      stats_.cycles
+          ? static_cast<double>(stats_.macs) /
+                (static_cast<double>(cfg_.rows) * cfg_.cols * static_cast<double>(stats_.cycles))
+          : 0;
   return stats_;
 }
 

@@ -9,25 +9,28 @@
 #include <string>
 #include <vector>
 
+#include "sim/dut_ports.h"
 #include "sim/schedule.h"
 #include "vectors/vector_set.h"
 
 namespace sa::sim {
 
-// Inputs the testbench presents to sa_core between two rising edges.
+// Inputs the testbench presents to the core between two rising edges (members named by the
+// port lists of sim/dut_ports.h).
 struct PinsIn {
-  bool rst_n = false;
-  bool wgt_valid = false;
-  uint64_t wgt_data = 0;
-  bool act_valid = false;
-  uint64_t act_data = 0;
-  bool act_last = false, acc_first = false, acc_last = false, relu = false;
-  bool psum_ready = false;
+#define SA_MEMBER(port, member) bool member = false;
+  SA_DUT_BIT_INPUTS(SA_MEMBER)
+#undef SA_MEMBER
+#define SA_MEMBER(port, member) Bits member;
+  SA_DUT_WORD_INPUTS(SA_MEMBER)
+#undef SA_MEMBER
 };
 
-// Outputs of sa_core just before a rising edge (all registered in the RTL).
+// Outputs of the core just before a rising edge (all registered in the RTL).
 struct PinsOut {
-  bool wgt_ready = false, act_ready = false, psum_valid = false, overflow = false, busy = false;
+#define SA_MEMBER(port, member) bool member = false;
+  SA_DUT_BIT_OUTPUTS(SA_MEMBER)
+#undef SA_MEMBER
 };
 
 // Decodes the psum_data_o port into `cols` signed values; called only on a psum handshake.
@@ -37,8 +40,8 @@ class PsumPort {
   virtual void Read(int64_t* values) = 0;
 };
 
-// Slices `cfg.cols` signed psum_width-bit values out of a port's 32-bit words (column c at bit
-// c * psum_width), as sa_core packs psum_data_o.
+// Slices `cfg.cols` signed psum_width-bit (<= 64) values out of a port's 32-bit words (column c
+// at bit c * psum_width), as the contract packs psum_data_o.
 void DecodePsums(const uint32_t* words, const ArrayConfig& cfg, int64_t* values);
 
 // A psum that differs from the golden one: where it belongs and where it came from.
@@ -54,6 +57,7 @@ std::ostream& operator<<(std::ostream& os, const Mismatch& m);
 
 struct RunOptions {
   double stall_prob = 0;  // input gaps and psum backpressure, each with this probability
+  bool relu = false;      // drive act_relu_i and expect max(0, psum)
   uint64_t seed = 1;
   int max_mismatches = 10;        // how many to keep in detail
   uint64_t hang_cycles = 100000;  // no handshake for this long: the DUT is declared hung
@@ -67,8 +71,15 @@ struct LayerStats {
   double utilization = 0;
   double wall_seconds = 0;
   bool overflow = false, hung = false;
+  // The contract's end of a layer: after the last expected psum, Rows + Cols + 8 cycles with
+  // psum_ready high must bring no further psum, and busy_o must then be low.
+  int64_t extra_psums = 0;
+  bool busy_after_drain = false;
   std::vector<Mismatch> first_mismatches;
-  bool Passed() const { return mismatches == 0 && !hung && !overflow && psums_compared > 0; }
+  bool Passed() const {
+    return mismatches == 0 && !hung && !overflow && psums_compared > 0 && extra_psums == 0 &&
+           !busy_after_drain;
+  }
 };
 
 class LayerRun {
@@ -98,7 +109,8 @@ class LayerRun {
   PinsIn in_;
   bool done_ = false;
   int reset_edges_ = 2;
-  uint64_t cycle_ = 0, last_progress_ = 0;
+  uint64_t cycle_ = 0, last_progress_ = 0, end_cycle_ = 0;
+  int64_t drain_left_ = -1;  // cycles of the final drain still to run; -1: not draining yet
   // driver cursors
   size_t wgt_pass_ = 0, act_pass_ = 0;
   int wgt_row_ = 0;

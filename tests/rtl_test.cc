@@ -6,15 +6,17 @@
 
 #include "Vcore_16x16.h"
 #include "Vcore_4x4.h"
+#include "Vcore_4x8.h"
+#include "Vcore_8x16.h"
 #include "Vcore_8x8.h"
 #include "Vcore_8x8_narrow.h"
 #include "Vcore_8x8_w2.h"
 #include "Vmac.h"
 #include "Vpe.h"
-#include "tests/rtl_harness.h"
+#include "sim/pass_harness.h"
 
 namespace {
-using namespace sa::rtltest;
+using namespace sa::sim;
 
 // Seeds come from SA_SEED (default 1) and appear in every failure message, so a failing run
 // can be repeated exactly.
@@ -107,18 +109,30 @@ TEST_F(SaPe, LoadingOneBankLeavesTheOtherInUse) {
 }
 
 // ------------------------------------------------------------------ sa_core, typed over configs
-template <typename VT, int R, int C, int A, int W, int P>
-struct Config {
-  using V = VT;
-  static CoreConfig Get() { return {R, C, A, W, P}; }
-};
+// Each model with its configuration, as CMake verilated it (SA_<model>_CONFIG).
+template <typename VT>
+struct Config;
+#define SA_CONFIG(Model)                                                 \
+  template <>                                                            \
+  struct Config<Model> {                                                 \
+    using V = Model;                                                     \
+    static ArrayConfig Get() { return ArrayConfig SA_##Model##_CONFIG; } \
+  };
+SA_CONFIG(Vcore_4x4)
+SA_CONFIG(Vcore_8x8)
+SA_CONFIG(Vcore_16x16)
+SA_CONFIG(Vcore_4x8)
+SA_CONFIG(Vcore_8x16)
+SA_CONFIG(Vcore_8x8_w2)
+SA_CONFIG(Vcore_8x8_narrow)
+#undef SA_CONFIG
 
 template <typename T>
 class SaCore : public ::testing::Test {
  protected:
   void SetUp() override {
     cfg_ = T::Get();
-    harness_ = std::make_unique<CoreHarness<typename T::V>>(cfg_);
+    harness_ = std::make_unique<PassHarness<typename T::V>>(cfg_);
     harness_->Reset();
   }
   void Check(const std::vector<Pass>& passes, double stall_prob, uint64_t seed,
@@ -131,15 +145,15 @@ class SaCore : public ::testing::Test {
     for (size_t i = 0; i < expect.size(); ++i)
       ASSERT_EQ(got.outputs[i], expect[i]) << "output vector " << i;
     EXPECT_FALSE(got.overflow);
-    EXPECT_FALSE(harness_->top().busy_o) << "nothing may be left in flight";
+    EXPECT_EQ(got.extra_outputs, 0) << "psums beyond the expected ones";
+    EXPECT_FALSE(got.busy_after_drain) << "busy_o still high with nothing left in flight";
   }
-  CoreConfig cfg_;
-  std::unique_ptr<CoreHarness<typename T::V>> harness_;
+  ArrayConfig cfg_;
+  std::unique_ptr<PassHarness<typename T::V>> harness_;
 };
 
-using Configs =
-    ::testing::Types<Config<Vcore_4x4, 4, 4, 4, 4, 24>, Config<Vcore_8x8, 8, 8, 4, 4, 24>,
-                     Config<Vcore_16x16, 16, 16, 4, 4, 24>, Config<Vcore_8x8_w2, 8, 8, 4, 2, 24>>;
+using Configs = ::testing::Types<Config<Vcore_4x4>, Config<Vcore_8x8>, Config<Vcore_16x16>,
+                                 Config<Vcore_4x8>, Config<Vcore_8x16>, Config<Vcore_8x8_w2>>;
 TYPED_TEST_SUITE(SaCore, Configs);
 
 TYPED_TEST(SaCore, RandomTilesSinglePass) {
@@ -235,8 +249,9 @@ TYPED_TEST(SaCore, WorstCaseResNetLayerDoesNotOverflow24Bits) {
 
 // ------------------------------------------------------------------ overflow flag
 TEST(SaCoreNarrow, OverflowFlagCatchesATooNarrowPsumWidth) {
-  const CoreConfig cfg{8, 8, 4, 4, 12};  // 12-bit psums: -2048..2047
-  CoreHarness<Vcore_8x8_narrow> h(cfg);
+  const ArrayConfig cfg = Config<Vcore_8x8_narrow>::Get();
+  ASSERT_EQ(cfg.psum_width, 12);  // 12-bit psums: -2048..2047
+  PassHarness<Vcore_8x8_narrow> h(cfg);
   h.Reset();
   auto make = [&](int npass) {
     std::vector<Pass> passes;
@@ -255,6 +270,10 @@ TEST(SaCoreNarrow, OverflowFlagCatchesATooNarrowPsumWidth) {
   EXPECT_EQ(fits.outputs.at(0).at(0), 1680);
   auto over = h.Run(make(3));  // 2520 does not
   EXPECT_TRUE(over.overflow);
+  // Sticky: a later sum that fits leaves the flag raised.
+  auto after = h.Run(make(1));
+  EXPECT_EQ(after.outputs.at(0).at(0), 840);
+  EXPECT_TRUE(after.overflow) << "overflow_o must stay set until reset";
 }
 
 }  // namespace

@@ -1,50 +1,28 @@
-// Cycle-level driver for a Verilated sa_core (plain C++, no SystemC), and an independent C++
-// reference of what the core must output. Shared by the RTL tests and the RTL benchmark.
+// Pass-level driver for a Verilated core (plain C++, no SystemC): raw weight tiles and
+// activation vectors under the DUT contract, with random gaps and backpressure, and an
+// independent C++ reference of what the core must output. Used by the RTL unit tests and the
+// bare-array benchmark; it drives the pins through the same glue as sa-cosim (model_pins.h), so
+// the port names stand only in sim/dut_ports.h.
 #pragma once
 
 #include <verilated.h>
 
 #include <cstdint>
 #include <deque>
+#include <memory>
 #include <random>
 #include <string>
 #include <vector>
 
-namespace sa::rtltest {
+#include "sim/model_pins.h"
 
-// --- bit access on Verilator port types (CData..QData integers, VlWide<N> above 64 bits)
-template <typename T>
-void PutBits(T& port, int lsb, int width, uint64_t value) {
-  const T mask =
-      static_cast<T>(((width >= 64) ? ~uint64_t{0} : ((uint64_t{1} << width) - 1)) << lsb);
-  port = static_cast<T>((port & ~mask) | ((static_cast<T>(value) << lsb) & mask));
-}
-template <typename T>
-uint64_t GetBits(const T& port, int lsb, int width) {
-  return (static_cast<uint64_t>(port) >> lsb) &
-         ((width >= 64) ? ~uint64_t{0} : ((uint64_t{1} << width) - 1));
-}
-template <std::size_t N>
-uint64_t GetBits(const VlWide<N>& port, int lsb, int width) {
-  uint64_t v = 0;
-  for (int i = 0; i < width; ++i) {
-    const int bit = lsb + i;
-    v |= static_cast<uint64_t>((port.at(bit / 32) >> (bit % 32)) & 1u) << i;
-  }
-  return v;
-}
+namespace sa::sim {
+
 inline int64_t SignExtend(uint64_t v, int width) {
   const uint64_t sign = uint64_t{1} << (width - 1);
-  return static_cast<int64_t>((v ^ sign) - sign);
+  const uint64_t mask = width >= 64 ? ~uint64_t{0} : (uint64_t{1} << width) - 1;
+  return static_cast<int64_t>(((v & mask) ^ sign) - sign);
 }
-
-struct CoreConfig {
-  int rows, cols, act_width, wgt_width, psum_width;
-  std::string Name() const {
-    return std::to_string(rows) + "x" + std::to_string(cols) + "_a" + std::to_string(act_width) +
-           "w" + std::to_string(wgt_width) + "p" + std::to_string(psum_width);
-  }
-};
 
 // One pass: a weight tile (w[r][c]) and the activation vectors (a[beat][r]) streamed under it.
 struct Pass {
@@ -81,26 +59,33 @@ struct RunResult {
   std::vector<std::vector<int64_t>> outputs;
   uint64_t cycles = 0;
   bool overflow = false;
+  // The contract's end of a run: after the expected outputs and a drain of Rows + Cols + 8
+  // cycles with psum_ready high, no further psum may appear and busy_o must be low.
+  int64_t extra_outputs = 0;
+  bool busy_after_drain = false;
 };
 
-// Drives passes through a Verilated sa_core `V`. stall_prob > 0 inserts random gaps in both
-// input streams and random backpressure on the psum stream.
+// Drives passes through a Verilated core `V`. stall_prob > 0 inserts random gaps in both input
+// streams and random backpressure on the psum stream.
 template <typename V>
-class CoreHarness {
+class PassHarness {
  public:
-  CoreHarness(CoreConfig cfg) : cfg_(cfg), ctx_(new VerilatedContext), top_(new V(ctx_.get())) {}
-  ~CoreHarness() { top_->final(); }
+  explicit PassHarness(ArrayConfig cfg)
+      : cfg_(cfg), ctx_(new VerilatedContext), top_(new V(ctx_.get())), psums_(*top_, cfg_) {}
+  ~PassHarness() { top_->final(); }
 
   V& top() { return *top_; }
 
   void Reset() {
-    top_->rst_ni = 0;
-    top_->clk_i = 0;
+    PinsIn idle;  // rst_n low, every valid and ready low
+    ApplyPins(*top_, idle);
+    top_->SA_DUT_CLOCK = 0;
     top_->eval();
-    top_->clk_i = 1;
+    top_->SA_DUT_CLOCK = 1;
     top_->eval();
-    top_->clk_i = 0;
-    top_->rst_ni = 1;
+    top_->SA_DUT_CLOCK = 0;
+    idle.rst_n = true;
+    ApplyPins(*top_, idle);
     top_->eval();
   }
 
@@ -110,76 +95,85 @@ class CoreHarness {
     std::mt19937_64 rng(seed);
     std::bernoulli_distribution stall(stall_prob);
     std::bernoulli_distribution psum_stall(psum_stall_prob < 0 ? stall_prob : psum_stall_prob);
-    struct WgtBeat {
-      std::vector<int> row;
-    };
     struct ActBeat {
       const std::vector<int>* act;
       bool last, first, acc_last, relu;
     };
-    std::deque<WgtBeat> wq;
+    std::deque<const std::vector<int>*> wq;
     std::deque<ActBeat> aq;
     for (const Pass& p : passes) {
-      for (const auto& row : p.wgt) wq.push_back({row});
+      for (const auto& row : p.wgt) wq.push_back(&row);
       for (size_t k = 0; k < p.act.size(); ++k)
         aq.push_back({&p.act[k], k + 1 == p.act.size(), p.acc_first, p.acc_last, p.relu});
     }
     const size_t expected = ReferenceOutputs(passes, cfg_.cols).size();
     RunResult res;
     V& t = *top_;
-    while (res.outputs.size() < expected) {
+    PinsIn in;
+    in.rst_n = true;
+    std::vector<int64_t> values(static_cast<size_t>(cfg_.cols));
+    uint64_t drain = 0;
+    const uint64_t drain_cycles = static_cast<uint64_t>(cfg_.rows + cfg_.cols + 8);
+    while (drain < drain_cycles) {
+      if (res.outputs.size() >= expected) ++drain;
       if (res.cycles++ >= max_cycles) break;
-      t.clk_i = 0;
-      const bool w_offer = !wq.empty() && !(stall_prob > 0 && stall(rng));
-      t.wgt_valid_i = w_offer;
-      if (w_offer) {
-        t.wgt_data_i = 0;
+      const bool draining = res.outputs.size() >= expected;
+      in.wgt_valid = !wq.empty() && !(stall_prob > 0 && stall(rng));
+      if (in.wgt_valid) {
+        in.wgt_data.Clear(cfg_.cols * cfg_.wgt_width);
         for (int c = 0; c < cfg_.cols; ++c)
-          PutBits(t.wgt_data_i, c * cfg_.wgt_width, cfg_.wgt_width,
-                  static_cast<uint64_t>(wq.front().row[c]));
+          in.wgt_data.Put(c * cfg_.wgt_width, cfg_.wgt_width,
+                          static_cast<uint64_t>((*wq.front())[static_cast<size_t>(c)]));
       }
-      const bool a_offer = !aq.empty() && !(stall_prob > 0 && stall(rng));
-      t.act_valid_i = a_offer;
-      if (a_offer) {
+      in.act_valid = !aq.empty() && !(stall_prob > 0 && stall(rng));
+      if (in.act_valid) {
         const ActBeat& b = aq.front();
-        t.act_data_i = 0;
+        in.act_data.Clear(cfg_.rows * cfg_.act_width);
         for (int r = 0; r < cfg_.rows; ++r)
-          PutBits(t.act_data_i, r * cfg_.act_width, cfg_.act_width,
-                  static_cast<uint64_t>((*b.act)[r]));
-        t.act_last_i = b.last;
-        t.act_acc_first_i = b.first;
-        t.act_acc_last_i = b.acc_last;
-        t.act_relu_i = b.relu;
+          in.act_data.Put(r * cfg_.act_width, cfg_.act_width,
+                          static_cast<uint64_t>((*b.act)[static_cast<size_t>(r)]));
+        in.act_last = b.last;
+        in.acc_first = b.first;
+        in.acc_last = b.acc_last;
+        in.relu = b.relu;
       }
-      t.psum_ready_i = !psum_stall(rng);
+      in.psum_ready = draining || !psum_stall(rng);
+      ApplyPins(t, in);
+      t.SA_DUT_CLOCK = 0;
       t.eval();
       // Handshakes are sampled before the rising edge, as the RTL sees them.
-      const bool w_fire = t.wgt_valid_i && t.wgt_ready_o;
-      const bool a_fire = t.act_valid_i && t.act_ready_o;
-      if (t.psum_valid_o && t.psum_ready_i) {
-        std::vector<int64_t> v(cfg_.cols);
-        for (int c = 0; c < cfg_.cols; ++c)
-          v[c] = SignExtend(GetBits(t.psum_data_o, c * cfg_.psum_width, cfg_.psum_width),
-                            cfg_.psum_width);
-        res.outputs.push_back(std::move(v));
+      const PinsOut out = SamplePins(t);
+      const bool w_fire = in.wgt_valid && out.wgt_ready;
+      const bool a_fire = in.act_valid && out.act_ready;
+      if (out.psum_valid && in.psum_ready) {
+        if (draining) {
+          ++res.extra_outputs;
+        } else {
+          psums_.Read(values.data());
+          res.outputs.push_back(values);
+        }
       }
-      t.clk_i = 1;
+      t.SA_DUT_CLOCK = 1;
       t.eval();
       if (w_fire) wq.pop_front();
       if (a_fire) aq.pop_front();
     }
-    res.overflow = t.overflow_o;
+    const PinsOut end = SamplePins(t);
+    res.overflow = end.overflow;
+    res.busy_after_drain = end.busy;
+    res.cycles -= drain;  // the run ends with its last expected output
     return res;
   }
 
  private:
-  CoreConfig cfg_;
+  ArrayConfig cfg_;
   std::unique_ptr<VerilatedContext> ctx_;
   std::unique_ptr<V> top_;
+  ModelPsumPort<V> psums_;
 };
 
 // Random passes: `groups` accumulation groups of `passes_per_group` passes of `beats` beats.
-inline std::vector<Pass> RandomPasses(const CoreConfig& cfg, int groups, int passes_per_group,
+inline std::vector<Pass> RandomPasses(const ArrayConfig& cfg, int groups, int passes_per_group,
                                       int beats, bool relu, std::mt19937_64& rng) {
   const int wmax = (1 << (cfg.wgt_width - 1)) - 1, amax = (1 << cfg.act_width) - 1;
   std::uniform_int_distribution<int> wd(-wmax - 1, wmax), ad(0, amax);
@@ -202,4 +196,4 @@ inline std::vector<Pass> RandomPasses(const CoreConfig& cfg, int groups, int pas
   return passes;
 }
 
-}  // namespace sa::rtltest
+}  // namespace sa::sim

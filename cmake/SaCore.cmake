@@ -1,0 +1,122 @@
+# The one description of the DUT on the build side: which RTL files, which top, which parameters,
+# which Verilator flags, and the C++ configuration that must match them. Everything that
+# Verilates a core (sim/, tests/, bench/) goes through these functions, so a configuration is
+# one line and its -G parameters and C++ constants cannot drift apart.
+
+# Reads a Verilog file list (one file per line; blank lines and lines starting with // or #
+# ignored; relative paths are relative to the list's folder) into OUT_VAR.
+function(sa_read_filelist filelist out_var)
+  if(NOT EXISTS "${filelist}")
+    message(FATAL_ERROR "RTL file list ${filelist} does not exist (SA_RTL_FILELIST)")
+  endif()
+  get_filename_component(dir "${filelist}" DIRECTORY)
+  file(STRINGS "${filelist}" lines)
+  set(files "")
+  foreach(line IN LISTS lines)
+    string(STRIP "${line}" line)
+    if(line STREQUAL "" OR line MATCHES "^(//|#)")
+      continue()
+    endif()
+    if(NOT IS_ABSOLUTE "${line}")
+      set(line "${dir}/${line}")
+    endif()
+    if(NOT EXISTS "${line}")
+      message(FATAL_ERROR "${filelist}: listed file ${line} does not exist")
+    endif()
+    list(APPEND files "${line}")
+  endforeach()
+  set_property(DIRECTORY APPEND PROPERTY CMAKE_CONFIGURE_DEPENDS "${filelist}")
+  set(${out_var} "${files}" PARENT_SCOPE)
+endfunction()
+
+# The one set of Verilator flags for every model the project builds. --assert: the SVA
+# checks of the RTL (FIFO overrun, parameter legality) run in every simulation; they cost a
+# few percent of simulation speed.
+set(SA_VERILATOR_FLAGS -Wno-fatal --assert -O3 --x-assign fast --x-initial fast)
+
+# Bounds of what the harness can drive (sim/dut_ports.h: kMaxInputWords, kMaxOutputWords).
+set(SA_MAX_DIM 64)
+set(SA_MAX_INPUT_BITS 512)
+set(SA_MAX_OUTPUT_BITS 4096)
+
+# sa_check_core_config(ROWS COLS ACT WGT PSUM ACC): refuses, at configure time, a configuration
+# the RTL or the harness cannot run.
+function(sa_check_core_config what rows cols act wgt psum acc)
+  set(bad "")
+  foreach(pair "ROWS;${rows};1;${SA_MAX_DIM}" "COLS;${cols};1;${SA_MAX_DIM}"
+               "ACT_WIDTH;${act};2;8" "WGT_WIDTH;${wgt};2;8" "PSUM_WIDTH;${psum};8;64"
+               "ACC_DEPTH;${acc};1;65536")
+    list(GET pair 0 name)
+    list(GET pair 1 value)
+    list(GET pair 2 lo)
+    list(GET pair 3 hi)
+    if(NOT value MATCHES "^[0-9]+$" OR value LESS lo OR value GREATER hi)
+      string(APPEND bad " ${name}=${value} is outside ${lo}..${hi};")
+    endif()
+  endforeach()
+  if(bad STREQUAL "")
+    math(EXPR in_bits "${rows} * ${act}")
+    math(EXPR w_bits "${cols} * ${wgt}")
+    math(EXPR out_bits "${cols} * ${psum}")
+    if(in_bits GREATER SA_MAX_INPUT_BITS OR w_bits GREATER SA_MAX_INPUT_BITS)
+      string(APPEND bad " ${rows}x${act}-bit activations or ${cols}x${wgt}-bit weights exceed ${SA_MAX_INPUT_BITS} bits;")
+    endif()
+    if(out_bits GREATER SA_MAX_OUTPUT_BITS)
+      string(APPEND bad " ${cols}x${psum}-bit psums exceed ${SA_MAX_OUTPUT_BITS} bits;")
+    endif()
+    # The widest sum of one pass must fit: act * wgt over Rows rows, plus a sign bit.
+    set(log2 0)
+    set(n 1)
+    while(n LESS rows)
+      math(EXPR n "${n} * 2")
+      math(EXPR log2 "${log2} + 1")
+    endwhile()
+    math(EXPR need "${act} + ${wgt} + ${log2} + 1")
+    if(psum LESS need)
+      string(APPEND bad " PSUM_WIDTH=${psum} cannot hold one pass's sum (${need} bits);")
+    endif()
+  endif()
+  if(NOT bad STREQUAL "")
+    message(FATAL_ERROR "${what}: impossible configuration:${bad}")
+  endif()
+endfunction()
+
+# sa_verilate_core(TARGET <t> PREFIX <Vname> ROWS <r> COLS <c> [ACT_WIDTH 4] [WGT_WIDTH 4]
+#                  [PSUM_WIDTH 24] [ACC_DEPTH 1024] [RTL_FILELIST <f>] [TOP <module>]
+#                  [TRACE] [SYSTEMC] [EXTRA_PARAMS -GName=v ...])
+# Verilates one core configuration into <t> (model class <PREFIX>, header <PREFIX>.h) and sets
+# <PREFIX>_CONFIG in the caller's scope to the matching C++ ArrayConfig initializer
+# {rows, cols, act, wgt, psum, acc_depth}.
+function(sa_verilate_core)
+  cmake_parse_arguments(A "TRACE;SYSTEMC"
+    "TARGET;PREFIX;ROWS;COLS;ACT_WIDTH;WGT_WIDTH;PSUM_WIDTH;ACC_DEPTH;RTL_FILELIST;TOP"
+    "EXTRA_PARAMS" ${ARGN})
+  foreach(default "ACT_WIDTH;4" "WGT_WIDTH;4" "PSUM_WIDTH;24" "ACC_DEPTH;1024"
+                  "RTL_FILELIST;${SA_RTL_FILELIST}" "TOP;${SA_RTL_TOP}")
+    list(GET default 0 k)
+    list(GET default 1 v)
+    if(NOT DEFINED A_${k})
+      set(A_${k} "${v}")
+    endif()
+  endforeach()
+  sa_check_core_config("${A_PREFIX}" "${A_ROWS}" "${A_COLS}" "${A_ACT_WIDTH}" "${A_WGT_WIDTH}"
+                       "${A_PSUM_WIDTH}" "${A_ACC_DEPTH}")
+  sa_read_filelist("${A_RTL_FILELIST}" sources)
+  set(mode "")
+  if(A_SYSTEMC)
+    set(mode SYSTEMC)
+  endif()
+  set(trace "")
+  if(A_TRACE)
+    set(trace TRACE)
+  endif()
+  verilate(${A_TARGET} ${mode} ${trace} SOURCES ${sources} TOP_MODULE ${A_TOP} PREFIX ${A_PREFIX}
+           VERILATOR_ARGS ${SA_VERILATOR_FLAGS} -GRows=${A_ROWS} -GCols=${A_COLS}
+             -GActWidth=${A_ACT_WIDTH} -GWgtWidth=${A_WGT_WIDTH} -GPsumWidth=${A_PSUM_WIDTH}
+             -GAccDepth=${A_ACC_DEPTH} ${A_EXTRA_PARAMS}
+           ${SA_MODEL_COMPILE_OPTS})
+  # The matching C++ configuration, an ArrayConfig initializer, for the caller.
+  set(${A_PREFIX}_CONFIG
+      "{${A_ROWS},${A_COLS},${A_ACT_WIDTH},${A_WGT_WIDTH},${A_PSUM_WIDTH},${A_ACC_DEPTH}}"
+      PARENT_SCOPE)
+endfunction()
