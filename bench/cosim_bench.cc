@@ -126,7 +126,7 @@ Figure Icarus(const sv::LayerVectors& layer, int passes) {
   act.close();
   exp.close();
   const std::string files = std::string(" ") + SA_RTL_FILES;  // rtl/sa.f, read by CMake
-  const std::string defs = " -DROWS=8 -DCOLS=8 -DN_WGT=" + std::to_string(n_wgt) +
+  const std::string defs = " -DSA_NO_SVA -DROWS=8 -DCOLS=8 -DN_WGT=" + std::to_string(n_wgt) +
                            " -DN_ACT=" + std::to_string(n_act) +
                            " -DN_EXP=" + std::to_string(n_exp);
   auto build = sa::testing::RunCommand("cd " + dir + " && iverilog -g2012 -o tb.vvp" + defs +

@@ -25,10 +25,10 @@ module sa_acc
   localparam int AddrWidth = AccDepth > 1 ? $clog2(AccDepth) : 1;
 
   logic [Cols-1:0][PsumWidth-1:0] buf_q [AccDepth];
-  logic [AddrWidth-1:0]           addr_q;
+  logic [AddrWidth-1:0]           addr_q, addr_d;
   logic [Cols-1:0][PsumWidth-1:0] sum_stored;
   logic                           sum_overflow;
-  logic                           overflow_q;
+  logic                           overflow_q, overflow_d;
 
   always_comb begin
     sum_overflow = 1'b0;
@@ -43,13 +43,22 @@ module sa_acc
     end
   end
 
+  always_comb begin
+    addr_d     = addr_q;
+    overflow_d = overflow_q;
+    if (ctrl_i.valid) begin
+      addr_d     = ctrl_i.pass_end || 32'(addr_q) == AccDepth - 1 ? '0 : addr_q + 1'b1;
+      overflow_d = overflow_q | sum_overflow;  // sticky until reset
+    end
+  end
+
   always_ff @(posedge clk_i or negedge rst_ni) begin
     if (!rst_ni) begin
       addr_q     <= '0;
       overflow_q <= 1'b0;
-    end else if (ctrl_i.valid) begin
-      addr_q     <= ctrl_i.pass_end || 32'(addr_q) == AccDepth - 1 ? '0 : addr_q + 1'b1;
-      overflow_q <= overflow_q | sum_overflow;
+    end else begin
+      addr_q     <= addr_d;
+      overflow_q <= overflow_d;
     end
   end
 

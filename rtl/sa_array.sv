@@ -23,27 +23,21 @@ module sa_array #(
   output logic [Cols-1:0][PsumWidth-1:0]   psum_o
 );
 
-  // Links between PEs, flattened into vectors (Icarus Verilog cannot connect ports to elements
-  // of unpacked net arrays). Horizontal link (r, c) enters PE(r, c) from the west; vertical link
-  // (r, c) enters PE(r, c) from the north.
-  localparam int HLinks = Rows * (Cols + 1);
-  logic [HLinks*ActWidth-1:0]        act_h;
-  logic [HLinks-1:0]                 bank_h;
-  logic [(Rows+1)*Cols*PsumWidth-1:0] psum_v;
+  // Links between PEs as packed arrays: act_h[r][c] enters PE(r, c) from the west (c = Cols is
+  // the east edge), psum_v[r][c] enters PE(r, c) from the north (r = Rows is the south edge).
+  logic [Rows-1:0][Cols:0][ActWidth-1:0] act_h;
+  logic [Rows-1:0][Cols:0]               bank_h;
+  logic [Rows:0][Cols-1:0][PsumWidth-1:0] psum_v;
 
   // One-hot write enable of the row being loaded.
   logic [Rows-1:0] row_we;
   assign row_we = wgt_we_i ? Rows'(1) << wgt_row_i : '0;
+  assign psum_v[0] = '0;
 
   for (genvar r = 0; r < Rows; r++) begin : g_row
-    assign act_h[r*(Cols+1)*ActWidth +: ActWidth] = act_i[r];
-    assign bank_h[r*(Cols+1)]                    = act_bank_i[r];
+    assign act_h[r][0]  = act_i[r];
+    assign bank_h[r][0] = act_bank_i[r];
     for (genvar c = 0; c < Cols; c++) begin : g_col
-      localparam int H  = r * (Cols + 1) + c;  // this PE's west link; H + 1 is its east link
-      localparam int VN = r * Cols + c;        // this PE's north link; VN + Cols is its south link
-      if (r == 0) begin : g_top
-        assign psum_v[VN*PsumWidth +: PsumWidth] = '0;
-      end
       sa_pe #(
         .ActWidth (ActWidth),
         .WgtWidth (WgtWidth),
@@ -54,18 +48,16 @@ module sa_array #(
         .wgt_we_i  (row_we[r]),
         .wgt_bank_i(wgt_bank_i),
         .wgt_data_i(wgt_row_data_i[c*WgtWidth+:WgtWidth]),
-        .act_i     (act_h[H*ActWidth +: ActWidth]),
-        .act_bank_i(bank_h[H]),
-        .act_o     (act_h[(H+1)*ActWidth +: ActWidth]),
-        .act_bank_o(bank_h[H+1]),
-        .psum_i    (psum_v[VN*PsumWidth +: PsumWidth]),
-        .psum_o    (psum_v[(VN+Cols)*PsumWidth +: PsumWidth])
+        .act_i     (act_h[r][c]),
+        .act_bank_i(bank_h[r][c]),
+        .act_o     (act_h[r][c+1]),
+        .act_bank_o(bank_h[r][c+1]),
+        .psum_i    (psum_v[r][c]),
+        .psum_o    (psum_v[r+1][c])
       );
     end
   end
 
-  for (genvar c = 0; c < Cols; c++) begin : g_out
-    assign psum_o[c] = psum_v[(Rows*Cols+c)*PsumWidth +: PsumWidth];
-  end
+  assign psum_o = psum_v[Rows];
 
 endmodule

@@ -51,21 +51,28 @@ module sa_core
   localparam int DrainWidth  = $clog2(DrainCycles + 1);
   localparam int CountWidth  = $clog2(FifoDepth + PipeDepth + 1);
 
+  initial begin
+    if (Rows < 1 || Cols < 1 || ActWidth < 1 || WgtWidth < 2 || AccDepth < 1 ||
+        PsumWidth < ArrayWidth || PsumWidth > 64 || FifoDepth < 2)
+      $fatal(1, "sa_core: illegal parameters Rows=%0d Cols=%0d ActWidth=%0d WgtWidth=%0d %s",
+             Rows, Cols, ActWidth, WgtWidth, "PsumWidth (>= one pass's sum, <= 64) AccDepth FifoDepth");
+  end
+
   // ---------------------------------------------------------------- weight banks
-  logic                       wgt_bank_q;   // bank the loader fills next
-  logic [$clog2(Rows+1)-1:0]  wgt_row_q;
-  logic [1:0]                 bank_full_q;  // tile loaded and not yet consumed by a pass
-  logic [1:0][DrainWidth-1:0] drain_q;      // packed (not [2]): Icarus does not track unpacked arrays in assigns
-  logic                       act_bank_q;   // bank the current (or next) pass uses
+  logic                       wgt_bank_q, wgt_bank_d;    // bank the loader fills next
+  logic [$clog2(Rows+1)-1:0]  wgt_row_q, wgt_row_d;
+  logic [1:0]                 bank_full_q, bank_full_d;  // tile loaded, not yet consumed
+  logic [1:0][DrainWidth-1:0] drain_q, drain_d;  // packed: Icarus does not track unpacked arrays in assigns
+  logic                       act_bank_q, act_bank_d;    // bank the current (or next) pass uses
   logic                       wgt_accept, act_accept;
 
   assign wgt_ready_o = !bank_full_q[wgt_bank_q] && drain_q[wgt_bank_q] == '0;
   assign wgt_accept  = wgt_valid_i && wgt_ready_o;
 
   // ---------------------------------------------------------------- flow control
-  logic [CountWidth-1:0]         in_flight_q;
+  logic [CountWidth-1:0]         in_flight_q, in_flight_d;
   logic [$clog2(FifoDepth+1)-1:0] fifo_count;
-  beat_ctrl_t [PipeDepth-1:0]    sb_q;
+  beat_ctrl_t [PipeDepth-1:0]    sb_q, sb_d;
   beat_ctrl_t                    sb_out;        // the sideband reaching the accumulator
   logic                          credit_ok;
 
@@ -73,49 +80,61 @@ module sa_core
   assign act_ready_o = bank_full_q[act_bank_q] && credit_ok;
   assign act_accept  = act_valid_i && act_ready_o;
 
+  always_comb begin
+    wgt_bank_d  = wgt_bank_q;
+    wgt_row_d   = wgt_row_q;
+    bank_full_d = bank_full_q;
+    act_bank_d  = act_bank_q;
+    for (int b = 0; b < 2; b++) drain_d[b] = drain_q[b] != '0 ? drain_q[b] - 1'b1 : '0;
+    if (wgt_accept) begin
+      if (32'(wgt_row_q) == Rows - 1) begin
+        wgt_row_d               = '0;
+        bank_full_d[wgt_bank_q] = 1'b1;
+        wgt_bank_d              = ~wgt_bank_q;
+      end else begin
+        wgt_row_d = wgt_row_q + 1'b1;
+      end
+    end
+    // The loader only touches a bank that is not full and the pass only one that is, so the
+    // two updates of bank_full never name the same bank.
+    if (act_accept && act_last_i) begin
+      bank_full_d[act_bank_q] = 1'b0;
+      drain_d[act_bank_q]     = DrainWidth'(DrainCycles);
+      act_bank_d              = ~act_bank_q;
+    end
+  end
+
   always_ff @(posedge clk_i or negedge rst_ni) begin
     if (!rst_ni) begin
       wgt_bank_q  <= 1'b0;
       wgt_row_q   <= '0;
       bank_full_q <= '0;
-      drain_q[0]  <= '0;
-      drain_q[1]  <= '0;
+      drain_q     <= '0;
       act_bank_q  <= 1'b0;
     end else begin
-      for (int b = 0; b < 2; b++) begin
-        if (drain_q[b] != '0) drain_q[b] <= drain_q[b] - 1'b1;
-      end
-      if (wgt_accept) begin
-        if (32'(wgt_row_q) == Rows - 1) begin
-          wgt_row_q               <= '0;
-          bank_full_q[wgt_bank_q] <= 1'b1;
-          wgt_bank_q              <= ~wgt_bank_q;
-        end else begin
-          wgt_row_q <= wgt_row_q + 1'b1;
-        end
-      end
-      // The loader only touches a bank that is not full and the pass only one that is, so the
-      // two updates of bank_full_q never name the same bank.
-      if (act_accept && act_last_i) begin
-        bank_full_q[act_bank_q] <= 1'b0;
-        drain_q[act_bank_q]     <= DrainWidth'(DrainCycles);
-        act_bank_q              <= ~act_bank_q;
-      end
+      wgt_bank_q  <= wgt_bank_d;
+      wgt_row_q   <= wgt_row_d;
+      bank_full_q <= bank_full_d;
+      drain_q     <= drain_d;
+      act_bank_q  <= act_bank_d;
     end
   end
 
   // ---------------------------------------------------------------- input register + skew
-  logic [Rows-1:0][ActWidth-1:0] in_act_q, skew_act;
-  logic [Rows-1:0]               in_bank_q, skew_bank;
+  logic [Rows-1:0][ActWidth-1:0] in_act_q, in_act_d, skew_act;
+  logic [Rows-1:0]               in_bank_q, in_bank_d, skew_bank;
+
+  // Bubbles enter as zeros; their sums are tagged invalid and never reach the accumulator.
+  assign in_act_d  = act_accept ? act_data_i : '0;
+  assign in_bank_d = {Rows{act_bank_q}};
 
   always_ff @(posedge clk_i or negedge rst_ni) begin
     if (!rst_ni) begin
       in_act_q  <= '0;
       in_bank_q <= '0;
     end else begin
-      // Bubbles enter as zeros; their sums are tagged invalid and never reach the accumulator.
-      in_act_q  <= act_accept ? act_data_i : '0;
-      in_bank_q <= {Rows{act_bank_q}};
+      in_act_q  <= in_act_d;
+      in_bank_q <= in_bank_d;
     end
   end
 
@@ -157,18 +176,23 @@ module sa_core
     in_ctrl.relu      = act_relu_i;
   end
 
+  always_comb begin
+    sb_d[0] = act_accept ? in_ctrl : '0;
+    for (int s = 1; s < int'(PipeDepth); s++) sb_d[s] = sb_q[s-1];
+    unique case ({act_accept, sb_out.valid})
+      2'b10:   in_flight_d = in_flight_q + 1'b1;
+      2'b01:   in_flight_d = in_flight_q - 1'b1;
+      default: in_flight_d = in_flight_q;
+    endcase
+  end
+
   always_ff @(posedge clk_i or negedge rst_ni) begin
     if (!rst_ni) begin
-      for (int s = 0; s < int'(PipeDepth); s++) sb_q[s] <= '0;
+      sb_q        <= '0;
       in_flight_q <= '0;
     end else begin
-      sb_q[0] <= act_accept ? in_ctrl : '0;
-      for (int s = 1; s < int'(PipeDepth); s++) sb_q[s] <= sb_q[s-1];
-      unique case ({act_accept, sb_out.valid})
-        2'b10:   in_flight_q <= in_flight_q + 1'b1;
-        2'b01:   in_flight_q <= in_flight_q - 1'b1;
-        default: in_flight_q <= in_flight_q;
-      endcase
+      sb_q        <= sb_d;
+      in_flight_q <= in_flight_d;
     end
   end
 
@@ -190,25 +214,36 @@ module sa_core
     .overflow_o (overflow_o)
   );
 
-  logic fifo_full;
+  logic fifo_wready;
 
   sa_fifo #(.Width(Cols*PsumWidth), .Depth(FifoDepth)) u_fifo (
     .clk_i,
     .rst_ni,
-    .push_i (acc_valid),
-    .data_i (acc_data),
-    .full_o (fifo_full),
-    .valid_o(psum_valid_o),
-    .ready_i(psum_ready_i),
-    .data_o (psum_data_o),
-    .count_o(fifo_count)
+    .wvalid_i(acc_valid),
+    .wready_o(fifo_wready),
+    .wdata_i (acc_data),
+    .rvalid_o(psum_valid_o),
+    .rready_i(psum_ready_i),
+    .rdata_o (psum_data_o),
+    .count_o (fifo_count)
   );
 
   assign busy_o = in_flight_q != '0 || psum_valid_o;
 
-  // The credit check above makes this impossible; simulations built with --assert check it.
-  always_ff @(posedge clk_i) begin
-    if (acc_valid && fifo_full) $error("sa_core: psum FIFO overrun");
-  end
+`ifndef SA_NO_SVA  // Icarus Verilog (the speed bench) does not parse concurrent assertions
+  // Checked in every Verilated simulation (--assert). The credit check makes an overrun
+  // impossible; sums are released only on a group's last pass; outputs are never X after reset.
+  a_fifo_room: assert property (@(posedge clk_i) disable iff (!rst_ni) acc_valid |-> fifo_wready)
+    else $error("sa_core: psum FIFO overrun");
+  a_release_on_group_end: assert property (@(posedge clk_i) disable iff (!rst_ni)
+                                           acc_valid |-> sb_out.valid && sb_out.acc_last)
+    else $error("sa_core: sums released outside the last pass of a group");
+  a_outputs_known: assert property (@(posedge clk_i) disable iff (!rst_ni)
+      !$isunknown({wgt_ready_o, act_ready_o, psum_valid_o, overflow_o, busy_o}))
+    else $error("sa_core: X on a handshake or status output");
+  a_psum_known: assert property (@(posedge clk_i) disable iff (!rst_ni)
+                                 psum_valid_o |-> !$isunknown(psum_data_o))
+    else $error("sa_core: X on psum_data_o while valid");
+`endif
 
 endmodule

@@ -2,6 +2,7 @@
 # Shows that the tests can fail: plants one fault at a time in a copy of rtl/, rebuilds the RTL
 # tests and sa-cosim against it (in build-mutants/), and reports whether they catch it.
 # Every mutant must be caught; the script exits non-zero if one survives. Slow (a rebuild each).
+# Usage: scripts/mutate_rtl.sh [MUTANT...]   (default: all)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$(pwd)
@@ -16,11 +17,18 @@ mutants=(
   "no-bank-drain|sa_core.sv|s/localparam int DrainCycles = Rows + Cols;/localparam int DrainCycles = 1;/"
   "acc-ignores-first|sa_acc.sv|s/prev = ctrl_i.acc_first ? '0 :/prev = 1'b0 ? '0 :/"
   "no-credit-check|sa_core.sv|s/assign act_ready_o = bank_full_q\[act_bank_q\] \&\& credit_ok;/assign act_ready_o = bank_full_q[act_bank_q];/"
+  # One per documented property of the DUT contract (docs/dut-contract.md):
+  "busy-stuck-high|sa_core.sv|s/assign busy_o = in_flight_q != '0 || psum_valid_o;/assign busy_o = 1'b1;/"
+  "busy-ignores-fifo|sa_core.sv|s/assign busy_o = in_flight_q != '0 || psum_valid_o;/assign busy_o = in_flight_q != '0;/"
+  "overflow-not-sticky|sa_acc.sv|s/overflow_d = overflow_q | sum_overflow;/overflow_d = sum_overflow;/"
+  "ready-combinational|sa_core.sv|s/assign wgt_ready_o = !bank_full_q\[wgt_bank_q\] \&\& drain_q\[wgt_bank_q\] == '0;/assign wgt_ready_o = !bank_full_q[wgt_bank_q] \&\& drain_q[wgt_bank_q] == '0 \&\& !act_relu_i;/"
 )
 
 survivors=0
 for m in "${mutants[@]}"; do
   IFS='|' read -r name file expr <<<"$m"
+  # With arguments, only the mutants they name.
+  if (($#)) && [[ " $* " != *" $name "* ]]; then continue; fi
   dir="$work/$name"
   rm -rf "$dir/rtl"
   mkdir -p "$dir"

@@ -127,6 +127,9 @@ int Run(const Options& opt, const std::string& argv0) {
     if (s.extra_psums)
       std::printf("%s: %lld psum vector(s) beyond the expected ones\n", s.name.c_str(),
                   static_cast<long long>(s.extra_psums));
+    if (s.busy_low_while_valid)
+      std::printf("%s: busy_o low while psum_valid_o was high (%lld cycles)\n", s.name.c_str(),
+                  static_cast<long long>(s.busy_low_while_valid));
     if (s.busy_after_drain)
       std::printf("%s: busy_o still high after the last psum and a drain\n", s.name.c_str());
     for (const auto& m : s.first_mismatches) std::cout << "MISMATCH " << m << "\n";

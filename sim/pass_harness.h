@@ -63,6 +63,10 @@ struct RunResult {
   // cycles with psum_ready high, no further psum may appear and busy_o must be low.
   int64_t extra_outputs = 0;
   bool busy_after_drain = false;
+  // With ProbeCombinationalPaths(): cycles where changing the inputs without a clock edge
+  // moved wgt_ready_o, act_ready_o or psum_valid_o (the contract says registers only).
+  int64_t combinational_paths = 0;
+  int64_t busy_low_while_valid = 0;  // cycles with psum_valid_o high and busy_o low
 };
 
 // Drives passes through a Verilated core `V`. stall_prob > 0 inserts random gaps in both input
@@ -75,6 +79,9 @@ class PassHarness {
   ~PassHarness() { top_->final(); }
 
   V& top() { return *top_; }
+  // Every cycle of later runs, also drive random inputs before the edge and check that the
+  // handshake outputs do not move (slow: for one test).
+  void ProbeCombinationalPaths(bool on) { probe_ = on; }
 
   void Reset() {
     PinsIn idle;  // rst_n low, every valid and ready low
@@ -143,6 +150,27 @@ class PassHarness {
       t.eval();
       // Handshakes are sampled before the rising edge, as the RTL sees them.
       const PinsOut out = SamplePins(t);
+      if (probe_) {
+        PinsIn noise;
+        noise.rst_n = true;
+        for (int k = 0; k < 2; ++k) {
+#define SA_NOISE(port, member) noise.member = (rng() & 1) != 0;
+          SA_DUT_BIT_INPUTS(SA_NOISE)
+#undef SA_NOISE
+          noise.rst_n = true;
+          for (auto& w : noise.wgt_data.words) w = static_cast<uint32_t>(rng());
+          for (auto& w : noise.act_data.words) w = static_cast<uint32_t>(rng());
+          ApplyPins(t, noise);
+          t.eval();
+          const PinsOut moved = SamplePins(t);
+          if (moved.wgt_ready != out.wgt_ready || moved.act_ready != out.act_ready ||
+              moved.psum_valid != out.psum_valid)
+            ++res.combinational_paths;
+        }
+        ApplyPins(t, in);
+        t.eval();
+      }
+      if (out.psum_valid && !out.busy) ++res.busy_low_while_valid;
       const bool w_fire = in.wgt_valid && out.wgt_ready;
       const bool a_fire = in.act_valid && out.act_ready;
       if (out.psum_valid && in.psum_ready) {
@@ -170,6 +198,7 @@ class PassHarness {
   std::unique_ptr<VerilatedContext> ctx_;
   std::unique_ptr<V> top_;
   ModelPsumPort<V> psums_;
+  bool probe_ = false;
 };
 
 // Random passes: `groups` accumulation groups of `passes_per_group` passes of `beats` beats.

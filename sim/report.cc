@@ -112,6 +112,7 @@ void WriteJsonReport(const std::string& path, const RunInfo& info,
                     {"hung", s.hung},
                     {"extra_psums", s.extra_psums},
                     {"busy_after_drain", s.busy_after_drain},
+                    {"busy_low_while_valid", s.busy_low_while_valid},
                     {"first_mismatches", mm}});
   }
   j["layers"] = rows;

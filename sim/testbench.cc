@@ -80,6 +80,7 @@ void LayerRun::OnEdge(const PinsOut& out, PsumPort& psums) {
     ++act_pass_;
   }
   stats_.overflow |= out.overflow;
+  if (out.psum_valid && !out.busy) ++stats_.busy_low_while_valid;
   if (drain_left_ >= 0) {  // every expected psum is in: anything more is an extra
     if (psum_fire) ++stats_.extra_psums;
     if (--drain_left_ < 0) {

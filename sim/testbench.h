@@ -75,10 +75,13 @@ struct LayerStats {
   // psum_ready high must bring no further psum, and busy_o must then be low.
   int64_t extra_psums = 0;
   bool busy_after_drain = false;
+  // busy_o means "beats in flight or psums not yet taken": low while psum_valid_o is high is a
+  // contract violation (cycles counted).
+  int64_t busy_low_while_valid = 0;
   std::vector<Mismatch> first_mismatches;
   bool Passed() const {
     return mismatches == 0 && !hung && !overflow && psums_compared > 0 && extra_psums == 0 &&
-           !busy_after_drain;
+           !busy_after_drain && busy_low_while_valid == 0;
   }
 };
 

@@ -147,6 +147,7 @@ class SaCore : public ::testing::Test {
     EXPECT_FALSE(got.overflow);
     EXPECT_EQ(got.extra_outputs, 0) << "psums beyond the expected ones";
     EXPECT_FALSE(got.busy_after_drain) << "busy_o still high with nothing left in flight";
+    EXPECT_EQ(got.busy_low_while_valid, 0) << "busy_o low while psums wait";
   }
   ArrayConfig cfg_;
   std::unique_ptr<PassHarness<typename T::V>> harness_;
@@ -210,6 +211,26 @@ TYPED_TEST(SaCore, ShortPassesBackToBack) {
   this->Check(RandomPasses(this->cfg_, 6, 2, 1, false, rng), 0, seed);
   std::mt19937_64 rng2(seed + 1);
   this->Check(RandomPasses(this->cfg_, 5, 3, 3, false, rng2), 0.2, seed + 1);
+}
+
+TYPED_TEST(SaCore, HandshakeOutputsDependOnRegistersOnly) {
+  // The contract lets a driver sample wgt_ready_o, act_ready_o and psum_valid_o before the
+  // edge: random input changes between edges must never move them.
+  const uint64_t seed = BaseSeed() + 50;
+  std::mt19937_64 rng(seed);
+  this->harness_->ProbeCombinationalPaths(true);
+  auto passes = RandomPasses(this->cfg_, 3, 2, 9, false, rng);
+  auto run = this->harness_->Run(passes, /*stall_prob=*/0.3, seed);
+  this->harness_->ProbeCombinationalPaths(false);
+  EXPECT_EQ(run.combinational_paths, 0) << "config " << this->cfg_.Name();
+  EXPECT_EQ(run.outputs, ReferenceOutputs(passes, this->cfg_.cols));
+}
+
+TYPED_TEST(SaCore, PassesOfAccDepthBeatsFillTheWholeBuffer) {
+  // The longest pass the contract allows: every accumulator address is written and read.
+  const uint64_t seed = BaseSeed() + 60;
+  std::mt19937_64 rng(seed);
+  this->Check(RandomPasses(this->cfg_, 1, 2, this->cfg_.acc_depth, false, rng), 0.05, seed);
 }
 
 TYPED_TEST(SaCore, PassesRunBackToBackWithoutBubbles) {
