@@ -81,12 +81,17 @@ int64_t LayerSchedule::macs() const {
 
 int64_t LayerSchedule::AnalyticalCycles() const {
   // A bank is refilled only after the pass before last has drained (rows + cols cycles after its
-  // last beat) and takes `rows` cycles, all while the previous pass streams: passes shorter than
-  // 2*rows + cols beats wait for the difference (none in ResNet-20 on 4x4, 8x8 or 16x16).
+  // last beat) and takes `rows` cycles, all while the previous pass streams: pass i waits for
+  // whatever of the 2*rows + cols turnaround the previous pass (its beats and its own wait) did
+  // not cover. So waits alternate: a pass that waited gives the next one time to load (none in
+  // ResNet-20 on 4x4 .. 16x16; layer 3 on 32 x 32 and 64 x 64).
   const int64_t turnaround = 2 * cfg_.rows + cfg_.cols;
-  int64_t wait = 0;
-  for (int64_t i = 2; i < num_passes_; ++i)
-    wait += std::max<int64_t>(0, turnaround - Pass(i - 1).pixels);
+  int64_t wait = 0, prev_wait = 0;
+  for (int64_t i = 2; i < num_passes_; ++i) {
+    const int64_t w = std::max<int64_t>(0, turnaround - (Pass(i - 1).pixels + prev_wait));
+    wait += w;
+    prev_wait = w;
+  }
   const int64_t first_load = cfg_.rows;
   const int64_t pipeline = cfg_.rows + cfg_.cols + 1;  // last beat accepted -> its psum on the port
   return first_load + total_beats_ + wait + pipeline;
