@@ -9,9 +9,21 @@
 namespace {
 using namespace sa::sim;
 
-template <typename V, int N>
+// Each model's configuration as CMake verilated it (cmake/SaCore.cmake).
+template <typename V>
+ArrayConfig ConfigOf();
+template <>
+ArrayConfig ConfigOf<Vbench_8x8>() {
+  return ArrayConfig SA_Vbench_8x8_CONFIG;
+}
+template <>
+ArrayConfig ConfigOf<Vbench_16x16>() {
+  return ArrayConfig SA_Vbench_16x16_CONFIG;
+}
+
+template <typename V>
 void BM_Array(benchmark::State& state) {
-  const ArrayConfig cfg{N, N, 4, 4, 24};
+  const ArrayConfig cfg = ConfigOf<V>();
   std::mt19937_64 rng(1);
   auto passes = RandomPasses(cfg, /*groups=*/16, /*passes_per_group=*/9, /*beats=*/64, false, rng);
   PassHarness<V> h(cfg);
@@ -20,14 +32,14 @@ void BM_Array(benchmark::State& state) {
     h.Reset();
     cycles += h.Run(passes).cycles;
   }
-  const double macs_per_run = 16.0 * 9 * 64 * N * N;
+  const double macs_per_run = 16.0 * 9 * 64 * cfg.rows * cfg.cols;
   state.counters["cycles_per_s"] =
       benchmark::Counter(static_cast<double>(cycles), benchmark::Counter::kIsRate);
   state.counters["MACs_per_s"] = benchmark::Counter(
       macs_per_run * static_cast<double>(state.iterations()), benchmark::Counter::kIsRate);
 }
-BENCHMARK_TEMPLATE(BM_Array, Vbench_8x8, 8)->Unit(benchmark::kMillisecond)->MinTime(2);
-BENCHMARK_TEMPLATE(BM_Array, Vbench_16x16, 16)->Unit(benchmark::kMillisecond)->MinTime(2);
+BENCHMARK_TEMPLATE(BM_Array, Vbench_8x8)->Unit(benchmark::kMillisecond)->MinTime(2);
+BENCHMARK_TEMPLATE(BM_Array, Vbench_16x16)->Unit(benchmark::kMillisecond)->MinTime(2);
 
 }  // namespace
 

@@ -21,14 +21,16 @@ done
 [[ -n "$checkpoint" ]] || { echo "regress.sh: --checkpoint is required" >&2; exit 2; }
 case "$config" in
   8x8) cosim=build/sim/sa-cosim ;;
-  16x16|4x4) cosim=build/sim/sa-cosim-$config ;;
-  *) echo "regress.sh: --config must be 8x8, 16x16 or 4x4" >&2; exit 2 ;;
+  *[!0-9x-]*|"") echo "regress.sh: --config must look like 16x16 or 4x8 (see SA_CONFIGS)" >&2; exit 2 ;;
+  *) cosim=build/sim/sa-cosim-$config ;;
 esac
 [[ -x build/golden/sa-golden && -x "$cosim" ]] || scripts/setup.sh
+[[ -x "$cosim" ]] || { echo "regress.sh: $cosim is not built (add --config to SA_CONFIGS)" >&2; exit 2; }
 source_args=()
 [[ -n "$data" ]] && source_args+=(--data "$data")
 [[ -n "$samples" ]] && source_args+=(--samples "$samples")
 mkdir -p "$out"
-build/golden/sa-golden dump --checkpoint "$checkpoint" "${source_args[@]}" --images "$images" --out "$out/vectors"
+# --force: the set under $out is this script's own output from an earlier run.
+build/golden/sa-golden dump --checkpoint "$checkpoint" "${source_args[@]}" --images "$images" --out "$out/vectors" --force
 build/golden/sa-golden verify --vectors "$out/vectors" >/dev/null
 "$cosim" --vectors "$out/vectors" --report "$out/cosim_report.json" "$@"

@@ -12,7 +12,7 @@ golden=build/golden/sa-golden
 
 echo "== dumping vectors: golden/checkpoints/w4a4/model.pt, test image 0 (vectors/samples)"
 "$golden" dump --checkpoint golden/checkpoints/w4a4/model.pt \
-  --samples vectors/samples/test_images.npy --images 0 --out "$out/vectors"
+  --samples vectors/samples/test_images.npy --images 0 --out "$out/vectors" --force
 echo "== verifying them in software (checksums, ranges, psums recomputed)"
 "$golden" verify --vectors "$out/vectors"
 if diff -rq "$out/vectors" vectors/default >/dev/null; then

@@ -1,10 +1,13 @@
 // sa-cosim: runs the layers of a vector set through the Verilated sa_core inside a SystemC
 // testbench and checks every psum bit-exactly. Built once per array configuration (SA_* macros).
+#include <unistd.h>
+
 #include <CLI/CLI.hpp>
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
+#include <ctime>
 #include <iostream>
 #include <memory>
 #include <sstream>
@@ -38,20 +41,39 @@ std::vector<std::string> SplitComma(const std::string& s) {
 }
 
 struct Options {
-  std::string vectors, layers, trace, report, mode = "fast";
+  std::string vectors, layers, trace, report, junit, mode = "fast";
   int max_mismatches = 10;
-  double stall_prob = 0;
+  double stall_prob = 0, psum_stall_prob = -1;
   uint64_t seed = 1;
   bool quiet = false, relu = false;
 };
 
-uint64_t LayerSeed(uint64_t seed, size_t index) { return seed * 1000003ULL + index; }
+// The stall pattern of a layer depends on the run's seed and the layer's name only (FNV-1a of the
+// name, mixed with the seed), so running one layer alone repeats its failure cycle for cycle.
+uint64_t LayerSeed(uint64_t seed, const std::string& name) {
+  uint64_t h = 14695981039346656037ULL;
+  for (unsigned char c : name) h = (h ^ c) * 1099511628211ULL;
+  return h ^ (seed * 0x9E3779B97F4A7C15ULL);
+}
 
-int Run(const Options& opt, const std::string& argv0) {
+std::string UtcNow() {
+  const std::time_t t = std::time(nullptr);
+  char buf[32];
+  std::strftime(buf, sizeof(buf), "%Y-%m-%dT%H:%M:%SZ", std::gmtime(&t));
+  return buf;
+}
+
+std::string HostName() {
+  char buf[256] = {};
+  return ::gethostname(buf, sizeof(buf) - 1) == 0 ? buf : "unknown";
+}
+
+int Run(const Options& opt, const std::string& argv0, const std::string& command_line) {
   // Everything is read and checked before the first cycle is simulated: outputs can be written,
   // every selected layer reads cleanly (checksums, geometry, value ranges) and fits the
   // scheduler. Layers are then read again one at a time, so peak memory is one layer's.
   if (!opt.report.empty()) sv::CheckOutputFile(opt.report, "--report");
+  if (!opt.junit.empty()) sv::CheckOutputFile(opt.junit, "--junit");
   if (!opt.trace.empty()) sv::CheckOutputFile(opt.trace, "--trace");
   const sv::Manifest manifest = sv::ReadManifest(opt.vectors);
   if (manifest.act_bits > kConfig.act_width || manifest.wgt_bits > kConfig.wgt_width)
@@ -72,6 +94,7 @@ int Run(const Options& opt, const std::string& argv0) {
 
   RunOptions run_opt;
   run_opt.stall_prob = opt.stall_prob;
+  run_opt.psum_stall_prob = opt.psum_stall_prob;
   run_opt.relu = opt.relu;
   run_opt.seed = opt.seed;
   run_opt.max_mismatches = opt.max_mismatches;
@@ -85,7 +108,7 @@ int Run(const Options& opt, const std::string& argv0) {
 
   auto run_layer = [&](size_t i, const TraceWindow* trace, bool use_pin) {
     const sv::LayerVectors layer = sv::ReadLayer(opt.vectors, manifest, names[i]);
-    LayerRun run(layer, kConfig, run_opt, LayerSeed(opt.seed, i));
+    LayerRun run(layer, kConfig, run_opt, LayerSeed(opt.seed, names[i]));
     auto t0 = std::chrono::steady_clock::now();
     if (use_pin) {
       pin->Submit(&run);
@@ -102,9 +125,24 @@ int Run(const Options& opt, const std::string& argv0) {
     return run.Finish(std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
   };
 
+  RunInfo info;
+  info.vectors_dir = opt.vectors;
+  info.mode = opt.mode;
+  info.executable = argv0;
+  info.command_line = command_line;
+  info.start_time = UtcNow();
+  info.host = HostName();
+  info.config = kConfig;
+  info.stall_prob = opt.stall_prob;
+  info.psum_stall_prob = opt.psum_stall_prob;
+  info.relu = opt.relu;
+  info.seed = opt.seed;
+  info.images = manifest.images;
+
   if (!opt.quiet) {
-    std::printf("sa-cosim %s, %s mode, %zu layer(s) of %s%s\n", kConfig.Name().c_str(),
+    std::printf("sa-cosim %s, %s mode, %zu layer(s) of %s, seed %llu%s\n", kConfig.Name().c_str(),
                 opt.mode.c_str(), names.size(), opt.vectors.c_str(),
+                static_cast<unsigned long long>(opt.seed),
                 opt.stall_prob > 0
                     ? (", stall probability " + std::to_string(opt.stall_prob)).c_str()
                     : "");
@@ -161,17 +199,13 @@ int Run(const Options& opt, const std::string& argv0) {
     fast.CloseTrace();
   }
 
-  if (!opt.report.empty()) {
-    RunInfo info;
-    info.vectors_dir = opt.vectors;
+  for (const auto& s : stats)
+    if (!s.Passed())
+      std::printf("rerun %s: %s\n", s.name.c_str(), RerunCommand(info, s.name).c_str());
+  if (!opt.report.empty() || !opt.junit.empty())
     info.manifest_sha256 = sv::ManifestSha256(opt.vectors);
-    info.mode = opt.mode;
-    info.executable = argv0;
-    info.config = kConfig;
-    info.stall_prob = opt.stall_prob;
-    info.seed = opt.seed;
-    WriteJsonReport(opt.report, info, stats);
-  }
+  if (!opt.report.empty()) WriteJsonReport(opt.report, info, stats);
+  if (!opt.junit.empty()) WriteJUnitReport(opt.junit, info, stats);
   return all_passed ? sa::kExitPass : sa::kExitFail;
 }
 
@@ -186,12 +220,16 @@ int sc_main(int argc, char* argv[]) {
   app.add_option("--trace", opt.trace,
                  "write a VCD waveform (a window around the first mismatch, if any)");
   app.add_option("--report", opt.report, "write a JSON report");
+  app.add_option("--junit", opt.junit, "write JUnit XML (one testcase per layer, or per image)");
   app.add_option("--max-mismatches", opt.max_mismatches, "mismatches listed per layer")
       ->check(CLI::Range(0, 1000000))
       ->capture_default_str();
   app.add_option("--stall-prob", opt.stall_prob, "random input gaps and psum backpressure")
       ->check(CLI::Range(0.0, 0.95))
       ->capture_default_str();
+  app.add_option("--psum-stall-prob", opt.psum_stall_prob,
+                 "psum backpressure alone (default: --stall-prob); 0.9 fills the output FIFO")
+      ->check(CLI::Range(0.0, 0.95));
   app.add_option("--seed", opt.seed, "seed of the stall pattern")->capture_default_str();
   app.add_option("--mode", opt.mode,
                  "fast: temporally decoupled; pin: every pin through SystemC signals")
@@ -209,7 +247,9 @@ int sc_main(int argc, char* argv[]) {
   // Mismatches, hangs and overflows return 1 from Run; anything thrown is a run that could not
   // be done (bad input, unwritable output) and exits 2.
   try {
-    return Run(opt, argv[0]);
+    std::string command_line;
+    for (int i = 0; i < argc; ++i) command_line += (i ? " " : "") + std::string(argv[i]);
+    return Run(opt, argv[0], command_line);
   } catch (const std::bad_alloc&) {
     std::fprintf(stderr, "sa-cosim: out of memory\n");
     return sa::kExitError;

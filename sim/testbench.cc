@@ -48,10 +48,13 @@ LayerRun::LayerRun(const vectors::LayerVectors& layer, const ArrayConfig& cfg,
       schedule_(layer, cfg),
       rng_(layer_seed),
       stall_(opt.stall_prob),
+      psum_stall_(opt.psum_stall_prob < 0 ? opt.stall_prob : opt.psum_stall_prob),
       values_(static_cast<size_t>(cfg.cols)) {
   for (int64_t i = 0; i < schedule_.num_passes(); ++i)
     if (schedule_.Pass(i).acc_last) group_last_pass_.push_back(static_cast<size_t>(i));
   stats_.name = layer.info.name;
+  stats_.image_psums.assign(static_cast<size_t>(layer.info.geometry.batch), 0);
+  stats_.image_mismatches.assign(static_cast<size_t>(layer.info.geometry.batch), 0);
   stats_.passes = schedule_.num_passes();
   stats_.macs = schedule_.macs();
   stats_.expected_cycles = schedule_.AnalyticalCycles();
@@ -120,7 +123,8 @@ void LayerRun::NextInputs() {
     in_.acc_last = p.acc_last;
     in_.relu = opt_.relu;  // psum.npy holds the raw convolution; with relu, max(0, psum)
   }
-  in_.psum_ready = drain_left_ >= 0 || !(gaps && stall_(rng_));
+  const bool psum_gaps = opt_.psum_stall_prob < 0 ? gaps : opt_.psum_stall_prob > 0;
+  in_.psum_ready = drain_left_ >= 0 || !(psum_gaps && psum_stall_(rng_));
 }
 
 void LayerRun::CheckVector(const int64_t* values) {
@@ -135,7 +139,9 @@ void LayerRun::CheckVector(const int64_t* values) {
     int64_t expected = golden[((p.image * g.out_channels + co) * oh) * ow + pixel];
     if (opt_.relu && expected < 0) expected = 0;
     ++stats_.psums_compared;
+    ++stats_.image_psums[static_cast<size_t>(p.image)];
     if (values[c] != expected) {
+      ++stats_.image_mismatches[static_cast<size_t>(p.image)];
       if (static_cast<int>(stats_.first_mismatches.size()) < opt_.max_mismatches)
         stats_.first_mismatches.push_back({layer_.info.name, p.image, co, pixel / ow, pixel % ow,
                                            expected, values[c],

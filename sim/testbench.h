@@ -57,7 +57,10 @@ std::ostream& operator<<(std::ostream& os, const Mismatch& m);
 
 struct RunOptions {
   double stall_prob = 0;  // input gaps and psum backpressure, each with this probability
-  bool relu = false;      // drive act_relu_i and expect max(0, psum)
+  // psum backpressure alone, when >= 0 (0.9 with no input gaps fills the output FIFO, so the
+  // core's credit flow control is exercised)
+  double psum_stall_prob = -1;
+  bool relu = false;  // drive act_relu_i and expect max(0, psum)
   uint64_t seed = 1;
   int max_mismatches = 10;        // how many to keep in detail
   uint64_t hang_cycles = 100000;  // no handshake for this long: the DUT is declared hung
@@ -79,6 +82,8 @@ struct LayerStats {
   // contract violation (cycles counted).
   int64_t busy_low_while_valid = 0;
   std::vector<Mismatch> first_mismatches;
+  // Per image of the set (position in the manifest's images): psums compared and mismatches.
+  std::vector<int64_t> image_psums, image_mismatches;
   bool Passed() const {
     return mismatches == 0 && !hung && !overflow && psums_compared > 0 && extra_psums == 0 &&
            !busy_after_drain && busy_low_while_valid == 0;
@@ -108,7 +113,7 @@ class LayerRun {
   RunOptions opt_;
   LayerSchedule schedule_;
   std::mt19937_64 rng_;
-  std::bernoulli_distribution stall_;
+  std::bernoulli_distribution stall_, psum_stall_;
   PinsIn in_;
   bool done_ = false;
   int reset_edges_ = 2;

@@ -134,14 +134,12 @@ std::vector<int32_t> DirectConv(const sv::ConvGeometry& g, const std::vector<uin
   return out;
 }
 
-TEST(RandomLayers, OddChannelsMapsStridesAndKernelsMatchADirectConvolution) {
-  const uint64_t seed = 2024;
-  SCOPED_TRACE("seed " + std::to_string(seed));
+// Writes a set of 12 random layers of 2 images (test images 0 and 1) to `dir`.
+void WriteRandomSet(const std::string& dir, uint64_t seed) {
   std::mt19937_64 rng(seed);
   auto pick = [&](int lo, int hi) {
     return static_cast<int64_t>(std::uniform_int_distribution<int>(lo, hi)(rng));
   };
-  const std::string dir = TempDir("random") + "/set";
   sv::VectorSetWriter writer(dir);
   sv::Manifest m;
   m.checkpoint_path = "random";
@@ -176,6 +174,13 @@ TEST(RandomLayers, OddChannelsMapsStridesAndKernelsMatchADirectConvolution) {
     writer.AddLayer(std::move(v));
   }
   writer.Commit(m);
+}
+
+TEST(RandomLayers, OddChannelsMapsStridesAndKernelsMatchADirectConvolution) {
+  const uint64_t seed = 2024;
+  SCOPED_TRACE("seed " + std::to_string(seed));
+  const std::string dir = TempDir("random") + "/set";
+  WriteRandomSet(dir, seed);
   for (const Exe& exe : kExes) {
     for (const char* stall : {"0", "0.2"}) {
       auto [rc, out] = RunCommand(exe.path + " --vectors " + dir + " --stall-prob " + stall);
@@ -274,6 +279,74 @@ TEST(CosimCli, BadFlagsAndMissingSetsAreOneLine) {
       RunCommand(std::string(SA_COSIM_8X8) + " --vectors " + kDefaultSet + " --stall-prob 1.5");
   EXPECT_NE(stall.status, 0);
   EXPECT_NE(stall.output.find("--stall-prob"), std::string::npos) << stall.output;
+}
+
+// Plants a one-bit fault in image 1 of a layer of a two-image set (psum flat index `index`).
+void PlantFault(const std::string& layer_dir, int64_t index) {
+  sv::NpyArray psum = sv::ReadNpy(layer_dir + "/psum.npy");
+  psum.MutableData<int32_t>()[index] ^= 1;
+  RewriteWithChecksum(layer_dir, "psum.npy", sv::EncodeNpy(psum));
+}
+
+TEST(Reproducible, ANarrowedRerunRepeatsTheFailureAtTheSameCycle) {
+  const std::string root = TempDir("rerun");
+  WriteRandomSet(root + "/set", 7);
+  sv::NpyArray psum = sv::ReadNpy(root + "/set/random5/psum.npy");
+  PlantFault(root + "/set/random5", psum.NumElements() - 1);  // image 1, last psum
+  auto full = RunCommand("cd " + root + " && " + SA_COSIM_8X8 +
+                         " --vectors set --stall-prob 0.3 --seed 5 --report full.json");
+  ASSERT_EQ(full.status, 1) << full.output;
+  // The run prints the command that reruns the failing layer alone.
+  const std::string tag = "rerun random5: ";
+  const size_t at = full.output.find(tag);
+  ASSERT_NE(at, std::string::npos) << full.output;
+  const std::string cmd =
+      full.output.substr(at + tag.size(), full.output.find('\n', at) - at - tag.size());
+  EXPECT_NE(cmd.find("--layers random5 --seed 5 --stall-prob 0.3"), std::string::npos) << cmd;
+  auto narrow = RunCommand("cd " + root + " && " + cmd + " --report narrow.json");
+  ASSERT_EQ(narrow.status, 1) << narrow.output;
+  EXPECT_TRUE(fs::exists(root + "/random5.vcd")) << "the rerun writes a trace window";
+  auto first = [](const nlohmann::json& r) {
+    for (const auto& l : r["layers"])
+      if (l["name"] == "random5") return l["first_mismatches"].at(0);
+    return nlohmann::json();
+  };
+  const nlohmann::json a = first(ReadJson(root + "/full.json"));
+  const nlohmann::json b = first(ReadJson(root + "/narrow.json"));
+  EXPECT_EQ(a["cycle"], b["cycle"]) << "same seed and layer: same stall pattern, same cycle";
+  EXPECT_EQ(a["image"], 1);
+  EXPECT_EQ(a["test_image"], 1);
+  // The report says what ran and on which images.
+  const nlohmann::json r = ReadJson(root + "/full.json");
+  EXPECT_EQ(r["schema_version"], 2);
+  EXPECT_EQ(r["seed"], 5);
+  EXPECT_EQ(r["vectors"]["images"], nlohmann::json::array({0, 1}));
+  EXPECT_NE(r["command_line"].get<std::string>().find("--seed 5"), std::string::npos);
+  EXPECT_FALSE(r["start_time"].get<std::string>().empty());
+  fs::remove_all(root);
+}
+
+TEST(JUnit, AnIndependentParserReadsOneCasePerLayerAndImageWithTheFailure) {
+  const std::string root = TempDir("junit");
+  WriteRandomSet(root + "/set", 8);
+  sv::NpyArray psum = sv::ReadNpy(root + "/set/random3/psum.npy");
+  PlantFault(root + "/set/random3", psum.NumElements() - 1);  // image 1 (test image 1)
+  auto run = RunCommand(std::string(SA_COSIM_8X8) + " --vectors " + root + "/set --quiet --junit " +
+                        root + "/junit.xml");
+  ASSERT_EQ(run.status, 1) << run.output;
+  // Python's XML parser (not this project's writer) checks the structure: 12 layers x 2 images,
+  // exactly one failure, on "random3 image 1", holding the mismatch and the rerun command.
+  auto check = RunCommand("python3 " + std::string(SA_SOURCE_DIR) + "/tests/check_junit.py " +
+                          root + "/junit.xml 24 1 0 'random3 image 1'");
+  EXPECT_EQ(check.status, 0) << check.output;
+  // A passing run: the same cases, none failing.
+  auto pass = RunCommand(std::string(SA_COSIM_8X8) + " --vectors " + kDefaultSet +
+                         " --quiet --junit " + root + "/pass.xml");
+  ASSERT_EQ(pass.status, 0) << pass.output;
+  auto check_pass = RunCommand("python3 " + std::string(SA_SOURCE_DIR) + "/tests/check_junit.py " +
+                               root + "/pass.xml 18 0 0 ''");
+  EXPECT_EQ(check_pass.status, 0) << check_pass.output;
+  fs::remove_all(root);
 }
 
 }  // namespace
