@@ -38,6 +38,8 @@ fi
 if ((build)); then
   launcher=()
   command -v ccache >/dev/null && launcher=(-DCMAKE_CXX_COMPILER_LAUNCHER=ccache)
-  cmake -S . -B "$build_dir" -G Ninja -DCMAKE_BUILD_TYPE=Release "${launcher[@]}" >/dev/null
+  # shellcheck disable=SC2086  # SA_CMAKE_ARGS: extra -D options, split on spaces
+  cmake -S . -B "$build_dir" -G Ninja -DCMAKE_BUILD_TYPE=Release "${launcher[@]}" \
+    ${SA_CMAKE_ARGS:-} >/dev/null
   cmake --build "$build_dir" -j"$(nproc)"
 fi

@@ -6,6 +6,9 @@
 # SA_FUZZ_SECONDS sets the fuzzing time; SA_SKIP_SANITIZE=1 skips the second build and fuzzing.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+# The tests also build the 64 x 64 array (fast model only: about 6 minutes on 2 cores) and run
+# layers of the default set on it; SA_CMAKE_ARGS reaches the configure step of setup.sh.
+export SA_CMAKE_ARGS="${SA_CMAKE_ARGS:--DSA_EXTRA_CONFIGS=64x64:a4w4:fast}"
 scripts/setup.sh
 (cd build && ctest --output-on-failure -j"$(nproc)" "$@")
 (($#)) && exit 0

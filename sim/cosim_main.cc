@@ -13,8 +13,15 @@
 #include <sstream>
 #include <systemc>
 
+#ifndef SA_PIN_HEADER
+// FAST_ONLY: Verilator's headers are set up for plain C++ (VM_SC=0) but see SystemC already
+// included, and then name sc_time_stamp unqualified.
+using sc_core::sc_time_stamp;
+#endif
 #include SA_FAST_HEADER
+#ifdef SA_PIN_HEADER  // built without FAST_ONLY
 #include SA_PIN_HEADER
+#endif
 #include "sim/fast_harness.h"
 #include "sim/pin_harness.h"
 #include "sim/report.h"
@@ -29,6 +36,18 @@ namespace sv = sa::vectors;
 
 // From the same CMake arguments as the Verilated models' parameters (cmake/SaCore.cmake).
 constexpr ArrayConfig kConfig SA_CORE_CONFIG;
+#ifdef SA_PIN_CLASS
+using PinModel = PinHarness<SA_PIN_CLASS>;
+constexpr bool kHasPinModel = true;
+#else
+struct PinModel {  // a FAST_ONLY build: never constructed (--mode pin is refused)
+  PinModel(const char*, const ArrayConfig&) {}
+  void Submit(LayerRun*) {}
+  bool Busy() const { return false; }
+};
+constexpr bool kHasPinModel = false;
+#endif
+
 constexpr uint64_t kTraceHalfWindow = 200;  // cycles each side of the first mismatch
 
 std::vector<std::string> SplitComma(const std::string& s) {
@@ -72,6 +91,8 @@ int Run(const Options& opt, const std::string& argv0, const std::string& command
   // Everything is read and checked before the first cycle is simulated: outputs can be written,
   // every selected layer reads cleanly (checksums, geometry, value ranges) and fits the
   // scheduler. Layers are then read again one at a time, so peak memory is one layer's.
+  if (opt.mode == "pin" && !kHasPinModel)
+    throw std::invalid_argument("--mode pin: this sa-cosim is built without the pin-level model");
   if (!opt.report.empty()) sv::CheckOutputFile(opt.report, "--report");
   if (!opt.junit.empty()) sv::CheckOutputFile(opt.junit, "--junit");
   if (!opt.trace.empty()) sv::CheckOutputFile(opt.trace, "--trace");
@@ -102,8 +123,8 @@ int Run(const Options& opt, const std::string& argv0, const std::string& command
   // One elaboration for the whole process: the fast harness always (it also writes traces),
   // the pin-level one only in pin mode (its free-running clock would slow the fast mode down).
   FastHarness<SA_FAST_CLASS> fast("fast", kConfig);
-  std::unique_ptr<PinHarness<SA_PIN_CLASS>> pin;
-  if (opt.mode == "pin") pin = std::make_unique<PinHarness<SA_PIN_CLASS>>("pin", kConfig);
+  std::unique_ptr<PinModel> pin;
+  if (opt.mode == "pin") pin = std::make_unique<PinModel>("pin", kConfig);
   sc_core::sc_start(sc_core::SC_ZERO_TIME);
 
   auto run_layer = [&](size_t i, const TraceWindow* trace, bool use_pin) {

@@ -40,18 +40,122 @@ std::ostream& operator<<(std::ostream& os, const Mismatch& m) {
             << m.cycle;
 }
 
+// ---------------------------------------------------------------------------- Driver
+
+Driver::Driver(const LayerSchedule& schedule, const ArrayConfig& cfg, const RunOptions& opt,
+               std::mt19937_64& rng)
+    : schedule_(schedule), cfg_(cfg), opt_(opt), rng_(rng), stall_(opt.stall_prob) {}
+
+void Driver::Advance(bool wgt_fire, bool act_fire) {
+  if (wgt_fire && ++wgt_row_ == cfg_.rows) {
+    wgt_row_ = 0;
+    ++wgt_pass_;
+  }
+  if (act_fire && ++act_beat_ == schedule_.Pass(static_cast<int64_t>(act_pass_)).pixels) {
+    act_beat_ = 0;
+    ++act_pass_;
+  }
+}
+
+bool Driver::Finished() const { return act_pass_ == static_cast<size_t>(schedule_.num_passes()); }
+
+void Driver::Present(PinsIn* in) {
+  const auto num_passes = static_cast<size_t>(schedule_.num_passes());
+  const bool gaps = opt_.stall_prob > 0;
+  in->wgt_valid = wgt_pass_ < num_passes && !(gaps && stall_(rng_));
+  if (in->wgt_valid)
+    schedule_.WeightRow(schedule_.Pass(static_cast<int64_t>(wgt_pass_)), wgt_row_, &in->wgt_data);
+  in->act_valid = act_pass_ < num_passes && !(gaps && stall_(rng_));
+  if (in->act_valid) {
+    const PassDesc p = schedule_.Pass(static_cast<int64_t>(act_pass_));
+    schedule_.ActBeat(p, act_beat_, &in->act_data);
+    in->act_last = act_beat_ + 1 == p.pixels;
+    in->acc_first = p.acc_first;
+    in->acc_last = p.acc_last;
+    in->relu = opt_.relu;  // psum.npy holds the raw convolution; with relu, max(0, psum)
+  }
+}
+
+// ---------------------------------------------------------------------------- Scoreboard
+
+Scoreboard::Scoreboard(const vectors::LayerVectors& layer, const LayerSchedule& schedule,
+                       const ArrayConfig& cfg, const RunOptions& opt, LayerStats* stats)
+    : layer_(layer), schedule_(schedule), cfg_(cfg), opt_(opt), stats_(stats) {
+  for (int64_t i = 0; i < schedule_.num_passes(); ++i)
+    if (schedule_.Pass(i).acc_last) group_last_pass_.push_back(static_cast<size_t>(i));
+}
+
+void Scoreboard::Check(const int64_t* values, uint64_t cycle) {
+  const auto& g = layer_.info.geometry;
+  const PassDesc p = schedule_.Pass(static_cast<int64_t>(group_last_pass_[group_]));
+  const int64_t pixel = p.pixel_begin + group_vector_;
+  const int64_t oh = g.OutH(), ow = g.OutW();
+  const int32_t* golden = layer_.psum.Data<int32_t>();
+  for (int c = 0; c < cfg_.cols; ++c) {
+    const int64_t co = p.co_tile * cfg_.cols + c;
+    if (co >= g.out_channels) break;  // zero-padded output channels
+    int64_t expected = golden[((p.image * g.out_channels + co) * oh) * ow + pixel];
+    if (opt_.relu && expected < 0) expected = 0;
+    ++stats_->psums_compared;
+    ++stats_->image_psums[static_cast<size_t>(p.image)];
+    if (values[c] != expected) {
+      ++stats_->image_mismatches[static_cast<size_t>(p.image)];
+      if (static_cast<int>(stats_->first_mismatches.size()) < opt_.max_mismatches)
+        stats_->first_mismatches.push_back({layer_.info.name, p.image, co, pixel / ow, pixel % ow,
+                                            expected, values[c],
+                                            static_cast<int64_t>(group_last_pass_[group_]), cycle});
+      ++stats_->mismatches;
+    }
+  }
+  if (++group_vector_ == p.pixels) {
+    group_vector_ = 0;
+    ++group_;
+  }
+}
+
+// ---------------------------------------------------------------------------- Monitor
+
+Monitor::Monitor(const ArrayConfig& cfg, const RunOptions& opt, std::mt19937_64& rng,
+                 LayerStats* stats)
+    : cfg_(cfg),
+      opt_(opt),
+      rng_(rng),
+      stall_(opt.psum_stall_prob < 0 ? opt.stall_prob : opt.psum_stall_prob),
+      stats_(stats) {}
+
+bool Monitor::Observe(const PinsOut& out, const PinsIn& in, PsumPort& psums, int64_t* values) {
+  stats_->overflow |= out.overflow;
+  if (out.psum_valid && !out.busy) ++stats_->busy_low_while_valid;
+  const bool fire = out.psum_valid && in.psum_ready;
+  if (drain_left_ >= 0) {  // every expected psum is in: anything more is an extra
+    if (fire) ++stats_->extra_psums;
+    if (--drain_left_ < 0) {
+      stats_->busy_after_drain = out.busy;
+      drained_ = true;
+    }
+    return false;
+  }
+  if (fire) psums.Read(values);
+  return fire;
+}
+
+void Monitor::Present(PinsIn* in) {
+  const bool gaps = opt_.psum_stall_prob < 0 ? opt_.stall_prob > 0 : opt_.psum_stall_prob > 0;
+  in->psum_ready = drain_left_ >= 0 || !(gaps && stall_(rng_));
+}
+
+// ---------------------------------------------------------------------------- LayerRun
+
 LayerRun::LayerRun(const vectors::LayerVectors& layer, const ArrayConfig& cfg,
                    const RunOptions& opt, uint64_t layer_seed)
-    : layer_(layer),
-      cfg_(cfg),
+    : cfg_(cfg),
       opt_(opt),
       schedule_(layer, cfg),
       rng_(layer_seed),
-      stall_(opt.stall_prob),
-      psum_stall_(opt.psum_stall_prob < 0 ? opt.stall_prob : opt.psum_stall_prob),
+      driver_(schedule_, cfg, opt, rng_),
+      scoreboard_(layer, schedule_, cfg, opt, &stats_),
+      monitor_(cfg, opt, rng_, &stats_),
       values_(static_cast<size_t>(cfg.cols)) {
-  for (int64_t i = 0; i < schedule_.num_passes(); ++i)
-    if (schedule_.Pass(i).acc_last) group_last_pass_.push_back(static_cast<size_t>(i));
   stats_.name = layer.info.name;
   stats_.image_psums.assign(static_cast<size_t>(layer.info.geometry.batch), 0);
   stats_.image_mismatches.assign(static_cast<size_t>(layer.info.geometry.batch), 0);
@@ -73,91 +177,35 @@ void LayerRun::OnEdge(const PinsOut& out, PsumPort& psums) {
   ++cycle_;
   const bool wgt_fire = in_.wgt_valid && out.wgt_ready;
   const bool act_fire = in_.act_valid && out.act_ready;
-  const bool psum_fire = out.psum_valid && in_.psum_ready;
-  if (wgt_fire && ++wgt_row_ == cfg_.rows) {
-    wgt_row_ = 0;
-    ++wgt_pass_;
-  }
-  if (act_fire && ++act_beat_ == schedule_.Pass(static_cast<int64_t>(act_pass_)).pixels) {
-    act_beat_ = 0;
-    ++act_pass_;
-  }
-  stats_.overflow |= out.overflow;
-  if (out.psum_valid && !out.busy) ++stats_.busy_low_while_valid;
-  if (drain_left_ >= 0) {  // every expected psum is in: anything more is an extra
-    if (psum_fire) ++stats_.extra_psums;
-    if (--drain_left_ < 0) {
-      stats_.busy_after_drain = out.busy;
+  driver_.Advance(wgt_fire, act_fire);
+  const bool draining = monitor_.Draining();
+  const bool psum_fire = monitor_.Observe(out, in_, psums, values_.data());
+  if (draining) {
+    done_ = monitor_.DrainDone();
+  } else {
+    if (psum_fire) scoreboard_.Check(values_.data(), cycle_);
+    if (wgt_fire || act_fire || psum_fire) last_progress_ = cycle_;
+    if (scoreboard_.Complete()) {
+      end_cycle_ = cycle_;
+      monitor_.StartDrain(cfg_.rows + cfg_.cols + 8);
+    } else if (cycle_ - last_progress_ > opt_.hang_cycles) {
+      stats_.hung = true;
       done_ = true;
     }
-    NextInputs();
-    return;
-  }
-  if (psum_fire) {
-    psums.Read(values_.data());
-    CheckVector(values_.data());
-  }
-  if (wgt_fire || act_fire || psum_fire) last_progress_ = cycle_;
-  if (group_ == group_last_pass_.size()) {
-    end_cycle_ = cycle_;
-    drain_left_ = cfg_.rows + cfg_.cols + 8;
-  } else if (cycle_ - last_progress_ > opt_.hang_cycles) {
-    stats_.hung = true;
-    done_ = true;
   }
   NextInputs();
 }
 
+// The driver draws its stalls before the monitor, every cycle: the pattern depends on the
+// layer seed only.
 void LayerRun::NextInputs() {
-  const auto num_passes = static_cast<size_t>(schedule_.num_passes());
-  const bool gaps = opt_.stall_prob > 0;
-  in_.wgt_valid = wgt_pass_ < num_passes && !(gaps && stall_(rng_));
-  if (in_.wgt_valid)
-    schedule_.WeightRow(schedule_.Pass(static_cast<int64_t>(wgt_pass_)), wgt_row_, &in_.wgt_data);
-  in_.act_valid = act_pass_ < num_passes && !(gaps && stall_(rng_));
-  if (in_.act_valid) {
-    const PassDesc p = schedule_.Pass(static_cast<int64_t>(act_pass_));
-    schedule_.ActBeat(p, act_beat_, &in_.act_data);
-    in_.act_last = act_beat_ + 1 == p.pixels;
-    in_.acc_first = p.acc_first;
-    in_.acc_last = p.acc_last;
-    in_.relu = opt_.relu;  // psum.npy holds the raw convolution; with relu, max(0, psum)
-  }
-  const bool psum_gaps = opt_.psum_stall_prob < 0 ? gaps : opt_.psum_stall_prob > 0;
-  in_.psum_ready = drain_left_ >= 0 || !(psum_gaps && psum_stall_(rng_));
-}
-
-void LayerRun::CheckVector(const int64_t* values) {
-  const auto& g = layer_.info.geometry;
-  const PassDesc p = schedule_.Pass(static_cast<int64_t>(group_last_pass_[group_]));
-  const int64_t pixel = p.pixel_begin + group_vector_;
-  const int64_t oh = g.OutH(), ow = g.OutW();
-  const int32_t* golden = layer_.psum.Data<int32_t>();
-  for (int c = 0; c < cfg_.cols; ++c) {
-    const int64_t co = p.co_tile * cfg_.cols + c;
-    if (co >= g.out_channels) break;  // zero-padded output channels
-    int64_t expected = golden[((p.image * g.out_channels + co) * oh) * ow + pixel];
-    if (opt_.relu && expected < 0) expected = 0;
-    ++stats_.psums_compared;
-    ++stats_.image_psums[static_cast<size_t>(p.image)];
-    if (values[c] != expected) {
-      ++stats_.image_mismatches[static_cast<size_t>(p.image)];
-      if (static_cast<int>(stats_.first_mismatches.size()) < opt_.max_mismatches)
-        stats_.first_mismatches.push_back({layer_.info.name, p.image, co, pixel / ow, pixel % ow,
-                                           expected, values[c],
-                                           static_cast<int64_t>(group_last_pass_[group_]), cycle_});
-      ++stats_.mismatches;
-    }
-  }
-  if (++group_vector_ == p.pixels) {
-    group_vector_ = 0;
-    ++group_;
-  }
+  driver_.Present(&in_);
+  monitor_.Present(&in_);
 }
 
 LayerStats LayerRun::Finish(double wall_seconds) {
   // A layer's cycles end with its last expected psum (the drain check is not part of it).
-  stats_.cycles = drain_left_ >= 0 || done_ ? (end_cycle_ ? end_cycle_ : cycle_) : cycle_;
+  stats_.cycles = end_cycle_ ? end_cycle_ : cycle_;
   stats_.wall_seconds = wall_seconds;
   stats_.utilization =
       stats_.cycles

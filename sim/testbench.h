@@ -90,6 +90,73 @@ struct LayerStats {
   }
 };
 
+// Driver: presents the schedule's weight rows and activation beats (with their pass control)
+// under valid/ready, with random gaps, and advances on each handshake.
+class Driver {
+ public:
+  Driver(const LayerSchedule& schedule, const ArrayConfig& cfg, const RunOptions& opt,
+         std::mt19937_64& rng);
+  void Advance(bool wgt_fire, bool act_fire);  // the handshakes of the edge just taken
+  void Present(PinsIn* in);                    // inputs for the next edge
+  bool Finished() const;                       // every weight row and beat accepted
+
+ private:
+  const LayerSchedule& schedule_;
+  ArrayConfig cfg_;
+  RunOptions opt_;
+  std::mt19937_64& rng_;
+  std::bernoulli_distribution stall_;
+  size_t wgt_pass_ = 0, act_pass_ = 0;
+  int wgt_row_ = 0;
+  int64_t act_beat_ = 0;
+};
+
+// Scoreboard: the expected psum vectors in release order (groups in pass order, pixels within
+// a group), compared exactly with what the monitor saw; keeps the first mismatches in detail.
+class Scoreboard {
+ public:
+  Scoreboard(const vectors::LayerVectors& layer, const LayerSchedule& schedule,
+             const ArrayConfig& cfg, const RunOptions& opt, LayerStats* stats);
+  void Check(const int64_t* values, uint64_t cycle);
+  bool Complete() const { return group_ == group_last_pass_.size(); }
+
+ private:
+  const vectors::LayerVectors& layer_;
+  const LayerSchedule& schedule_;
+  ArrayConfig cfg_;
+  RunOptions opt_;
+  LayerStats* stats_;
+  std::vector<size_t> group_last_pass_;  // index of the last pass of each group, in order
+  size_t group_ = 0;
+  int64_t group_vector_ = 0;
+};
+
+// Monitor: the psum stream (random backpressure; always ready during the final drain) and
+// the contract's status checks (overflow, busy_o while psums wait, extra psums, busy_o after
+// the drain).
+class Monitor {
+ public:
+  Monitor(const ArrayConfig& cfg, const RunOptions& opt, std::mt19937_64& rng, LayerStats* stats);
+  // Returns true when a psum vector was taken at this edge (read into `values`); during the
+  // drain such a vector is counted as extra instead.
+  bool Observe(const PinsOut& out, const PinsIn& in, PsumPort& psums, int64_t* values);
+  void Present(PinsIn* in);
+  void StartDrain(int cycles) { drain_left_ = cycles; }
+  bool Draining() const { return drain_left_ >= 0; }
+  bool DrainDone() const { return drain_left_ < 0 && drained_; }
+
+ private:
+  ArrayConfig cfg_;
+  RunOptions opt_;
+  std::mt19937_64& rng_;
+  std::bernoulli_distribution stall_;
+  LayerStats* stats_;
+  int64_t drain_left_ = -1;  // cycles of the final drain still to run; -1: not draining
+  bool drained_ = false;
+};
+
+// One layer through the core: the driver, monitor and scoreboard composed, clocked by
+// whichever harness (fast or pin-level) calls OnEdge once per rising edge.
 class LayerRun {
  public:
   LayerRun(const vectors::LayerVectors& layer, const ArrayConfig& cfg, const RunOptions& opt,
@@ -106,28 +173,19 @@ class LayerRun {
 
  private:
   void NextInputs();
-  void CheckVector(const int64_t* values);
 
-  const vectors::LayerVectors& layer_;
   ArrayConfig cfg_;
   RunOptions opt_;
   LayerSchedule schedule_;
-  std::mt19937_64 rng_;
-  std::bernoulli_distribution stall_, psum_stall_;
+  std::mt19937_64 rng_;  // shared by driver and monitor, in a fixed order per cycle
+  LayerStats stats_;
+  Driver driver_;
+  Scoreboard scoreboard_;
+  Monitor monitor_;
   PinsIn in_;
   bool done_ = false;
   int reset_edges_ = 2;
   uint64_t cycle_ = 0, last_progress_ = 0, end_cycle_ = 0;
-  int64_t drain_left_ = -1;  // cycles of the final drain still to run; -1: not draining yet
-  // driver cursors
-  size_t wgt_pass_ = 0, act_pass_ = 0;
-  int wgt_row_ = 0;
-  int64_t act_beat_ = 0;
-  // scoreboard cursor: released group (by index of its last pass) and vector within it
-  std::vector<size_t> group_last_pass_;
-  size_t group_ = 0;
-  int64_t group_vector_ = 0;
-  LayerStats stats_;
   std::vector<int64_t> values_;
 };
 
