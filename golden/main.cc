@@ -128,6 +128,12 @@ int RunDump(const std::string& checkpoint, const std::string& data, const std::s
 // dumped on a machine without the data set.
 int RunSamples(const std::string& data, const std::vector<int64_t>& images,
                const std::string& out) {
+  // Both files of the bundle are checked before anything is read or written.
+  if (fs::path(out).extension() != ".npy")
+    throw std::invalid_argument("--out: " + out + " must end in .npy (FILE.json goes beside it)");
+  const std::string json_path = fs::path(out).replace_extension(".json").string();
+  sa::vectors::CheckOutputFile(out, "--out");
+  sa::vectors::CheckOutputFile(json_path, "--out");
   Dataset d = LoadCifar10Images(data, Split::kTest, images);
   sa::vectors::NpyArray a;
   a.dtype = sa::vectors::DType::kUint8;
@@ -140,9 +146,6 @@ int RunSamples(const std::string& data, const std::vector<int64_t>& images,
                       {"data", data},
                       {"indices", images},
                       {"labels", labels}};
-  const std::string json_path = fs::path(out).replace_extension(".json").string();
-  if (json_path == out) throw std::invalid_argument("--out: " + out + " must end in .npy");
-  sa::vectors::CheckOutputFile(out, "--out");
   const std::string text = j.dump(2) + "\n";
   sa::vectors::WriteNpy(out, a);
   sa::vectors::WriteFileAtomic(json_path, std::vector<uint8_t>(text.begin(), text.end()));
@@ -267,7 +270,7 @@ int main(int argc, char** argv) {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
     if (e.get_exit_code() == 0) return app.exit(e);  // --help
-    std::fprintf(stderr, "sa-golden: %s\n", e.what());
+    std::fprintf(stderr, "sa-golden: %s\n", sa::vectors::OneLine(e.what()).c_str());
     return sa::kExitError;
   }
   // Every exception is a run that could not be done (exit 2); a failed check returns 1.
@@ -280,13 +283,14 @@ int main(int argc, char** argv) {
     if (samples_cmd->parsed()) return RunSamples(data, images, out);
   } catch (const c10::Error& e) {
     std::string msg = e.msg();
-    std::fprintf(stderr, "sa-golden: %s\n", msg.substr(0, msg.find('\n')).c_str());
+    std::fprintf(stderr, "sa-golden: %s\n",
+                 sa::vectors::OneLine(msg.substr(0, msg.find('\n'))).c_str());
     return sa::kExitError;
   } catch (const std::bad_alloc&) {
     std::fprintf(stderr, "sa-golden: out of memory\n");
     return sa::kExitError;
   } catch (const std::exception& e) {
-    std::fprintf(stderr, "sa-golden: %s\n", e.what());
+    std::fprintf(stderr, "sa-golden: %s\n", sa::vectors::OneLine(e.what()).c_str());
     return sa::kExitError;
   }
   return sa::kExitPass;

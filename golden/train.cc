@@ -15,6 +15,7 @@
 
 #include "golden/data.h"
 #include "vectors/input.h"
+#include "vectors/output.h"
 
 namespace sa::golden {
 namespace fs = std::filesystem;
@@ -125,7 +126,7 @@ void SaveCheckpoint(const std::string& path, ResNet20& model, torch::optim::Opti
   root.write("meta_wgt_bits", torch::tensor(meta.quant.wgt_bits));
   root.write("meta_act_bits", torch::tensor(meta.quant.act_bits));
   root.write("meta_epochs_done", torch::tensor(meta.epochs_done));
-  const std::string tmp = path + ".tmp";
+  const std::string tmp = vectors::MakeTempFileBeside(path);  // never a user's PATH.tmp
   root.save_to(tmp);
   if (std::rename(tmp.c_str(), path.c_str()) != 0) {
     std::remove(tmp.c_str());
@@ -186,9 +187,22 @@ double Evaluate(ResNet20& model, const Dataset& data, torch::Device device, int6
 TrainResult Train(const TrainOptions& o) {
   ValidateOptions(o);
   const torch::Device device = DefaultDevice();
+  // A new run writes only into an absent or empty folder; continuing one (--resume) may write
+  // into a folder that already holds that run's files. Nothing else of the user's is replaced.
+  std::error_code ec;
+  if (fs::exists(fs::symlink_status(o.out, ec))) {
+    if (!fs::is_directory(o.out, ec))
+      throw vectors::FormatError("--out: " + o.out + " exists and is not a folder");
+    if (o.resume.empty() && !fs::is_empty(o.out, ec))
+      throw vectors::FormatError("--out: " + o.out +
+                                 " is not empty; continue a run with --resume " + o.out +
+                                 "/checkpoint.pt, or name a new folder");
+  }
   fs::create_directories(o.out);
   const std::string checkpoint = (fs::path(o.out) / "checkpoint.pt").string();
   const std::string log_path = (fs::path(o.out) / "train_log.csv").string();
+  vectors::CheckOutputFile(log_path, "--out");
+  vectors::CheckOutputFile(checkpoint, "--out");
 
   auto t_load = Clock::now();
   Dataset train = LoadCifar10(o.data, Split::kTrain, o.train_limit);
@@ -339,7 +353,9 @@ TrainResult Train(const TrainOptions& o) {
       {"device", DeviceName(device)},
       {"libtorch", TORCH_VERSION},
       {"command", o.command}};
-  std::ofstream(fs::path(o.out) / "card.json") << card.dump(2) << "\n";
+  const std::string card_text = card.dump(2) + "\n";
+  vectors::WriteFileAtomic((fs::path(o.out) / "card.json").string(),
+                           std::vector<uint8_t>(card_text.begin(), card_text.end()));
   return result;
 }
 

@@ -262,7 +262,7 @@ int sc_main(int argc, char* argv[]) {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
     if (e.get_exit_code() == 0) return app.exit(e);  // --help
-    std::fprintf(stderr, "sa-cosim: %s\n", e.what());
+    std::fprintf(stderr, "sa-cosim: %s\n", sa::vectors::OneLine(e.what()).c_str());
     return sa::kExitError;
   }
   // Mismatches, hangs and overflows return 1 from Run; anything thrown is a run that could not
@@ -275,7 +275,7 @@ int sc_main(int argc, char* argv[]) {
     std::fprintf(stderr, "sa-cosim: out of memory\n");
     return sa::kExitError;
   } catch (const std::exception& e) {
-    std::fprintf(stderr, "sa-cosim: %s\n", e.what());
+    std::fprintf(stderr, "sa-cosim: %s\n", sa::vectors::OneLine(e.what()).c_str());
     return sa::kExitError;
   }
 }

@@ -58,8 +58,8 @@ class FastHarness : public sc_core::sc_module {
   // no truncated waveform and touches no other file.
   void OpenTrace(const std::string& path) {
     ctx_->traceEverOn(true);
-    trace_path_ = path;
-    trace_tmp_ = vectors::MakeTempFileBeside(path);
+    trace_path_ = vectors::WriteTarget(path);  // through a link, not over it
+    trace_tmp_ = vectors::MakeTempFileBeside(trace_path_);
     time_ = 0;  // the waveform starts at 0 ns whatever ran before
     vcd_ = std::make_unique<VerilatedVcdC>();
     top_->trace(vcd_.get(), 99);

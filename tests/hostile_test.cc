@@ -6,6 +6,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
@@ -362,7 +363,9 @@ TEST_F(DumpOutput, CurrentFolderAndItsAncestorsAreRefused) {
   for (const char* out : {".", "./", "..", "../..", "/"}) {
     auto r = Dump(work_, out);
     EXPECT_EQ(r.status, 2) << out;
-    EXPECT_EQ(r.output, std::string("sa-golden: --out: ") + out +
+    std::string shown = out;  // named without trailing separators
+    while (shown.size() > 1 && shown.back() == '/') shown.pop_back();
+    EXPECT_EQ(r.output, "sa-golden: --out: " + shown +
                             " is the current folder or one of its ancestors; not replaced\n");
   }
   ExpectVictimsIntact();
@@ -424,6 +427,76 @@ TEST_F(DumpOutput, SingleFileOutputsNeverReplaceAFolderOrTouchATmpFile) {
   EXPECT_EQ(dir.output,
             "sa-golden: --psum-histogram: " + work_ + " exists and is not a regular file\n");
   ExpectVictimsIntact();
+}
+
+TEST_F(DumpOutput, ForceReplacesOnlyASetThatHoldsNothingElse) {
+  ASSERT_EQ(Dump(root_, "set").status, 0);
+  // A user keeps a file inside the set (a report, say): --force must not delete it.
+  std::ofstream(root_ + "/set/report.json") << "mine";
+  auto r = Dump(root_, "set", " --force");
+  EXPECT_EQ(r.status, 2);
+  EXPECT_EQ(r.output,
+            "sa-golden: --out: set holds report.json, which is not part of the vector "
+            "set; not replaced\n");
+  EXPECT_EQ(Slurp(root_ + "/set/report.json"), "mine");
+  std::ofstream(root_ + "/set/layer1.0.conv1/notes.txt") << "mine too";
+  fs::remove(root_ + "/set/report.json");
+  auto r2 = Dump(root_, "set", " --force");
+  EXPECT_EQ(r2.status, 2);
+  EXPECT_NE(r2.output.find("holds layer1.0.conv1/notes.txt"), std::string::npos) << r2.output;
+  fs::remove(root_ + "/set/layer1.0.conv1/notes.txt");
+  // Only the tool's own files left: replaced; and a trailing separator names the same folder.
+  auto ok = Dump(root_, "set/", " --force");
+  EXPECT_EQ(ok.status, 0) << ok.output;
+  EXPECT_TRUE(sv::IsVectorSet(root_ + "/set"));
+}
+
+TEST_F(DumpOutput, TrainNeverWritesIntoAFolderOfTheUsers) {
+  auto r = RunCommand(kGolden + " train --data " + root_ + " --out " + work_ + " --epochs 1");
+  EXPECT_EQ(r.status, 2);
+  EXPECT_EQ(r.output, "sa-golden: --out: " + work_ +
+                          " is not empty; continue a run with --resume " + work_ +
+                          "/checkpoint.pt, or name a new folder\n");
+  ExpectVictimsIntact();
+}
+
+TEST_F(DumpOutput, SamplesChecksBothFilesBeforeReadingAnything) {
+  fs::create_directories(root_ + "/s.json");
+  auto r =
+      RunCommand(kGolden + " samples --data /nonexistent --images 0 --out " + root_ + "/s.npy");
+  EXPECT_EQ(r.status, 2);
+  EXPECT_EQ(r.output, "sa-golden: --out: " + root_ + "/s.json exists and is not a regular file\n");
+  auto ext = RunCommand(kGolden + " samples --data /nonexistent --images 0 --out " + root_ + "/s");
+  EXPECT_EQ(ext.status, 2);
+  EXPECT_EQ(ext.output,
+            "sa-golden: --out: " + root_ + "/s must end in .npy (FILE.json goes beside it)\n");
+}
+
+TEST(HostileInputs, ANewlineInsideAJsonNameStillGivesOneLine) {
+  const std::string root = TempDir("newline");
+  WriteSmallSet(root + "/set");
+  EditText(M(root + "/set"), "\"layer1.0.conv1\"", "\"layer\\nX\"");
+  auto r = RunCommand(kGolden + " verify --vectors " + root + "/set");
+  EXPECT_EQ(r.status, 2);
+  EXPECT_EQ(std::count(r.output.begin(), r.output.end(), '\n'), 1) << r.output;
+  EXPECT_NE(r.output.find("layer name 'layer?X'"), std::string::npos) << r.output;
+  fs::remove_all(root);
+}
+
+TEST(CosimOutput, AReportThroughASymbolicLinkKeepsTheLink) {
+  if (kCosim.empty()) GTEST_SKIP() << "co-simulation not built";
+  const std::string root = TempDir("report_link");
+  std::ofstream(root + "/shared.json") << "old";
+  ::chmod((root + "/shared.json").c_str(), 0640);
+  fs::create_symlink(root + "/shared.json", root + "/r.json");
+  auto r = RunCommand(kCosim + " --vectors " + kSource + "/vectors/default --layers " + kLayer +
+                      " --quiet --report " + root + "/r.json");
+  EXPECT_EQ(r.status, 0) << r.output;
+  EXPECT_TRUE(fs::is_symlink(root + "/r.json"));
+  EXPECT_NE(Slurp(root + "/shared.json").find("schema_version"), std::string::npos);
+  EXPECT_EQ(fs::status(root + "/shared.json").permissions() & fs::perms::all,
+            fs::perms::owner_read | fs::perms::owner_write | fs::perms::group_read);
+  fs::remove_all(root);
 }
 
 TEST(CosimOutput, UnwritableReportAndTraceAreRefusedBeforeSimulation) {

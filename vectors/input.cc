@@ -90,6 +90,13 @@ std::vector<uint8_t> ReadRegularFile(const std::string& path, uint64_t max_bytes
   return bytes;
 }
 
+std::string OneLine(const std::string& text) {
+  std::string out = text;
+  for (char& c : out)
+    if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f) c = '?';
+  return out;
+}
+
 bool IsSafeName(const std::string& name) {
   if (name.empty() || name.size() > 128 || name[0] == '.') return false;
   for (char c : name) {

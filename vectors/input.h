@@ -23,6 +23,10 @@ constexpr uint64_t kMaxManifestBytes = 16ull << 20;   // 10,000-image sets list 
 constexpr uint64_t kMaxLayerJsonBytes = 64ull << 10;  // a layer.json is about 1 KiB
 constexpr uint64_t kMaxNpyHeaderBytes = 65535;        // the .npy v1.0 limit; numpy's is 10,000
 
+// `text` made safe to print as one line: control characters (a newline decoded from a JSON
+// string, a terminal escape) become '?'. main() prints every error through it.
+std::string OneLine(const std::string& text);
+
 // Reads a whole regular file of at most `max_bytes`. Refuses directories, FIFOs, devices and
 // sockets without blocking on them (the file is opened O_NONBLOCK and checked with fstat), and
 // files that grow past their size while being read.

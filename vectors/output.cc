@@ -26,11 +26,29 @@ std::string Errno() { return std::strerror(errno); }
 
 }  // namespace
 
-void CheckOutputFile(const std::string& path, const std::string& flag) {
-  if (path.empty()) throw FormatError(flag + ": empty path");
+// Where a write to PATH lands: PATH itself, or the file a symbolic link PATH points to (so the
+// link stays a link). A dangling link is refused.
+std::string WriteTarget(const std::string& path) {
+  struct stat lst {};
+  if (::lstat(path.c_str(), &lst) != 0 || !S_ISLNK(lst.st_mode)) return path;
+  char* real = ::realpath(path.c_str(), nullptr);
+  if (!real) throw FormatError(path + ": a symbolic link to nothing; not written");
+  std::string target = real;
+  ::free(real);
+  return target;
+}
+
+void CheckOutputFile(const std::string& given, const std::string& flag) {
+  if (given.empty()) throw FormatError(flag + ": empty path");
+  std::string path;
+  try {
+    path = WriteTarget(given);
+  } catch (const FormatError& e) {
+    throw FormatError(flag + ": " + e.what());
+  }
   struct stat st {};
   if (::stat(path.c_str(), &st) == 0 && !S_ISREG(st.st_mode))
-    throw FormatError(flag + ": " + path + " exists and is not a regular file");
+    throw FormatError(flag + ": " + given + " exists and is not a regular file");
   const fs::path parent = ParentOf(path);
   if (::stat(parent.c_str(), &st) != 0 || !S_ISDIR(st.st_mode))
     throw FormatError(flag + ": " + path + ": folder " + parent.string() + " does not exist");
@@ -38,10 +56,12 @@ void CheckOutputFile(const std::string& path, const std::string& flag) {
     throw FormatError(flag + ": " + path + ": folder " + parent.string() + " is not writable");
 }
 
-void WriteFileAtomic(const std::string& path, const std::vector<uint8_t>& bytes) {
+void WriteFileAtomic(const std::string& given, const std::vector<uint8_t>& bytes) {
+  const std::string path = WriteTarget(given);
   struct stat st {};
-  if (::stat(path.c_str(), &st) == 0 && !S_ISREG(st.st_mode))
-    throw FormatError(path + ": exists and is not a regular file; not replaced");
+  const bool exists = ::stat(path.c_str(), &st) == 0;
+  if (exists && !S_ISREG(st.st_mode))
+    throw FormatError(given + ": exists and is not a regular file; not replaced");
   std::string tmp =
       (ParentOf(path) / ("." + fs::path(path).filename().string() + ".tmp-XXXXXX")).string();
   const int fd = ::mkstemp(tmp.data());
@@ -59,11 +79,12 @@ void WriteFileAtomic(const std::string& path, const std::vector<uint8_t>& bytes)
     }
     done += static_cast<size_t>(n);
   }
-  // mkstemp creates 0600; give the file the permissions an ordinary create would.
+  // mkstemp creates 0600: keep the replaced file's mode, or give a new file the permissions an
+  // ordinary create would. The data reaches the disk before the rename makes it visible.
   const mode_t mask = ::umask(0);
   ::umask(mask);
-  ::fchmod(fd, 0666 & ~mask);
-  if (::close(fd) != 0) {
+  ::fchmod(fd, exists ? (st.st_mode & 07777) : (0666 & ~mask));
+  if (::fsync(fd) != 0 || ::close(fd) != 0) {
     const std::string err = Errno();
     ::unlink(tmp.c_str());
     throw FormatError(path + ": write failed (" + err + ")");

@@ -10,9 +10,14 @@ namespace sa::vectors {
 
 // Writes `bytes` to a fresh temporary file (mkstemp) in PATH's folder, then renames it over
 // PATH, so a crash never leaves a half-written PATH and no other file (such as PATH.tmp) is
-// touched. An existing PATH is replaced only if it is a regular file; a folder, FIFO, device or
-// a missing parent folder is refused with a FormatError naming PATH.
+// touched. An existing PATH is replaced only if it is a regular file, keeping its mode; a
+// symbolic link is written through (the file it points to is replaced, the link stays); a
+// folder, FIFO, device, dangling link or missing parent folder is refused with a FormatError.
 void WriteFileAtomic(const std::string& path, const std::vector<uint8_t>& bytes);
+
+// Where a write to PATH lands: PATH, or the file a symbolic link PATH points to (so that the
+// link stays a link); a dangling link is refused with a FormatError.
+std::string WriteTarget(const std::string& path);
 
 // Checks before a long run that WriteFileAtomic(path) can succeed: the parent folder exists and
 // is writable, and PATH is absent or a regular file. `flag` names the option in the message.

@@ -82,10 +82,44 @@ void ValidateGeometry(const ConvGeometry& g, const std::string& path) {
   CheckedProduct({g.batch, g.out_channels, g.OutH(), g.OutW()}, lim, path + ": psum count");
 }
 
+// The first entry of a vector set folder that this writer would not have put there (a file kept
+// inside the set by a user, say), or "" when the folder holds only manifest.json and the layer
+// folders it lists, each with only layer.json and its three .npy files. Only such a folder is
+// ever replaced: everything in it is the tool's own.
+std::string ForeignEntry(const std::string& dir) {
+  std::set<std::string> layers;
+  try {
+    for (const std::string& l : ReadManifest(dir).layers) layers.insert(l);
+  } catch (const FormatError&) {
+    return "manifest.json (unreadable)";
+  }
+  std::error_code ec;
+  for (const auto& e : fs::directory_iterator(dir, ec)) {
+    const std::string name = e.path().filename().string();
+    if (name == "manifest.json" && e.is_regular_file(ec) && !e.is_symlink(ec)) continue;
+    if (!layers.count(name) || e.is_symlink(ec) || !e.is_directory(ec)) return name;
+    for (const auto& f : fs::directory_iterator(e.path(), ec)) {
+      const std::string file = f.path().filename().string();
+      const bool ours =
+          file == "layer.json" || file == kActFile || file == kWgtFile || file == kPsumFile;
+      if (!ours || f.is_symlink(ec) || !f.is_regular_file(ec)) return name + "/" + file;
+    }
+  }
+  if (ec) return "(unlistable: " + ec.message() + ")";
+  return "";
+}
+
+// --out without trailing separators: "vecs/" names the folder vecs.
+std::string TrimSeparators(std::string p) {
+  while (p.size() > 1 && p.back() == '/') p.pop_back();
+  return p;
+}
+
 // ---------------------------------------------------------------------------------------------
 // Writing
 
-void CheckVectorSetTarget(const std::string& dir_, bool replace_) {
+void CheckVectorSetTarget(const std::string& dir_given, bool replace_) {
+  const std::string dir_ = TrimSeparators(dir_given);
   if (dir_.empty()) throw FormatError("--out: empty path");
   if (IsCwdOrAncestor(dir_))
     throw FormatError("--out: " + dir_ +
@@ -103,6 +137,12 @@ void CheckVectorSetTarget(const std::string& dir_, bool replace_) {
     if (!empty && !replace_)
       throw FormatError("--out: " + dir_ +
                         " is an existing vector set; give --force to replace it");
+    if (!empty) {
+      const std::string foreign = ForeignEntry(dir_);
+      if (!foreign.empty())
+        throw FormatError("--out: " + dir_ + " holds " + foreign +
+                          ", which is not part of the vector set; not replaced");
+    }
   } else {
     const fs::path parent = fs::path(dir_).lexically_normal().parent_path();
     if (!parent.empty() && !fs::is_directory(parent))
@@ -111,7 +151,7 @@ void CheckVectorSetTarget(const std::string& dir_, bool replace_) {
 }
 
 VectorSetWriter::VectorSetWriter(std::string dir, bool replace)
-    : dir_(std::move(dir)), replace_(replace) {
+    : dir_(TrimSeparators(std::move(dir))), replace_(replace) {
   CheckVectorSetTarget(dir_, replace_);
   partial_ = MakeStagingDir(dir_);
 }
@@ -184,8 +224,8 @@ void VectorSetWriter::Commit(const Manifest& m) {
   std::error_code ec;
   std::string old;
   if (replace_ && fs::is_directory(fs::symlink_status(dir_, ec)) && !fs::is_empty(dir_, ec)) {
-    if (!IsVectorSet(dir_))
-      throw FormatError("--out: " + dir_ + " is no longer a vector set; not replaced");
+    if (!IsVectorSet(dir_) || !ForeignEntry(dir_).empty())
+      throw FormatError("--out: " + dir_ + " is no longer only a vector set; not replaced");
     old = MakeStagingDir(dir_ + ".old");
     if (::rename(dir_.c_str(), old.c_str()) != 0) {
       fs::remove(old, ec);
