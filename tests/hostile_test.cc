@@ -75,22 +75,6 @@ void WriteSmallSet(const std::string& dir) {
   w.Commit(m);
 }
 
-// .npy bytes with a given header text (v1.0) and data.
-std::vector<uint8_t> NpyWithHeader(const std::string& header, const std::vector<uint8_t>& data,
-                                   int major = 1) {
-  std::vector<uint8_t> out = {0x93, 'N', 'U', 'M', 'P', 'Y', static_cast<uint8_t>(major), 0};
-  const size_t n = header.size();
-  out.push_back(static_cast<uint8_t>(n & 0xff));
-  out.push_back(static_cast<uint8_t>((n >> 8) & 0xff));
-  if (major == 2) {
-    out.push_back(static_cast<uint8_t>((n >> 16) & 0xff));
-    out.push_back(static_cast<uint8_t>(n >> 24));
-  }
-  out.insert(out.end(), header.begin(), header.end());
-  out.insert(out.end(), data.begin(), data.end());
-  return out;
-}
-
 // One hostile vector set: a change to the valid set, and the exact message both tools print.
 struct SetCase {
   const char* name;
@@ -257,31 +241,33 @@ const SetCase kSetCases[] = {
      }},
     {"NpyElementCountOverflows",
      [](const std::string& s) {
-       RewriteWithChecksum(s + "/" + kLayer, "act.npy",
-                           NpyWithHeader("{'descr': '|u1', 'fortran_order': False, "
-                                         "'shape': (4294967296, 4294967296, 1, 1), }\n",
-                                         {}));
+       RewriteWithChecksum(
+           s + "/" + kLayer, "act.npy",
+           sa::testing::NpyWithHeader("{'descr': '|u1', 'fortran_order': False, "
+                                      "'shape': (4294967296, 4294967296, 1, 1), }\n",
+                                      {}));
        return F(s, "act.npy") + ": shape's byte count overflows";
      }},
     {"NpyHeaderTooLong",
      [](const std::string& s) {
-       RewriteWithChecksum(s + "/" + kLayer, "act.npy",
-                           NpyWithHeader("{'descr': '" + std::string(60000, 'u') + "'}", {}));
+       RewriteWithChecksum(
+           s + "/" + kLayer, "act.npy",
+           sa::testing::NpyWithHeader("{'descr': '" + std::string(60000, 'u') + "'}", {}));
        return F(s, "act.npy") + ": is 58 KiB, more than the 9 KiB such a file may have";
      }},
     {"NpyHeaderNonAscii",
      [](const std::string& s) {
        RewriteWithChecksum(s + "/" + kLayer, "act.npy",
-                           NpyWithHeader("{'descr': '|u1', 'fortran_order': False, "
-                                         "'shape': (1, 2, 4, 4), }\xe9\n",
-                                         std::vector<uint8_t>(32, 1)));
+                           sa::testing::NpyWithHeader("{'descr': '|u1', 'fortran_order': False, "
+                                                      "'shape': (1, 2, 4, 4), }\xe9\n",
+                                                      std::vector<uint8_t>(32, 1)));
        return F(s, "act.npy") + ": header holds a non-ASCII or NUL byte (numpy refuses it)";
      }},
     {"NpyShapeWithLetters",
      [](const std::string& s) {
        const std::string h =
            "{'descr': '|u1', 'fortran_order': False, 'shape': (1abc, 16, 32xyz, 32.9), }\n";
-       RewriteWithChecksum(s + "/" + kLayer, "act.npy", NpyWithHeader(h, {}));
+       RewriteWithChecksum(s + "/" + kLayer, "act.npy", sa::testing::NpyWithHeader(h, {}));
        return F(s, "act.npy") + ": header: shape holds a non-integer at byte " +
               std::to_string(h.find("1abc"));
      }},

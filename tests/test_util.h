@@ -34,6 +34,23 @@ inline std::string Slurp(const std::string& path) {
   return std::string((std::istreambuf_iterator<char>(in)), {});
 }
 
+// .npy bytes with a given header text and data, version `major` (1 or 2): hand-made headers
+// for the reader's tests.
+inline std::vector<uint8_t> NpyWithHeader(const std::string& header,
+                                          const std::vector<uint8_t>& data, int major = 1) {
+  std::vector<uint8_t> out = {0x93, 'N', 'U', 'M', 'P', 'Y', static_cast<uint8_t>(major), 0};
+  const size_t n = header.size();
+  out.push_back(static_cast<uint8_t>(n & 0xff));
+  out.push_back(static_cast<uint8_t>((n >> 8) & 0xff));
+  if (major == 2) {
+    out.push_back(static_cast<uint8_t>((n >> 16) & 0xff));
+    out.push_back(static_cast<uint8_t>(n >> 24));
+  }
+  out.insert(out.end(), header.begin(), header.end());
+  out.insert(out.end(), data.begin(), data.end());
+  return out;
+}
+
 struct CommandResult {
   int status;
   std::string output;  // stdout and stderr together

@@ -257,17 +257,7 @@ TEST_F(VectorSetTest, LayerJsonThatDisagreesWithTheArraysIsRejected) {
 namespace npy_header {
 
 std::vector<uint8_t> Npy(const std::string& header, size_t data_bytes, int major = 1) {
-  std::vector<uint8_t> out = {0x93, 'N', 'U', 'M', 'P', 'Y', static_cast<uint8_t>(major), 0};
-  const size_t n = header.size();
-  out.push_back(static_cast<uint8_t>(n & 0xff));
-  out.push_back(static_cast<uint8_t>((n >> 8) & 0xff));
-  if (major == 2) {
-    out.push_back(static_cast<uint8_t>((n >> 16) & 0xff));
-    out.push_back(static_cast<uint8_t>(n >> 24));
-  }
-  out.insert(out.end(), header.begin(), header.end());
-  out.resize(out.size() + data_bytes, 7);
-  return out;
+  return sa::testing::NpyWithHeader(header, std::vector<uint8_t>(data_bytes, 7), major);
 }
 
 // Headers numpy's read_array_header_1_0/2_0 accept, in spellings other writers produce.
