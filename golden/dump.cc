@@ -74,6 +74,9 @@ std::vector<DumpedLayer> DumpVectors(ResNet20& model, const torch::Tensor& image
     info.wgt_alpha = cap.wgt_alpha;
     info.act_delta = cap.act_delta;
     info.wgt_delta = cap.wgt_delta;
+    info.act_near_ties = cap.act_near_ties;
+    info.wgt_near_ties = cap.wgt_near_ties;
+    info.tie_margin = kTieMargin;
     const int64_t wl = WeightLevels(q.wgt_bits);
     v.act = IntTensorToNpy(cap.act_int, vectors::DType::kUint8, 0, ActLevels(q.act_bits),
                            name + " act");

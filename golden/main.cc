@@ -159,16 +159,30 @@ int RunVerify(const std::string& dir, double max_recon_err, const std::string& h
   auto checks = VerifyVectorSet(dir, histogram.empty() ? 0 : /*bins=*/40);
   if (!histogram.empty()) WritePsumHistogramCsv(checks, histogram);
   int failed = 0;
-  std::printf("%-16s %-4s %9s %14s  %s\n", "layer", "", "psums", "recon_max_err", "problem");
+  // near ties: activations/weights within 1e-5 of a rounding tie (see vectors/README.md)
+  std::printf("%-16s %-4s %9s %14s %11s  %s\n", "layer", "", "psums", "recon_max_err", "near_ties",
+              "problem");
+  int64_t near_ties = 0;
   for (const auto& c : checks) {
+    const std::string ties = c.act_near_ties < 0 ? "-"
+                                                 : std::to_string(c.act_near_ties) + "/" +
+                                                       std::to_string(c.wgt_near_ties);
+    if (c.act_near_ties > 0) near_ties += c.act_near_ties;
+    if (c.wgt_near_ties > 0) near_ties += c.wgt_near_ties;
     std::string problem = c.problem;
     if (problem.empty() && !(c.recon_max_abs_err <= max_recon_err))
       problem = "recon_max_abs_err above --max-recon-err";
     failed += problem.empty() ? 0 : 1;
-    std::printf("%-16s %-4s %9lld %14.3g  %s\n", c.name.c_str(), problem.empty() ? "OK" : "FAIL",
-                static_cast<long long>(c.psums), c.recon_max_abs_err, problem.c_str());
+    std::printf("%-16s %-4s %9lld %14.3g %11s  %s\n", c.name.c_str(),
+                problem.empty() ? "OK" : "FAIL", static_cast<long long>(c.psums),
+                c.recon_max_abs_err, ties.c_str(), problem.c_str());
   }
   std::printf("%s: %zu layers, %d failed\n", dir.c_str(), checks.size(), failed);
+  if (near_ties > 0)
+    std::printf(
+        "note: %lld integers lie within 1e-5 of a rounding tie (near_ties, act/wgt): "
+        "they may legitimately differ on another CPU, BLAS or GPU\n",
+        static_cast<long long>(near_ties));
   return failed ? sa::kExitFail : sa::kExitPass;
 }
 

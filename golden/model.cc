@@ -47,6 +47,9 @@ torch::Tensor QuantConv2dImpl::forward(const torch::Tensor& x) {
     captured.wgt_alpha = wgt_alpha.item<float>();
     captured.act_delta = ActDelta();
     captured.wgt_delta = WeightDelta();
+    captured.act_near_ties = CountNearTies(ActScaled(x, act_alpha, config.act_bits));
+    captured.wgt_near_ties =
+        CountNearTies(WeightScaled(NormalizeWeight(weight), wgt_alpha, config.wgt_bits));
   }
   return out;
 }

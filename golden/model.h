@@ -19,6 +19,8 @@ struct ConvCapture {
   torch::Tensor wgt_int;  // [Cout, Cin, K, K]
   torch::Tensor act_q, wgt_q, output;
   double act_alpha = 0, wgt_alpha = 0, act_delta = 0, wgt_delta = 0;
+  // Elements within kTieMargin of a rounding tie (quant.h): their integers may differ elsewhere.
+  int64_t act_near_ties = 0, wgt_near_ties = 0;
 };
 
 // A bias-free conv that quantizes its input (unsigned, act_bits) and its normalized weight

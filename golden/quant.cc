@@ -12,8 +12,11 @@ struct WeightQuantFn : public torch::autograd::Function<WeightQuantFn> {
                                int64_t bits) {
     const double levels = static_cast<double>(WeightLevels(bits));
     torch::Tensor w_int = WeightToInt(w, alpha, bits);
-    ctx->save_for_backward({w / alpha, w_int / levels});  // u and its quantized value q
-    return w_int * (alpha / levels);
+    torch::Tensor q = w_int / levels;
+    ctx->save_for_backward({w / alpha, q});  // u and its quantized value q
+    // The notebook's order, (round(u * L) / L) * alpha: int * (alpha / L) differs in the last
+    // bit, and one ulp moves a later activation across a rounding tie (tests/golden_ties_test).
+    return q * alpha;
   }
   static tensor_list backward(AutogradContext* ctx, tensor_list grads) {
     auto saved = ctx->get_saved_variables();
@@ -31,8 +34,9 @@ struct ActQuantFn : public torch::autograd::Function<ActQuantFn> {
                                int64_t bits) {
     const double levels = static_cast<double>(ActLevels(bits));
     torch::Tensor x_int = ActToInt(x, alpha, bits);
-    ctx->save_for_backward({x / alpha, x_int / levels});
-    return x_int * (alpha / levels);
+    torch::Tensor q = x_int / levels;
+    ctx->save_for_backward({x / alpha, q});
+    return q * alpha;  // the notebook's order, as in WeightQuantFn
   }
   static tensor_list backward(AutogradContext* ctx, tensor_list grads) {
     auto saved = ctx->get_saved_variables();
@@ -56,17 +60,30 @@ torch::Tensor NormalizeWeight(const torch::Tensor& weight) {
   return (weight - detached.mean()) / detached.std(/*unbiased=*/true);
 }
 
+int64_t CountNearTies(const torch::Tensor& scaled, double relative_margin) {
+  torch::NoGradGuard no_grad;
+  torch::Tensor tie = torch::floor(scaled) + 0.5;
+  return ((scaled - tie).abs() <= tie.abs() * relative_margin).sum().item<int64_t>();
+}
+
+torch::Tensor WeightScaled(const torch::Tensor& w_norm, const torch::Tensor& alpha, int64_t bits) {
+  torch::NoGradGuard no_grad;
+  return (w_norm / alpha).clamp(-1, 1).abs() * static_cast<double>(WeightLevels(bits));
+}
+
+torch::Tensor ActScaled(const torch::Tensor& x, const torch::Tensor& alpha, int64_t bits) {
+  torch::NoGradGuard no_grad;
+  return (x / alpha).clamp_max(1) * static_cast<double>(ActLevels(bits));
+}
+
 torch::Tensor WeightToInt(const torch::Tensor& w_norm, const torch::Tensor& alpha, int64_t bits) {
   torch::NoGradGuard no_grad;
-  torch::Tensor u = (w_norm / alpha).clamp(-1, 1);
   // round() is round-half-to-even, as in the notebook.
-  return u.sign() * torch::round(u.abs() * static_cast<double>(WeightLevels(bits)));
+  return (w_norm / alpha).sign() * torch::round(WeightScaled(w_norm, alpha, bits));
 }
 
 torch::Tensor ActToInt(const torch::Tensor& x, const torch::Tensor& alpha, int64_t bits) {
-  torch::NoGradGuard no_grad;
-  torch::Tensor u = (x / alpha).clamp_max(1);
-  return torch::round(u * static_cast<double>(ActLevels(bits)));
+  return torch::round(ActScaled(x, alpha, bits));
 }
 
 torch::Tensor QuantizeWeight(const torch::Tensor& w_norm, const torch::Tensor& alpha,

@@ -34,6 +34,8 @@ std::vector<LayerCheck> VerifyVectorSet(const std::string& dir, int histogram_bi
     c.name = name;
     c.psums = v.psum.NumElements();
     c.recon_max_abs_err = v.info.recon_max_abs_err;
+    c.act_near_ties = v.info.act_near_ties;
+    c.wgt_near_ties = v.info.wgt_near_ties;
     {
       std::vector<int32_t> expect =
           vectors::IntConv2d(v.info.geometry, v.act.Data<uint8_t>(), v.wgt.Data<int8_t>());

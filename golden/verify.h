@@ -18,7 +18,8 @@ struct LayerCheck {
   std::string problem;  // first problem found, empty when ok
   int64_t psums = 0;
   double recon_max_abs_err = 0;
-  PsumHistogram histogram;  // filled when VerifyVectorSet is asked for bins
+  int64_t act_near_ties = -1, wgt_near_ties = -1;  // -1: not recorded in layer.json
+  PsumHistogram histogram;                         // filled when VerifyVectorSet is asked for bins
 };
 
 // Reads every layer of the set, one at a time (the reader checks sha256, geometry and that

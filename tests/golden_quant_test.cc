@@ -48,14 +48,35 @@ TEST(ActToInt, TwoBitTiesRoundToEven) {
   EXPECT_EQ(got, (std::vector<float>{2, 1, 3}));
 }
 
-TEST(Quantize, FloatValueIsIntegerTimesDelta) {
-  torch::Tensor alpha = torch::tensor(8.0f);
-  torch::Tensor q = QuantizeAct(T({4, 100}), alpha, 4);
-  const float delta = 8.0f / 15.0f;
-  EXPECT_EQ(V(q), (std::vector<float>{8 * delta, 15 * delta}));
-  torch::Tensor wq = QuantizeWeight(T({1, -5}), torch::tensor(2.0f), 4);
-  const float wdelta = 2.0f / 7.0f;
-  EXPECT_EQ(V(wq), (std::vector<float>{4 * wdelta, -7 * wdelta}));
+TEST(CountNearTies, CountsWithinTheRelativeMargin) {
+  // Ties at k + 0.5; margin 1e-5 relative: 7.5 +- 7.5e-5, 1.5 +- 1.5e-5. By hand: 7.5, 7.50007,
+  // 1.5 and 1.49999 are near; 7.5001 (1e-4 off), 3, 0 (tie 0.5 is 0.5 off) and 15 are not.
+  torch::Tensor v = T({7.5f, 7.50007f, 7.5001f, 1.5f, 1.49999f, 3.0f, 0.0f, 15.0f});
+  EXPECT_EQ(CountNearTies(v, 1e-5), 4);
+  EXPECT_EQ(CountNearTies(v, 1e-3), 5);  // 7.5001 joins
+}
+
+TEST(Quantize, ScaledValuesAreWhatTheIntegersRound) {
+  // alpha 8, M 15: x 4 -> 7.5 (a tie); weights alpha 2, L 7: w -1 -> |u| 0.5 -> 3.5.
+  EXPECT_EQ(V(ActScaled(T({4, 100, 0}), torch::tensor(8.0f), 4)),
+            (std::vector<float>{7.5f, 15, 0}));
+  EXPECT_EQ(V(WeightScaled(T({-1, 5}), torch::tensor(2.0f), 4)), (std::vector<float>{3.5f, 7}));
+  EXPECT_EQ(CountNearTies(ActScaled(T({4, 100, 0}), torch::tensor(8.0f), 4)), 1);
+}
+
+TEST(Quantize, FloatValueIsTheNotebooksIntOverLevelsTimesAlpha) {
+  // alpha 3: act 1/15 and weight 1/7 are where the two float orders part (by hand, float32:
+  // (1/15)*3 = 0.20000002 but 1*(3/15) = 0.2; (1/7)*3 = 0.42857146 but 1*(3/7) = 0.42857143).
+  // The notebook computes (round(u * L) / L) * alpha.
+  const float alpha = 3.0f;
+  const float act_notebook = (1.0f / 15.0f) * alpha;
+  const float wgt_notebook = (1.0f / 7.0f) * alpha;
+  ASSERT_NE(act_notebook, 1.0f * (alpha / 15.0f));
+  ASSERT_NE(wgt_notebook, 1.0f * (alpha / 7.0f));
+  // x = 0.2 -> u = 0.0667 -> 1.0 exactly on level 1; w = 0.43 -> u = 0.143 -> 1.0 -> level 1.
+  EXPECT_EQ(V(QuantizeAct(T({0.2f}), torch::tensor(alpha), 4)), std::vector<float>{act_notebook});
+  EXPECT_EQ(V(QuantizeWeight(T({0.43f, -0.43f}), torch::tensor(alpha), 4)),
+            (std::vector<float>{wgt_notebook, -wgt_notebook}));
 }
 
 TEST(Quantize, StraightThroughGradients) {

@@ -1,5 +1,6 @@
-// Slow golden-model tests (ctest label "slow"): a real training run with resume, and the
-// committed checkpoint's accuracy on the full CIFAR-10 (JPEG edition) test set.
+// Slow golden-model tests (ctest label "slow"): a real training run with resume, the committed
+// checkpoint's accuracy on the full CIFAR-10 (JPEG edition) test set, and its integers against
+// the notebook's arithmetic on every test image.
 #include <gtest/gtest.h>
 #include <torch/torch.h>
 
@@ -76,19 +77,28 @@ TEST(Train, TinyRunLowersTheLossAndResumeIsBitIdentical) {
   fs::remove_all(dir);
 }
 
-// The committed checkpoint's accuracy on the full CIFAR-10 (JPEG edition) test set must match
-// its model card within 0.1 %. Needs ../shared/data (CI has it); skipped where it is absent.
-TEST(CommittedCheckpoint, AccuracyMatchesTheModelCard) {
-  const fs::path src = SA_SOURCE_DIR;
-  const fs::path archive = src.parent_path() / "shared/data/cifar10-jpeg.tar.gz";
-  if (!fs::exists(archive)) GTEST_SKIP() << archive << " not present";
+// The CIFAR-10 JPEG test split, unpacked once from ../shared/data into the temp dir; empty
+// where the archive is absent (a user's machine), and the caller skips.
+std::string TestSplitRoot() {
+  const fs::path archive =
+      fs::path(SA_SOURCE_DIR).parent_path() / "shared/data/cifar10-jpeg.tar.gz";
+  if (!fs::exists(archive)) return "";
   const fs::path data = fs::temp_directory_path() / "sa_cifar10_test_split";
   if (!fs::exists(data / "cifar10-jpeg/test/truck")) {
     fs::create_directories(data);
     const std::string cmd =
         "tar xzf '" + archive.string() + "' -C '" + data.string() + "' cifar10-jpeg/test";
-    ASSERT_EQ(std::system(cmd.c_str()), 0) << cmd;
+    if (std::system(cmd.c_str()) != 0) throw std::runtime_error(cmd + ": failed");
   }
+  return data.string();
+}
+
+// The committed checkpoint's accuracy on the full CIFAR-10 (JPEG edition) test set must match
+// its model card within 0.1 %. Needs ../shared/data (CI has it); skipped where it is absent.
+TEST(CommittedCheckpoint, AccuracyMatchesTheModelCard) {
+  const fs::path src = SA_SOURCE_DIR;
+  const std::string data = TestSplitRoot();
+  if (data.empty()) GTEST_SKIP() << "../shared/data/cifar10-jpeg.tar.gz not present";
   ASSERT_TRUE(fs::exists(src / "golden/checkpoints/w4a4/model.pt"))
       << "the embedded default is missing";
   for (const char* name : {"w4a4", "w2a4"}) {
@@ -98,11 +108,65 @@ TEST(CommittedCheckpoint, AccuracyMatchesTheModelCard) {
     nlohmann::json card = nlohmann::json::parse(card_file);
     ResNet20 model = LoadCheckpoint((dir / "model.pt").string());
     ConfigureCpuRuntime();
-    Dataset test = LoadCifar10(data.string(), Split::kTest);
+    Dataset test = LoadCifar10(data, Split::kTest);
     ASSERT_EQ(test.size(), 10000);
     const double acc = Evaluate(model, test, torch::kCPU);
     EXPECT_NEAR(acc, card["test_accuracy"].get<double>(), 0.1) << name;
   }
+}
+
+// Every one of the 10,000 test images: the 18 layers' integer activations equal the notebook's
+// arithmetic, as tests/fixtures/notebook_ties/make_fixture.py computed them in Python (one
+// digest per image; same batches). golden_ties_test.cc holds the near-tie images in detail.
+TEST(NotebookIntegers, EveryTestImage) {
+  const fs::path fixture = fs::path(SA_SOURCE_DIR) / "tests/fixtures/notebook_ties";
+  const std::string data = TestSplitRoot();
+  if (data.empty()) GTEST_SKIP() << "../shared/data/cifar10-jpeg.tar.gz not present";
+  std::ifstream meta_file(fixture / "fixture.json");
+  const nlohmann::json meta = nlohmann::json::parse(meta_file);
+  const fs::path checkpoint = fs::path(SA_SOURCE_DIR) / meta["checkpoint"].get<std::string>();
+  ASSERT_EQ(sa::vectors::Sha256File(checkpoint.string()), meta["checkpoint_sha256"])
+      << checkpoint << " changed since the fixture was made: rerun make_fixture.py";
+  std::vector<std::string> want;
+  std::ifstream digests(fixture / "test_set_digests.txt");
+  int64_t batch = 0;
+  for (std::string line; std::getline(digests, line);) {
+    if (line.rfind("#", 0) == 0) {
+      const size_t at = line.find("batch ");
+      ASSERT_NE(at, std::string::npos) << "digest file header names no batch";
+      batch = std::stoll(line.substr(at + 6));
+      continue;
+    }
+    want.push_back(line.substr(line.find(' ') + 1));
+  }
+  ASSERT_EQ(want.size(), 10000u);
+  ASSERT_GT(batch, 0);
+
+  ResNet20 model = LoadCheckpoint(checkpoint.string());
+  model->eval();
+  auto convs = model->QuantConvs();
+  for (auto& [name, conv] : convs) conv->capture = true;
+  Dataset test = LoadCifar10(data, Split::kTest);
+  ASSERT_EQ(test.size(), 10000);
+  torch::NoGradGuard no_grad;
+  std::vector<int64_t> differ;
+  for (int64_t s = 0; s < 10000; s += batch) {
+    const int64_t n = std::min<int64_t>(batch, 10000 - s);
+    model->forward(Normalize(test.images.narrow(0, s, n)));
+    for (int64_t i = 0; i < n; ++i) {
+      std::vector<uint8_t> bytes;
+      for (auto& [name, conv] : convs) {
+        torch::Tensor ints = conv->captured.act_int[i].to(torch::kUInt8).contiguous();
+        bytes.insert(bytes.end(), ints.data_ptr<uint8_t>(),
+                     ints.data_ptr<uint8_t>() + ints.numel());
+      }
+      if (sa::vectors::Sha256Hex(bytes).substr(0, 16) != want[s + i]) differ.push_back(s + i);
+    }
+  }
+  std::string first;
+  for (size_t k = 0; k < differ.size() && k < 10; ++k) first += " " + std::to_string(differ[k]);
+  EXPECT_TRUE(differ.empty()) << differ.size() << " of 10000 test images differ from the "
+                              << "notebook's integers; first:" << first;
 }
 
 }  // namespace

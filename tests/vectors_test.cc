@@ -197,6 +197,37 @@ TEST_F(VectorSetTest, RoundTrip) {
   EXPECT_EQ(got.info.psum_max, *std::max_element(p, p + 48));
 }
 
+TEST_F(VectorSetTest, NearTiesAreOptionalAndStrict) {
+  // SetUp's layer has no count (-1): layer.json omits the field and the reader reports -1.
+  EXPECT_EQ(ReadLayer(dir_, "layer1.0.conv1").info.act_near_ties, -1);
+  const std::string other = root_ + "/ties";
+  {
+    VectorSetWriter w(other);
+    LayerVectors v = SmallLayer();
+    v.info.act_near_ties = 3;
+    v.info.wgt_near_ties = 1;
+    v.info.tie_margin = 1e-5;
+    w.AddLayer(std::move(v));
+    Manifest m;
+    m.checkpoint_path = "model.pt";
+    m.checkpoint_sha256 = "00";
+    m.images = {7};
+    m.layers = {"layer1.0.conv1"};
+    w.Commit(m);
+  }
+  LayerInfo info = ReadLayer(other, "layer1.0.conv1").info;
+  EXPECT_EQ(info.act_near_ties, 3);
+  EXPECT_EQ(info.wgt_near_ties, 1);
+  EXPECT_DOUBLE_EQ(info.tie_margin, 1e-5);
+  const std::string layer_json = other + "/layer1.0.conv1/layer.json";
+  auto text = ReadRegularFile(layer_json, 1 << 30);
+  std::string j(text.begin(), text.end());
+  j.replace(j.find("\"activations\": 3"), 16, "\"activations\": -3");
+  WriteFileAtomic(layer_json, std::vector<uint8_t>(j.begin(), j.end()));
+  EXPECT_NE(ErrorOf([&] { ReadLayer(other, "layer1.0.conv1"); }).find("activations"),
+            std::string::npos);
+}
+
 TEST_F(VectorSetTest, AbandonedWriterLeavesNothingBehind) {
   {
     VectorSetWriter w(root_ + "/other");

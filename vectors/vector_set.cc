@@ -205,6 +205,10 @@ LayerInfo VectorSetWriter::AddLayer(LayerVectors layer) {
             {"psum_max", info.psum_max},
             {"recon_max_abs_err", info.recon_max_abs_err},
             {"files", files}};
+  if (info.act_near_ties >= 0)
+    j["near_ties"] = {{"relative_margin", info.tie_margin},
+                      {"activations", info.act_near_ties},
+                      {"weights", info.wgt_near_ties}};
   WriteFileAtomic(layer_dir + "/layer.json", JsonBytes(j));
   return info;
 }
@@ -342,6 +346,12 @@ LayerInfo ParseLayerInfo(const std::vector<uint8_t>& bytes, const std::string& p
   info.psum_min = IntField(j, "psum_min", INT32_MIN, INT32_MAX, path);
   info.psum_max = IntField(j, "psum_max", INT32_MIN, INT32_MAX, path);
   info.recon_max_abs_err = NumberField(j, "recon_max_abs_err", path);
+  if (j.contains("near_ties")) {  // optional: sets written before it have no such field
+    const json& t = ObjectField(j, "near_ties", path);
+    info.tie_margin = NumberField(t, "relative_margin", path);
+    info.act_near_ties = IntField(t, "activations", 0, L::kMaxArrayElements, path);
+    info.wgt_near_ties = IntField(t, "weights", 0, L::kMaxArrayElements, path);
+  }
   const json& files = ObjectField(j, "files", path);
   for (int k = 0; k < 3; ++k) {
     const json& f = ObjectField(files, kFileKeys[k], path);

@@ -21,6 +21,11 @@ struct LayerInfo {
   double act_alpha = 0, wgt_alpha = 0, act_delta = 0, wgt_delta = 0;
   int64_t psum_min = 0, psum_max = 0;
   double recon_max_abs_err = 0;
+  // Activations and weights the golden model found within `tie_margin` (relative) of a rounding
+  // tie; -1 where layer.json predates the field. Diagnostic: their integers may legitimately
+  // differ on another CPU, BLAS or GPU.
+  int64_t act_near_ties = -1, wgt_near_ties = -1;
+  double tie_margin = 0;
 };
 
 struct LayerVectors {
