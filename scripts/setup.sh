@@ -19,6 +19,7 @@ packages=(
   iverilog                     # reference simulator for the speed comparison
   clang-14 libclang-rt-14-dev  # libFuzzer targets with ASan + UBSan (scripts/fuzz.sh)
   gnuplot-nox fonts-liberation # training curves, psum histograms (and the fonts they label with)
+  slurmctld slurmd slurm-client munge  # the sharded-regression test's one-node Slurm cluster
   python3
 )
 

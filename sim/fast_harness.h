@@ -23,11 +23,6 @@ namespace sa::sim {
 
 constexpr size_t kThreadStackBytes = 64u << 20;
 
-// Cycles [from, to) of a layer run are written to the open VCD.
-struct TraceWindow {
-  uint64_t from = 0, to = ~uint64_t{0};
-};
-
 template <typename V>
 class FastHarness : public sc_core::sc_module {
  public:

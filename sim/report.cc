@@ -1,43 +1,26 @@
-// Table and JSON output of sa-cosim.
+// Table, JSON and JUnit output of sa-cosim and sa-report, and the reader that merges shards.
 #include "sim/report.h"
 
-#include <verilated.h>
-
+#include <algorithm>
 #include <nlohmann/json.hpp>
 #include <sstream>
-#include <systemc>
 
+#include "vectors/input.h"
 #include "vectors/output.h"
 
 namespace sa::sim {
 namespace {
-
-struct Totals {
-  int64_t psums = 0, mismatches = 0, macs = 0, expected = 0;
-  uint64_t cycles = 0;
-  double wall = 0, utilization = 0;  // MAC-weighted: all MACs over all array-cycles
-  bool passed = true;
-};
-
-Totals Sum(const std::vector<LayerStats>& layers) {
-  Totals t;
-  double array_cycles = 0;  // rows * cols * cycles, summed (macs / utilization per layer)
-  for (const auto& s : layers) {
-    t.psums += s.psums_compared;
-    t.mismatches += s.mismatches;
-    t.macs += s.macs;
-    t.expected += s.expected_cycles;
-    t.cycles += s.cycles;
-    t.wall += s.wall_seconds;
-    t.passed &= s.Passed();
-    array_cycles += s.utilization > 0 ? static_cast<double>(s.macs) / s.utilization : 0;
-  }
-  t.utilization = array_cycles > 0 ? static_cast<double>(t.macs) / array_cycles : 0;
-  return t;
-}
+using nlohmann::json;
+namespace sv = sa::vectors;
 
 double Rate(uint64_t cycles, double seconds) {
   return seconds > 0 ? static_cast<double>(cycles) / seconds : 0;
+}
+
+double Utilization(int64_t macs, uint64_t cycles, const ArrayConfig& cfg) {
+  return cycles ? static_cast<double>(macs) /
+                      (static_cast<double>(cfg.rows) * cfg.cols * static_cast<double>(cycles))
+                : 0;
 }
 
 // Test-set index of image `pos` of the set (-1 if the manifest lists fewer).
@@ -101,43 +84,205 @@ std::vector<std::string> ContractProblems(const LayerStats& s) {
   return p;
 }
 
-}  // namespace
-
-void PrintTableHeader(std::FILE* out) {
-  std::fprintf(out, "%-16s %-6s %9s %9s %10s %10s %7s %8s\n", "layer", "result", "psums",
-               "mismatch", "cycles", "expected", "util", "Mcyc/s");
+const char* Verdict(const LayerStats& s) {
+  return s.Passed() ? "PASS" : (s.hung ? "HUNG" : (s.overflow && !s.mismatches ? "OVFL" : "FAIL"));
 }
 
-void PrintTableRow(std::FILE* out, const LayerStats& s) {
-  const char* result =
-      s.Passed() ? "PASS" : (s.hung ? "HUNG" : (s.overflow && !s.mismatches ? "OVFL" : "FAIL"));
-  std::fprintf(out, "%-16s %-6s %9lld %9lld %10llu %10lld %6.1f%% %8.2f\n", s.name.c_str(), result,
-               static_cast<long long>(s.psums_compared), static_cast<long long>(s.mismatches),
-               static_cast<unsigned long long>(s.cycles), static_cast<long long>(s.expected_cycles),
-               100 * s.utilization, Rate(s.cycles, s.wall_seconds) / 1e6);
+json MismatchJson(const Mismatch& m, const RunInfo& info) {
+  return {{"image", m.image},     {"test_image", ImageIndex(info, m.image)},
+          {"channel", m.channel}, {"row", m.row},
+          {"col", m.col},         {"expected", m.expected},
+          {"got", m.got},         {"pass", m.pass},
+          {"cycle", m.cycle}};
+}
+
+// The fields a unit and a per-layer total share.
+json StatsJson(const LayerStats& s, const RunInfo& info) {
+  json mm = json::array();
+  for (const auto& m : s.first_mismatches) mm.push_back(MismatchJson(m, info));
+  return {{"name", s.name},
+          {"passed", s.Passed()},
+          {"psums_compared", s.psums_compared},
+          {"mismatches", s.mismatches},
+          {"cycles", s.cycles},
+          {"expected_cycles", s.expected_cycles},
+          {"passes", s.passes},
+          {"macs", s.macs},
+          {"utilization", s.utilization},
+          {"wall_seconds", s.wall_seconds},
+          {"cycles_per_second", Rate(s.cycles, s.wall_seconds)},
+          {"overflow", s.overflow},
+          {"hung", s.hung},
+          {"extra_psums", s.extra_psums},
+          {"busy_after_drain", s.busy_after_drain},
+          {"busy_low_while_valid", s.busy_low_while_valid},
+          {"first_mismatches", mm}};
+}
+
+bool BoolField(const json& j, const char* key, const std::string& path) {
+  if (!j.contains(key) || !j[key].is_boolean())
+    throw sv::FormatError(path + ": field '" + key + "' missing or not true/false");
+  return j[key].get<bool>();
+}
+
+constexpr int64_t kBig = int64_t{1} << 62;
+
+LayerStats UnitFromJson(const json& u, const RunInfo& info, const std::string& path) {
+  LayerStats s;
+  s.name = sv::StringField(u, "name", path);
+  s.unit = sv::IntField(u, "unit", 0, info.units_planned - 1, path);
+  s.image = sv::IntField(u, "image", 0, static_cast<int64_t>(info.images.size()) - 1, path);
+  s.test_image = sv::IntField(u, "test_image", -1, kBig, path);
+  s.psums_compared = sv::IntField(u, "psums_compared", 0, kBig, path);
+  s.mismatches = sv::IntField(u, "mismatches", 0, kBig, path);
+  s.cycles = static_cast<uint64_t>(sv::IntField(u, "cycles", 0, kBig, path));
+  s.expected_cycles = sv::IntField(u, "expected_cycles", 0, kBig, path);
+  s.passes = sv::IntField(u, "passes", 0, kBig, path);
+  s.macs = sv::IntField(u, "macs", 0, kBig, path);
+  s.utilization = Utilization(s.macs, s.cycles, info.config);
+  s.wall_seconds = sv::NumberField(u, "wall_seconds", path);
+  s.overflow = BoolField(u, "overflow", path);
+  s.hung = BoolField(u, "hung", path);
+  s.extra_psums = sv::IntField(u, "extra_psums", 0, kBig, path);
+  s.busy_after_drain = BoolField(u, "busy_after_drain", path);
+  s.busy_low_while_valid = sv::IntField(u, "busy_low_while_valid", 0, kBig, path);
+  for (const json& m : sv::ArrayField(u, "first_mismatches", path)) {
+    Mismatch x;
+    x.layer = s.name;
+    x.image = sv::IntField(m, "image", 0, static_cast<int64_t>(info.images.size()) - 1, path);
+    x.channel = sv::IntField(m, "channel", 0, kBig, path);
+    x.row = sv::IntField(m, "row", 0, kBig, path);
+    x.col = sv::IntField(m, "col", 0, kBig, path);
+    x.expected = sv::IntField(m, "expected", -kBig, kBig, path);
+    x.got = sv::IntField(m, "got", -kBig, kBig, path);
+    x.pass = sv::IntField(m, "pass", 0, kBig, path);
+    x.cycle = static_cast<uint64_t>(sv::IntField(m, "cycle", 0, kBig, path));
+    s.first_mismatches.push_back(x);
+  }
+  s.image_psums = {s.psums_compared};
+  s.image_mismatches = {s.mismatches};
+  if (BoolField(u, "passed", path) != s.Passed())
+    throw sv::FormatError(path + ": unit " + std::to_string(s.unit) +
+                          ": 'passed' disagrees with its counts");
+  return s;
+}
+
+}  // namespace
+
+std::vector<LayerStats> ByLayer(const std::vector<LayerStats>& units, const RunInfo& info) {
+  std::vector<LayerStats> layers;
+  const size_t images = info.images.size();
+  for (const LayerStats& u : units) {
+    auto it = std::find_if(layers.begin(), layers.end(),
+                           [&](const LayerStats& l) { return l.name == u.name; });
+    if (it == layers.end()) {
+      LayerStats l;
+      l.name = u.name;
+      l.image_psums.assign(images, 0);
+      l.image_mismatches.assign(images, 0);
+      layers.push_back(l);
+      it = layers.end() - 1;
+    }
+    LayerStats& l = *it;
+    l.psums_compared += u.psums_compared;
+    l.mismatches += u.mismatches;
+    l.cycles += u.cycles;
+    l.expected_cycles += u.expected_cycles;
+    l.macs += u.macs;
+    l.passes += u.passes;
+    l.wall_seconds += u.wall_seconds;
+    l.overflow |= u.overflow;
+    l.hung |= u.hung;
+    l.extra_psums += u.extra_psums;
+    l.busy_after_drain |= u.busy_after_drain;
+    l.busy_low_while_valid += u.busy_low_while_valid;
+    for (const Mismatch& m : u.first_mismatches)
+      if (static_cast<int>(l.first_mismatches.size()) < info.max_mismatches)
+        l.first_mismatches.push_back(m);
+    if (u.image >= 0 && static_cast<size_t>(u.image) < images) {
+      l.image_psums[static_cast<size_t>(u.image)] += u.psums_compared;
+      l.image_mismatches[static_cast<size_t>(u.image)] += u.mismatches;
+    }
+  }
+  for (LayerStats& l : layers) l.utilization = Utilization(l.macs, l.cycles, info.config);
+  return layers;
+}
+
+void PrintTable(std::FILE* out, const std::vector<LayerStats>& layers, bool rows) {
+  if (rows)
+    std::fprintf(out, "%-16s %-6s %9s %9s %10s %10s %7s %8s\n", "layer", "result", "psums",
+                 "mismatch", "cycles", "expected", "util", "Mcyc/s");
+  LayerStats total;
+  double array_cycles = 0;
+  bool passed = true;
+  for (const LayerStats& s : layers) {
+    if (rows)
+      std::fprintf(out, "%-16s %-6s %9lld %9lld %10llu %10lld %6.1f%% %8.2f\n", s.name.c_str(),
+                   Verdict(s), static_cast<long long>(s.psums_compared),
+                   static_cast<long long>(s.mismatches), static_cast<unsigned long long>(s.cycles),
+                   static_cast<long long>(s.expected_cycles), 100 * s.utilization,
+                   Rate(s.cycles, s.wall_seconds) / 1e6);
+    total.psums_compared += s.psums_compared;
+    total.mismatches += s.mismatches;
+    total.cycles += s.cycles;
+    total.expected_cycles += s.expected_cycles;
+    total.macs += s.macs;
+    total.wall_seconds += s.wall_seconds;
+    passed &= s.Passed();
+    array_cycles += s.utilization > 0 ? static_cast<double>(s.macs) / s.utilization : 0;
+  }
+  std::fprintf(out, "%-16s %-6s %9lld %9lld %10llu %10lld %6.1f%% %8.2f\n", "TOTAL",
+               passed ? "PASS" : "FAIL", static_cast<long long>(total.psums_compared),
+               static_cast<long long>(total.mismatches),
+               static_cast<unsigned long long>(total.cycles),
+               static_cast<long long>(total.expected_cycles),
+               array_cycles > 0 ? 100 * static_cast<double>(total.macs) / array_cycles : 0.0,
+               Rate(total.cycles, total.wall_seconds) / 1e6);
+  std::fprintf(out, "%zu layers, %.3f s of simulation wall time\n", layers.size(),
+               total.wall_seconds);
   std::fflush(out);
 }
 
-void PrintTotal(std::FILE* out, const std::vector<LayerStats>& layers) {
-  Totals t = Sum(layers);
-  std::fprintf(out, "%-16s %-6s %9lld %9lld %10llu %10lld %6.1f%% %8.2f\n", "TOTAL",
-               t.passed ? "PASS" : "FAIL", static_cast<long long>(t.psums),
-               static_cast<long long>(t.mismatches), static_cast<unsigned long long>(t.cycles),
-               static_cast<long long>(t.expected), 100 * t.utilization,
-               Rate(t.cycles, t.wall) / 1e6);
-  std::fprintf(out, "%zu layers, %.3f s of simulation wall time\n", layers.size(), t.wall);
+int PrintProblems(std::FILE* out, const RunInfo& info, const std::vector<LayerStats>& units,
+                  int max_reruns) {
+  int failing = 0;
+  for (const LayerStats& s : units) {
+    if (s.Passed()) continue;
+    ++failing;
+    const std::string where =
+        s.name + (info.images.size() > 1 ? " image " + std::to_string(s.test_image) : "");
+    if (s.hung)
+      std::fprintf(out, "%s: the core stopped making progress at cycle %llu\n", where.c_str(),
+                   static_cast<unsigned long long>(s.cycles));
+    for (const std::string& p : ContractProblems(s))
+      std::fprintf(out, "%s: %s\n", where.c_str(), p.c_str());
+    for (const Mismatch& m : s.first_mismatches) {
+      std::ostringstream line;
+      line << m;
+      std::fprintf(out, "MISMATCH %s\n", line.str().c_str());
+    }
+    if (s.mismatches > static_cast<int64_t>(s.first_mismatches.size()))
+      std::fprintf(
+          out, "%s: %lld more mismatches not shown (--max-mismatches)\n", where.c_str(),
+          static_cast<long long>(s.mismatches - static_cast<int64_t>(s.first_mismatches.size())));
+    if (failing <= max_reruns)
+      std::fprintf(out, "rerun %s: %s\n", where.c_str(), RerunCommand(info, s).c_str());
+  }
+  if (failing > max_reruns)
+    std::fprintf(out, "%d more failing units: their rerun commands are in the JUnit report\n",
+                 failing - max_reruns);
+  return failing;
 }
 
 void WriteJsonReport(const std::string& path, const RunInfo& info,
-                     const std::vector<LayerStats>& layers) {
-  using nlohmann::json;
+                     const std::vector<LayerStats>& units) {
   json j;
   j["schema_version"] = kReportSchemaVersion;
   j["tool"] = "sa-cosim";
   j["command_line"] = info.command_line;
   j["start_time"] = info.start_time;
   j["host"] = info.host;
-  j["versions"] = {{"verilator", Verilated::productVersion()}, {"systemc", sc_core::sc_version()}};
+  j["versions"] = {{"verilator", info.versions_verilator}, {"systemc", info.versions_systemc}};
   j["executable"] = info.executable;
   j["config"] = {{"rows", info.config.rows},
                  {"cols", info.config.cols},
@@ -150,158 +295,227 @@ void WriteJsonReport(const std::string& path, const RunInfo& info,
                   {"images", info.images}};
   j["mode"] = info.mode;
   j["stall_prob"] = info.stall_prob;
-  j["psum_stall_prob"] = info.psum_stall_prob < 0 ? info.stall_prob : info.psum_stall_prob;
+  j["psum_stall_prob"] = info.psum_stall_prob;
   j["relu"] = info.relu;
   j["seed"] = info.seed;
-  json rows = json::array();
-  Totals t = Sum(layers);
-  for (const auto& s : layers) {
-    json mm = json::array();
-    for (const auto& m : s.first_mismatches)
-      mm.push_back({{"image", m.image},
-                    {"test_image", ImageIndex(info, m.image)},
-                    {"channel", m.channel},
-                    {"row", m.row},
-                    {"col", m.col},
-                    {"expected", m.expected},
-                    {"got", m.got},
-                    {"pass", m.pass},
-                    {"cycle", m.cycle}});
-    rows.push_back({{"name", s.name},
-                    {"passed", s.Passed()},
-                    {"psums_compared", s.psums_compared},
-                    {"mismatches", s.mismatches},
-                    {"cycles", s.cycles},
-                    {"expected_cycles", s.expected_cycles},
-                    {"passes", s.passes},
-                    {"macs", s.macs},
-                    {"utilization", s.utilization},
-                    {"wall_seconds", s.wall_seconds},
-                    {"cycles_per_second", Rate(s.cycles, s.wall_seconds)},
-                    {"overflow", s.overflow},
-                    {"hung", s.hung},
-                    {"extra_psums", s.extra_psums},
-                    {"busy_after_drain", s.busy_after_drain},
-                    {"busy_low_while_valid", s.busy_low_while_valid},
-                    {"image_psums", s.image_psums},
-                    {"image_mismatches", s.image_mismatches},
-                    {"first_mismatches", mm}});
+  j["max_mismatches"] = info.max_mismatches;
+  j["shard"] = {{"index", info.shard.index}, {"count", info.shard.count}};
+  j["jobs"] = info.jobs;
+  j["units_planned"] = info.units_planned;
+  json unit_rows = json::array();
+  for (const LayerStats& s : units) {
+    json u = StatsJson(s, info);
+    u["unit"] = s.unit;
+    u["image"] = s.image;
+    u["test_image"] = s.test_image;
+    unit_rows.push_back(u);
   }
-  j["layers"] = rows;
-  j["total"] = {{"passed", t.passed},
-                {"psums_compared", t.psums},
+  json layer_rows = json::array();
+  const std::vector<LayerStats> layers = ByLayer(units, info);
+  LayerStats t;
+  bool passed = true;
+  for (const LayerStats& s : layers) {
+    json l = StatsJson(s, info);
+    l["image_psums"] = s.image_psums;
+    l["image_mismatches"] = s.image_mismatches;
+    layer_rows.push_back(l);
+    t.psums_compared += s.psums_compared;
+    t.mismatches += s.mismatches;
+    t.cycles += s.cycles;
+    t.expected_cycles += s.expected_cycles;
+    t.macs += s.macs;
+    t.wall_seconds += s.wall_seconds;
+    passed &= s.Passed();
+  }
+  j["layers"] = layer_rows;
+  j["units"] = unit_rows;
+  j["total"] = {{"passed", passed && !units.empty()},
+                {"units", units.size()},
+                {"psums_compared", t.psums_compared},
                 {"mismatches", t.mismatches},
                 {"cycles", t.cycles},
-                {"expected_cycles", t.expected},
+                {"expected_cycles", t.expected_cycles},
                 {"macs", t.macs},
-                {"utilization_mac_weighted", t.utilization},
-                {"wall_seconds", t.wall},
-                {"cycles_per_second", Rate(t.cycles, t.wall)}};
+                {"utilization_mac_weighted", Utilization(t.macs, t.cycles, info.config)},
+                {"wall_seconds", t.wall_seconds},
+                {"cycles_per_second", Rate(t.cycles, t.wall_seconds)}};
   const std::string text = j.dump(2) + "\n";
-  vectors::WriteFileAtomic(path, std::vector<uint8_t>(text.begin(), text.end()));
+  sv::WriteFileAtomic(path, std::vector<uint8_t>(text.begin(), text.end()));
 }
 
-std::string RerunCommand(const RunInfo& info, const std::string& layer) {
+Report ReadJsonReport(const std::string& path) {
+  const json j = sv::ParseStrictJson(sv::ReadRegularFile(path, 1ull << 30), path);
+  if (!j.is_object() || !j.contains("schema_version") || !j["schema_version"].is_number_integer() ||
+      j["schema_version"].get<int64_t>() != kReportSchemaVersion)
+    throw sv::FormatError(path + ": not an sa-cosim report of schema version " +
+                          std::to_string(kReportSchemaVersion));
+  Report r;
+  RunInfo& info = r.info;
+  info.command_line = sv::StringField(j, "command_line", path);
+  info.start_time = sv::StringField(j, "start_time", path);
+  info.host = sv::StringField(j, "host", path);
+  info.executable = sv::StringField(j, "executable", path);
+  const json& versions = sv::ObjectField(j, "versions", path);
+  info.versions_verilator = sv::StringField(versions, "verilator", path);
+  info.versions_systemc = sv::StringField(versions, "systemc", path);
+  const json& c = sv::ObjectField(j, "config", path);
+  info.config.rows = static_cast<int>(sv::IntField(c, "rows", 1, 4096, path));
+  info.config.cols = static_cast<int>(sv::IntField(c, "cols", 1, 4096, path));
+  info.config.act_width = static_cast<int>(sv::IntField(c, "act_width", 1, 64, path));
+  info.config.wgt_width = static_cast<int>(sv::IntField(c, "wgt_width", 1, 64, path));
+  info.config.psum_width = static_cast<int>(sv::IntField(c, "psum_width", 1, 64, path));
+  info.config.acc_depth = static_cast<int>(sv::IntField(c, "acc_depth", 1, 1 << 24, path));
+  const json& v = sv::ObjectField(j, "vectors", path);
+  info.vectors_dir = sv::StringField(v, "dir", path);
+  info.manifest_sha256 = sv::StringField(v, "manifest_sha256", path);
+  for (const json& i : sv::ArrayField(v, "images", path))
+    info.images.push_back(sv::IntValue(i, 0, kBig, "vectors.images", path));
+  info.mode = sv::StringField(j, "mode", path);
+  info.stall_prob = sv::NumberField(j, "stall_prob", path);
+  info.psum_stall_prob = sv::NumberField(j, "psum_stall_prob", path);
+  info.relu = BoolField(j, "relu", path);
+  info.seed = static_cast<uint64_t>(sv::IntField(j, "seed", 0, kBig, path));
+  info.max_mismatches = static_cast<int>(sv::IntField(j, "max_mismatches", 0, 1000000, path));
+  const json& shard = sv::ObjectField(j, "shard", path);
+  info.shard.count = static_cast<int>(sv::IntField(shard, "count", 1, 1000000, path));
+  info.shard.index = static_cast<int>(sv::IntField(shard, "index", 0, info.shard.count - 1, path));
+  info.jobs = static_cast<int>(sv::IntField(j, "jobs", 1, 4096, path));
+  info.units_planned = sv::IntField(j, "units_planned", 0, kBig, path);
+  for (const json& u : sv::ArrayField(j, "units", path))
+    r.units.push_back(UnitFromJson(u, info, path));
+  return r;
+}
+
+Report MergeReports(const std::vector<Report>& shards, const std::vector<std::string>& paths) {
+  if (shards.empty()) throw sv::FormatError("sa-report merge: no report given");
+  Report merged;
+  merged.info = shards[0].info;
+  const RunInfo& a = shards[0].info;
+  std::vector<std::string> seen(static_cast<size_t>(a.shard.count));
+  for (size_t k = 0; k < shards.size(); ++k) {
+    const RunInfo& b = shards[k].info;
+    auto differs = [&](const char* what) {
+      throw sv::FormatError(paths[k] + ": " + what + " differs from " + paths[0] +
+                            "'s: not a shard of the same regression");
+    };
+    if (b.manifest_sha256 != a.manifest_sha256 || b.images != a.images) differs("vector set");
+    if (b.config.Name() != a.config.Name() || b.config.psum_width != a.config.psum_width ||
+        b.config.acc_depth != a.config.acc_depth)
+      differs("array configuration");
+    if (b.seed != a.seed || b.stall_prob != a.stall_prob ||
+        b.psum_stall_prob != a.psum_stall_prob || b.relu != a.relu || b.mode != a.mode ||
+        b.max_mismatches != a.max_mismatches)
+      differs("seed or stall options");
+    if (b.units_planned != a.units_planned) differs("plan (layers or images)");
+    if (b.shard.count != a.shard.count) differs("shard count");
+    std::string& owner = seen[static_cast<size_t>(b.shard.index)];
+    if (!owner.empty())
+      throw sv::FormatError(paths[k] + ": shard " + std::to_string(b.shard.index) + "/" +
+                            std::to_string(b.shard.count) + " is also " + owner);
+    owner = paths[k];
+    for (const LayerStats& u : shards[k].units) {
+      if (u.unit % b.shard.count != b.shard.index)
+        throw sv::FormatError(paths[k] + ": unit " + std::to_string(u.unit) +
+                              " does not belong to shard " + std::to_string(b.shard.index));
+      merged.units.push_back(u);
+    }
+  }
+  for (size_t i = 0; i < seen.size(); ++i)
+    if (seen[i].empty())
+      throw sv::FormatError("sa-report merge: shard " + std::to_string(i) + "/" +
+                            std::to_string(seen.size()) + " is missing");
+  std::sort(merged.units.begin(), merged.units.end(),
+            [](const LayerStats& x, const LayerStats& y) { return x.unit < y.unit; });
+  for (size_t i = 0; i < merged.units.size(); ++i)
+    if (merged.units[i].unit != static_cast<int64_t>(i))
+      throw sv::FormatError("sa-report merge: unit " + std::to_string(i) +
+                            " is missing or repeated (a shard stopped early?)");
+  if (static_cast<int64_t>(merged.units.size()) != a.units_planned)
+    throw sv::FormatError("sa-report merge: " + std::to_string(merged.units.size()) + " of " +
+                          std::to_string(a.units_planned) + " planned units reported");
+  merged.info.shard = Shard{};
+  return merged;
+}
+
+std::string RerunCommand(const RunInfo& info, const LayerStats& unit) {
   std::ostringstream cmd;
   cmd << ShellQuote(info.executable) << " --vectors " << ShellQuote(info.vectors_dir)
-      << " --layers " << ShellQuote(layer) << " --seed " << info.seed;
+      << " --layers " << ShellQuote(unit.name) << " --images " << unit.test_image << " --seed "
+      << info.seed;
   if (info.stall_prob > 0) cmd << " --stall-prob " << info.stall_prob;
   if (info.psum_stall_prob >= 0) cmd << " --psum-stall-prob " << info.psum_stall_prob;
   if (info.relu) cmd << " --relu";
   if (info.mode != "fast") cmd << " --mode " << info.mode;
-  cmd << " --trace " << ShellQuote(layer + ".vcd");
+  cmd << " --trace " << ShellQuote(unit.name + "-" + std::to_string(unit.test_image) + ".vcd");
   return cmd.str();
 }
 
 void WriteJUnitReport(const std::string& path, const RunInfo& info,
-                      const std::vector<LayerStats>& layers) {
-  struct Case {
-    std::string name;
-    double seconds = 0;
-    std::string failure_type, failure_message, failure_text;
-    bool error = false;
-  };
-  std::vector<Case> cases;
-  for (const LayerStats& s : layers) {
-    const std::vector<std::string> problems = ContractProblems(s);
-    const size_t images = s.image_psums.size();
-    const bool per_image = images > 1;
-    for (size_t i = 0; i < (per_image ? images : 1); ++i) {
-      Case c;
-      c.name = s.name;
-      if (per_image)
-        c.name += " image " + std::to_string(ImageIndex(info, static_cast<int64_t>(i)));
-      // A layer runs its images back to back: its time is shared by their psums.
-      c.seconds = per_image && s.psums_compared > 0
-                      ? s.wall_seconds * static_cast<double>(s.image_psums[i]) /
-                            static_cast<double>(s.psums_compared)
-                      : s.wall_seconds;
-      const int64_t mismatches = per_image ? s.image_mismatches[i] : s.mismatches;
-      std::ostringstream text;
-      for (const Mismatch& m : s.first_mismatches)
-        if (!per_image || m.image == static_cast<int64_t>(i)) text << "MISMATCH " << m << "\n";
-      for (const auto& p : problems) text << s.name << ": " << p << "\n";
-      if (s.hung) {
-        c.error = true;
-        c.failure_type = "hang";
-        c.failure_message = "the core stopped making progress at cycle " + std::to_string(s.cycles);
-      } else if (mismatches > 0) {
-        c.failure_type = "mismatch";
-        c.failure_message = std::to_string(mismatches) + " of " +
-                            std::to_string(per_image ? s.image_psums[i] : s.psums_compared) +
-                            " psums differ";
-      } else if (!problems.empty()) {
-        c.failure_type = "contract";
-        c.failure_message = problems.front();
-      }
-      if (!c.failure_type.empty())
-        c.failure_text = text.str() + "rerun: " + RerunCommand(info, s.name) + "\n";
-      cases.push_back(c);
-    }
-  }
+                      const std::vector<LayerStats>& units) {
   int failures = 0, errors = 0;
   double total = 0;
-  for (const Case& c : cases) {
-    failures += !c.failure_type.empty() && !c.error;
-    errors += c.error;
-    total += c.seconds;
+  for (const LayerStats& s : units) {
+    failures += !s.Passed() && !s.hung;
+    errors += s.hung;
+    total += s.wall_seconds;
   }
   const std::string suite = "sa-cosim " + info.config.Name() + " " + info.vectors_dir;
   std::ostringstream x;
   x.setf(std::ios::fixed);
   x.precision(6);
   x << "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n";
-  x << "<testsuites name=\"sa-cosim\" tests=\"" << cases.size() << "\" failures=\"" << failures
+  x << "<testsuites name=\"sa-cosim\" tests=\"" << units.size() << "\" failures=\"" << failures
     << "\" errors=\"" << errors << "\" time=\"" << total << "\">\n";
-  x << "  <testsuite name=\"" << XmlEscape(suite) << "\" tests=\"" << cases.size()
+  x << "  <testsuite name=\"" << XmlEscape(suite) << "\" tests=\"" << units.size()
     << "\" failures=\"" << failures << "\" errors=\"" << errors << "\" skipped=\"0\" time=\""
     << total << "\" timestamp=\"" << XmlEscape(info.start_time) << "\" hostname=\""
     << XmlEscape(info.host) << "\">\n";
   x << "    <properties>\n";
-  const std::pair<const char*, std::string> props[] = {{"command_line", info.command_line},
-                                                       {"seed", std::to_string(info.seed)},
-                                                       {"mode", info.mode},
-                                                       {"manifest_sha256", info.manifest_sha256},
-                                                       {"config", info.config.Name()}};
+  const std::pair<const char*, std::string> props[] = {
+      {"command_line", info.command_line},
+      {"seed", std::to_string(info.seed)},
+      {"mode", info.mode},
+      {"manifest_sha256", info.manifest_sha256},
+      {"config", info.config.Name()},
+      {"shard", std::to_string(info.shard.index) + "/" + std::to_string(info.shard.count)}};
   for (const auto& [k, v] : props)
     x << "      <property name=\"" << k << "\" value=\"" << XmlEscape(v) << "\"/>\n";
   x << "    </properties>\n";
   const std::string classname = "sa-cosim." + info.config.Name();
-  for (const Case& c : cases) {
-    x << "    <testcase name=\"" << XmlEscape(c.name) << "\" classname=\"" << XmlEscape(classname)
-      << "\" time=\"" << c.seconds << "\"";
-    if (c.failure_type.empty()) {
+  const bool per_image = info.images.size() > 1;
+  for (const LayerStats& s : units) {
+    const std::string name =
+        s.name + (per_image ? " image " + std::to_string(s.test_image) : std::string());
+    x << "    <testcase name=\"" << XmlEscape(name) << "\" classname=\"" << XmlEscape(classname)
+      << "\" time=\"" << s.wall_seconds << "\"";
+    if (s.Passed()) {
       x << "/>\n";
       continue;
     }
-    const char* tag = c.error ? "error" : "failure";
-    x << ">\n      <" << tag << " type=\"" << c.failure_type << "\" message=\""
-      << XmlEscape(c.failure_message) << "\">" << XmlEscape(c.failure_text) << "</" << tag
-      << ">\n    </testcase>\n";
+    const std::vector<std::string> problems = ContractProblems(s);
+    std::string type, message;
+    if (s.hung) {
+      type = "hang";
+      message = "the core stopped making progress at cycle " + std::to_string(s.cycles);
+    } else if (s.mismatches > 0) {
+      type = "mismatch";
+      message = std::to_string(s.mismatches) + " of " + std::to_string(s.psums_compared) +
+                " psums differ";
+    } else {
+      type = "contract";
+      message = problems.empty() ? "failed" : problems.front();
+    }
+    std::ostringstream text;
+    for (const Mismatch& m : s.first_mismatches) text << "MISMATCH " << m << "\n";
+    for (const auto& p : problems) text << s.name << ": " << p << "\n";
+    text << "rerun: " << RerunCommand(info, s) << "\n";
+    const char* tag = s.hung ? "error" : "failure";
+    x << ">\n      <" << tag << " type=\"" << type << "\" message=\"" << XmlEscape(message) << "\">"
+      << XmlEscape(text.str()) << "</" << tag << ">\n    </testcase>\n";
   }
   x << "  </testsuite>\n</testsuites>\n";
   const std::string text = x.str();
-  vectors::WriteFileAtomic(path, std::vector<uint8_t>(text.begin(), text.end()));
+  sv::WriteFileAtomic(path, std::vector<uint8_t>(text.begin(), text.end()));
 }
 
 }  // namespace sa::sim

@@ -1,43 +1,75 @@
-// Per-layer result table and the JSON report of a co-simulation run.
+// Results of a co-simulation run: the table, the JSON report (also read back, to merge shards),
+// JUnit XML and the rerun command of a failing unit.
 #pragma once
 
 #include <cstdio>
 #include <string>
 #include <vector>
 
+#include "sim/plan.h"
 #include "sim/schedule.h"
 #include "sim/testbench.h"
 
 namespace sa::sim {
 
+// Everything about a run except its per-unit results. The fields above the line are the same in
+// every shard of one regression (a merge checks them); those below describe one process.
 struct RunInfo {
-  std::string vectors_dir, manifest_sha256, mode, executable, command_line;
-  std::string start_time;  // UTC, ISO 8601
-  std::string host;
+  std::string vectors_dir, manifest_sha256, mode, executable;
   ArrayConfig config;
   double stall_prob = 0, psum_stall_prob = -1;
   bool relu = false;
   uint64_t seed = 0;
+  int max_mismatches = 10;
   std::vector<int64_t> images;  // test-set index of each image of the set, in set order
+  int64_t units_planned = 0;    // units of the whole regression, all shards together
+  std::string versions_verilator, versions_systemc;
+  // ---- per process
+  std::string command_line, start_time, host;  // start time: UTC, ISO 8601
+  Shard shard;
+  int jobs = 1;
 };
 
-constexpr int kReportSchemaVersion = 2;
+// Schema 3: per-unit results ("units", one per layer and image) beside the per-layer totals.
+constexpr int kReportSchemaVersion = 3;
 
-void PrintTableHeader(std::FILE* out);
-void PrintTableRow(std::FILE* out, const LayerStats& s);
-// The total line: all layers' psums and cycles, MAC-weighted utilization, overall cycles/s.
-void PrintTotal(std::FILE* out, const std::vector<LayerStats>& layers);
+// One row per layer, its units summed in plan order; utilization is all MACs over all
+// array-cycles, first mismatches kept up to `max_mismatches` per layer.
+std::vector<LayerStats> ByLayer(const std::vector<LayerStats>& units, const RunInfo& info);
+
+// The table: a row per layer (unless `rows` is false) and the total line.
+void PrintTable(std::FILE* out, const std::vector<LayerStats>& layers, bool rows = true);
+// Problems of failing units (hangs, overflow, contract violations, mismatches) and the command
+// that reruns each (at most `max_reruns` listed); returns the number of failing units.
+int PrintProblems(std::FILE* out, const RunInfo& info, const std::vector<LayerStats>& units,
+                  int max_reruns = 10);
+
 // Writes the report atomically (a fresh temporary file, then rename).
 void WriteJsonReport(const std::string& path, const RunInfo& info,
-                     const std::vector<LayerStats>& layers);
+                     const std::vector<LayerStats>& units);
+
+struct Report {
+  RunInfo info;
+  std::vector<LayerStats> units;
+};
+// Reads a report written by WriteJsonReport (strictly: types, ranges, no duplicate keys);
+// throws vectors::FormatError naming the file.
+Report ReadJsonReport(const std::string& path);
+// The reports of all shards of one regression as one: same set, configuration, seed and
+// options, every shard present once, every planned unit once. Throws vectors::FormatError
+// naming the file that does not fit. The result equals the one-process run in everything
+// but wall time and the per-process fields.
+Report MergeReports(const std::vector<Report>& shards, const std::vector<std::string>& paths);
+
 // JUnit XML as Jenkins, GitLab and GitHub test reporters read it: one testsuite per run, one
-// testcase per layer, or per layer and image when the set holds several images (named by
-// their test-set index); a wrong psum, overflow or contract violation is a <failure> with the
-// mismatch list, a hang an <error>. Written atomically.
+// testcase per unit (named by the layer, plus "image T" when the set holds several images); a
+// wrong psum, overflow or contract violation is a <failure> with the mismatch list and the
+// rerun command, a hang an <error>. Written atomically.
 void WriteJUnitReport(const std::string& path, const RunInfo& info,
-                      const std::vector<LayerStats>& layers);
-// The one-line command that reruns just `layer` with the same seed and stalls and a trace
-// window around its first mismatch.
-std::string RerunCommand(const RunInfo& info, const std::string& layer);
+                      const std::vector<LayerStats>& units);
+
+// The one-line command that reruns just `unit`'s layer and image with the same seed and stalls
+// and a trace window around its first mismatch.
+std::string RerunCommand(const RunInfo& info, const LayerStats& unit);
 
 }  // namespace sa::sim

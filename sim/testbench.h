@@ -68,6 +68,9 @@ struct RunOptions {
 
 struct LayerStats {
   std::string name;
+  // The unit this is the result of (sim/plan.h): its plan index, the image's position in the
+  // set and its test-set index; -1 in a per-layer total.
+  int64_t unit = -1, image = -1, test_image = -1;
   int64_t psums_compared = 0, mismatches = 0;
   uint64_t cycles = 0;
   int64_t expected_cycles = 0, macs = 0, passes = 0;
@@ -82,7 +85,7 @@ struct LayerStats {
   // contract violation (cycles counted).
   int64_t busy_low_while_valid = 0;
   std::vector<Mismatch> first_mismatches;
-  // Per image of the set (position in the manifest's images): psums compared and mismatches.
+  // Per image of the batch run (of the set, in a per-layer total): psums compared, mismatches.
   std::vector<int64_t> image_psums, image_mismatches;
   bool Passed() const {
     return mismatches == 0 && !hung && !overflow && psums_compared > 0 && extra_psums == 0 &&
@@ -153,6 +156,11 @@ class Monitor {
   LayerStats* stats_;
   int64_t drain_left_ = -1;  // cycles of the final drain still to run; -1: not draining
   bool drained_ = false;
+};
+
+// Cycles [from, to) of a layer run are written to the open waveform.
+struct TraceWindow {
+  uint64_t from = 0, to = ~uint64_t{0};
 };
 
 // One layer through the core: the driver, monitor and scoreboard composed, clocked by

@@ -6,8 +6,10 @@
 #include <fstream>
 #include <nlohmann/json.hpp>
 #include <random>
+#include <set>
 #include <sstream>
 
+#include "tests/random_set.h"
 #include "tests/test_util.h"
 #include "vectors/npy.h"
 #include "vectors/output.h"
@@ -17,9 +19,11 @@
 namespace {
 namespace fs = std::filesystem;
 namespace sv = sa::vectors;
+using sa::testing::PlantFault;
 using sa::testing::RewriteWithChecksum;
 using sa::testing::RunCommand;
 using sa::testing::TempDir;
+using sa::testing::WriteRandomSet;
 
 const std::string kDefaultSet = std::string(SA_SOURCE_DIR) + "/vectors/default";
 
@@ -104,76 +108,6 @@ TEST(DefaultSet, PinLevelAndFastModesAreCycleIdentical) {
       EXPECT_EQ(f["layers"][i]["psums_compared"], p["layers"][i]["psums_compared"]);
     }
   }
-}
-
-// An independent reference: zero-pad the input explicitly, then slide the kernel.
-std::vector<int32_t> DirectConv(const sv::ConvGeometry& g, const std::vector<uint8_t>& act,
-                                const std::vector<int8_t>& wgt) {
-  const int64_t ph = g.in_h + 2 * g.padding, pw = g.in_w + 2 * g.padding;
-  std::vector<int32_t> padded(g.batch * g.in_channels * ph * pw, 0);
-  for (int64_t n = 0; n < g.batch; ++n)
-    for (int64_t c = 0; c < g.in_channels; ++c)
-      for (int64_t y = 0; y < g.in_h; ++y)
-        for (int64_t x = 0; x < g.in_w; ++x)
-          padded[((n * g.in_channels + c) * ph + y + g.padding) * pw + x + g.padding] =
-              act[((n * g.in_channels + c) * g.in_h + y) * g.in_w + x];
-  std::vector<int32_t> out;
-  for (int64_t n = 0; n < g.batch; ++n)
-    for (int64_t o = 0; o < g.out_channels; ++o)
-      for (int64_t y = 0; y < g.OutH(); ++y)
-        for (int64_t x = 0; x < g.OutW(); ++x) {
-          int32_t s = 0;
-          for (int64_t c = 0; c < g.in_channels; ++c)
-            for (int64_t ky = 0; ky < g.kernel; ++ky)
-              for (int64_t kx = 0; kx < g.kernel; ++kx)
-                s += padded[((n * g.in_channels + c) * ph + y * g.stride + ky) * pw + x * g.stride +
-                            kx] *
-                     wgt[((o * g.in_channels + c) * g.kernel + ky) * g.kernel + kx];
-          out.push_back(s);
-        }
-  return out;
-}
-
-// Writes a set of 12 random layers of 2 images (test images 0 and 1) to `dir`.
-void WriteRandomSet(const std::string& dir, uint64_t seed) {
-  std::mt19937_64 rng(seed);
-  auto pick = [&](int lo, int hi) {
-    return static_cast<int64_t>(std::uniform_int_distribution<int>(lo, hi)(rng));
-  };
-  sv::VectorSetWriter writer(dir);
-  sv::Manifest m;
-  m.checkpoint_path = "random";
-  m.checkpoint_sha256 = "none";
-  m.images = {0, 1};  // every layer of a set holds the same images
-  for (int i = 0; i < 12; ++i) {
-    sv::LayerVectors v;
-    v.info.name = "random" + std::to_string(i);
-    auto& g = v.info.geometry;
-    g.batch = 2;
-    g.in_channels = pick(1, 21);  // mostly not multiples of 4, 8 or 16
-    g.out_channels = pick(1, 19);
-    g.kernel = pick(0, 1) ? 3 : 1;
-    g.stride = pick(1, 2);
-    g.padding = g.kernel == 3 ? pick(0, 1) : 0;
-    g.in_h = pick(g.kernel, 11);
-    g.in_w = pick(g.kernel, 11);
-    std::vector<uint8_t> act(g.batch * g.in_channels * g.in_h * g.in_w);
-    std::vector<int8_t> wgt(g.out_channels * g.in_channels * g.kernel * g.kernel);
-    for (auto& a : act) a = static_cast<uint8_t>(pick(0, 15));
-    for (auto& w : wgt) w = static_cast<int8_t>(pick(-7, 7));
-    auto psum = DirectConv(g, act, wgt);
-    v.act = {sv::DType::kUint8, {g.batch, g.in_channels, g.in_h, g.in_w}, act};
-    v.wgt = {sv::DType::kInt8,
-             {g.out_channels, g.in_channels, g.kernel, g.kernel},
-             std::vector<uint8_t>(wgt.begin(), wgt.end())};
-    v.psum = {sv::DType::kInt32,
-              {g.batch, g.out_channels, g.OutH(), g.OutW()},
-              std::vector<uint8_t>(reinterpret_cast<uint8_t*>(psum.data()),
-                                   reinterpret_cast<uint8_t*>(psum.data() + psum.size()))};
-    m.layers.push_back(v.info.name);
-    writer.AddLayer(std::move(v));
-  }
-  writer.Commit(m);
 }
 
 TEST(RandomLayers, OddChannelsMapsStridesAndKernelsMatchADirectConvolution) {
@@ -281,13 +215,6 @@ TEST(CosimCli, BadFlagsAndMissingSetsAreOneLine) {
   EXPECT_NE(stall.output.find("--stall-prob"), std::string::npos) << stall.output;
 }
 
-// Plants a one-bit fault in image 1 of a layer of a two-image set (psum flat index `index`).
-void PlantFault(const std::string& layer_dir, int64_t index) {
-  sv::NpyArray psum = sv::ReadNpy(layer_dir + "/psum.npy");
-  psum.MutableData<int32_t>()[index] ^= 1;
-  RewriteWithChecksum(layer_dir, "psum.npy", sv::EncodeNpy(psum));
-}
-
 TEST(Reproducible, ANarrowedRerunRepeatsTheFailureAtTheSameCycle) {
   const std::string root = TempDir("rerun");
   WriteRandomSet(root + "/set", 7);
@@ -296,16 +223,17 @@ TEST(Reproducible, ANarrowedRerunRepeatsTheFailureAtTheSameCycle) {
   auto full = RunCommand("cd " + root + " && " + SA_COSIM_8X8 +
                          " --vectors set --stall-prob 0.3 --seed 5 --report full.json");
   ASSERT_EQ(full.status, 1) << full.output;
-  // The run prints the command that reruns the failing layer alone.
-  const std::string tag = "rerun random5: ";
+  // The run prints the command that reruns the failing layer and image alone.
+  const std::string tag = "rerun random5 image 1: ";
   const size_t at = full.output.find(tag);
   ASSERT_NE(at, std::string::npos) << full.output;
   const std::string cmd =
       full.output.substr(at + tag.size(), full.output.find('\n', at) - at - tag.size());
-  EXPECT_NE(cmd.find("--layers random5 --seed 5 --stall-prob 0.3"), std::string::npos) << cmd;
+  EXPECT_NE(cmd.find("--layers random5 --images 1 --seed 5 --stall-prob 0.3"), std::string::npos)
+      << cmd;
   auto narrow = RunCommand("cd " + root + " && " + cmd + " --report narrow.json");
   ASSERT_EQ(narrow.status, 1) << narrow.output;
-  EXPECT_TRUE(fs::exists(root + "/random5.vcd")) << "the rerun writes a trace window";
+  EXPECT_TRUE(fs::exists(root + "/random5-1.vcd")) << "the rerun writes a trace window";
   auto first = [](const nlohmann::json& r) {
     for (const auto& l : r["layers"])
       if (l["name"] == "random5") return l["first_mismatches"].at(0);
@@ -313,12 +241,12 @@ TEST(Reproducible, ANarrowedRerunRepeatsTheFailureAtTheSameCycle) {
   };
   const nlohmann::json a = first(ReadJson(root + "/full.json"));
   const nlohmann::json b = first(ReadJson(root + "/narrow.json"));
-  EXPECT_EQ(a["cycle"], b["cycle"]) << "same seed and layer: same stall pattern, same cycle";
+  EXPECT_EQ(a["cycle"], b["cycle"]) << "same seed, layer and image: same stalls, same cycle";
   EXPECT_EQ(a["image"], 1);
   EXPECT_EQ(a["test_image"], 1);
   // The report says what ran and on which images.
   const nlohmann::json r = ReadJson(root + "/full.json");
-  EXPECT_EQ(r["schema_version"], 2);
+  EXPECT_EQ(r["schema_version"], 3);
   EXPECT_EQ(r["seed"], 5);
   EXPECT_EQ(r["vectors"]["images"], nlohmann::json::array({0, 1}));
   EXPECT_NE(r["command_line"].get<std::string>().find("--seed 5"), std::string::npos);
@@ -347,6 +275,139 @@ TEST(JUnit, AnIndependentParserReadsOneCasePerLayerAndImageWithTheFailure) {
                                root + "/pass.xml 18 0 0 ''");
   EXPECT_EQ(check_pass.status, 0) << check_pass.output;
   fs::remove_all(root);
+}
+
+// The report without what depends on the process or wall time: what a merge must reproduce.
+nlohmann::json Deterministic(const nlohmann::json& j) {
+  static const std::set<std::string> kVaries = {
+      "command_line", "start_time", "host",         "executable",
+      "shard",        "jobs",       "wall_seconds", "cycles_per_second"};
+  if (j.is_object()) {
+    nlohmann::json out = nlohmann::json::object();
+    for (auto it = j.begin(); it != j.end(); ++it)
+      if (!kVaries.count(it.key())) out[it.key()] = Deterministic(it.value());
+    return out;
+  }
+  if (j.is_array()) {
+    nlohmann::json out = nlohmann::json::array();
+    for (const auto& v : j) out.push_back(Deterministic(v));
+    return out;
+  }
+  return j;
+}
+
+class Shards : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    root_ = TempDir(::testing::UnitTest::GetInstance()->current_test_info()->name());
+    WriteRandomSet(root_ + "/set", 11);  // 12 layers x 2 images: 24 units
+  }
+  void TearDown() override { fs::remove_all(root_); }
+  sa::testing::CommandResult Cosim(const std::string& args) {
+    return RunCommand("cd " + root_ + " && " + SA_COSIM_8X8 + " --vectors set " + args);
+  }
+  sa::testing::CommandResult Merge(const std::string& args) {
+    return RunCommand("cd " + root_ + " && " + SA_REPORT + " merge " + args);
+  }
+  std::string root_;
+};
+
+TEST_F(Shards, MergedShardsAndJobsEqualTheOneProcessRun) {
+  const std::string common = " --stall-prob 0.3 --seed 4 --quiet";
+  ASSERT_EQ(Cosim(common + " --report one.json").status, 0);
+  ASSERT_EQ(Cosim(common + " --jobs 2 --report jobs.json").status, 0);
+  // Shards from all three sources: the flag, Slurm's array variables, GoogleTest's.
+  ASSERT_EQ(Cosim(common + " --shard 0/3 --report s0.json").status, 0);
+  ASSERT_EQ(RunCommand("cd " + root_ + " && SLURM_ARRAY_TASK_ID=5 SLURM_ARRAY_TASK_MIN=4 " +
+                       "SLURM_ARRAY_TASK_COUNT=3 " + SA_COSIM_8X8 + " --vectors set" + common +
+                       " --report s1.json")
+                .status,
+            0);
+  ASSERT_EQ(RunCommand("cd " + root_ + " && GTEST_SHARD_INDEX=2 GTEST_TOTAL_SHARDS=3 " +
+                       SA_COSIM_8X8 + " --vectors set" + common + " --report s2.json")
+                .status,
+            0);
+  EXPECT_EQ(ReadJson(root_ + "/s1.json")["shard"]["index"], 1);
+  EXPECT_EQ(ReadJson(root_ + "/s1.json")["units"].size(), 8u);  // units 1, 4, 7, ... of 24
+  auto merged = Merge("s2.json s0.json s1.json --report merged.json --junit merged.xml");
+  ASSERT_EQ(merged.status, 0) << merged.output;
+  const nlohmann::json one = ReadJson(root_ + "/one.json");
+  EXPECT_EQ(one["units"].size(), 24u);
+  EXPECT_EQ(Deterministic(ReadJson(root_ + "/merged.json")), Deterministic(one));
+  EXPECT_EQ(Deterministic(ReadJson(root_ + "/jobs.json")), Deterministic(one));
+  auto junit = RunCommand("python3 " + std::string(SA_SOURCE_DIR) + "/tests/check_junit.py " +
+                          root_ + "/merged.xml 24 0 0 ''");
+  EXPECT_EQ(junit.status, 0) << junit.output;
+}
+
+TEST_F(Shards, APlantedFaultInOneShardFailsTheMergeNamingItsLayerAndImage) {
+  sv::NpyArray psum = sv::ReadNpy(root_ + "/set/random7/psum.npy");
+  PlantFault(root_ + "/set/random7", psum.NumElements() - 1);  // image 1
+  int failed = 0;
+  for (int i = 0; i < 4; ++i) {
+    const int rc = Cosim("--quiet --shard " + std::to_string(i) + "/4 --report s" +
+                         std::to_string(i) + ".json")
+                       .status;
+    ASSERT_TRUE(rc == 0 || rc == 1);
+    failed += rc;
+  }
+  EXPECT_EQ(failed, 1) << "exactly one shard holds random7 image 1";
+  auto merged = Merge("s0.json s1.json s2.json s3.json --junit m.xml");
+  EXPECT_EQ(merged.status, 1) << merged.output;
+  EXPECT_NE(merged.output.find("MISMATCH random7 image 1 "), std::string::npos) << merged.output;
+  EXPECT_NE(merged.output.find("rerun random7 image 1: "), std::string::npos) << merged.output;
+  auto junit = RunCommand("python3 " + std::string(SA_SOURCE_DIR) + "/tests/check_junit.py " +
+                          root_ + "/m.xml 24 1 0 'random7 image 1'");
+  EXPECT_EQ(junit.status, 0) << junit.output;
+}
+
+TEST_F(Shards, IncompleteOrForeignShardsAreRefused) {
+  ASSERT_EQ(Cosim("--quiet --shard 0/2 --report a.json").status, 0);
+  ASSERT_EQ(Cosim("--quiet --shard 1/2 --report b.json").status, 0);
+  ASSERT_EQ(Cosim("--quiet --shard 1/2 --seed 9 --report c.json").status, 0);
+  auto missing = Merge("a.json");
+  EXPECT_EQ(missing.status, 2);
+  EXPECT_EQ(missing.output, "sa-report: sa-report merge: shard 1/2 is missing\n");
+  auto twice = Merge("a.json b.json b.json");
+  EXPECT_EQ(twice.status, 2);
+  EXPECT_EQ(twice.output, "sa-report: b.json: shard 1/2 is also b.json\n");
+  auto foreign = Merge("a.json c.json");
+  EXPECT_EQ(foreign.status, 2);
+  EXPECT_EQ(foreign.output,
+            "sa-report: c.json: seed or stall options differs from a.json's: not a shard of the "
+            "same regression\n");
+  std::ofstream(root_ + "/bad.json") << "{\"schema_version\": 2}";
+  auto old = Merge("bad.json --report out.json");
+  EXPECT_EQ(old.status, 2);
+  EXPECT_EQ(old.output, "sa-report: bad.json: not an sa-cosim report of schema version 3\n");
+  EXPECT_FALSE(fs::exists(root_ + "/out.json"));
+}
+
+TEST_F(Shards, BadShardAndImageSelectionsAreRefusedBeforeSimulating) {
+  const std::pair<std::string, std::string> cases[] = {
+      {"--shard 2/2", "sa-cosim: --shard 2/2: shard 2 of 2 is out of range (need 0 <= I < N)\n"},
+      {"--shard x", "sa-cosim: --shard 'x': expected I/N, e.g. 0/4\n"},
+      {"--images 5", "sa-cosim: --images: test image 5 is not in set\n"},
+      {"--images 0,0", "sa-cosim: --images: test image 0 is named twice\n"},
+      {"--images 1..0",
+       "sa-cosim: --images '1..0': expected test-image indices or ranges, e.g. "
+       "0..99,120\n"},
+      {"--jobs 0", "sa-cosim: --jobs: Value 0 not in range 1 to 1024\n"}};
+  for (const auto& [args, want] : cases) {
+    auto r = Cosim(args + " --report r.json");
+    EXPECT_EQ(r.status, 2) << args;
+    EXPECT_EQ(r.output, want) << args;
+    EXPECT_FALSE(fs::exists(root_ + "/r.json")) << args;
+  }
+  auto env = RunCommand("cd " + root_ + " && SLURM_ARRAY_TASK_ID=x SLURM_ARRAY_TASK_COUNT=2 " +
+                        SA_COSIM_8X8 + " --vectors set");
+  EXPECT_EQ(env.status, 2);
+  EXPECT_EQ(env.output, "sa-cosim: SLURM_ARRAY_TASK_ID='x' is not a non-negative integer\n");
+  // --images picks units: 12 layers x image 1.
+  ASSERT_EQ(Cosim("--quiet --images 1 --report one.json").status, 0);
+  const nlohmann::json r = ReadJson(root_ + "/one.json");
+  EXPECT_EQ(r["units"].size(), 12u);
+  for (const auto& u : r["units"]) EXPECT_EQ(u["test_image"], 1);
 }
 
 }  // namespace

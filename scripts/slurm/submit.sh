@@ -1,0 +1,48 @@
+#!/usr/bin/env bash
+# Submits a sharded sa-cosim regression to Slurm: a job array of SHARDS tasks (regress.sbatch)
+# and a merge job that runs after all of them (merge.sbatch). Prints both job ids.
+#   scripts/slurm/submit.sh --shards N --out DIR [--wait] [--sbatch-args "..."] -- \
+#       build/sim/sa-cosim --vectors SET [--stall-prob P --seed S ...]
+# With --wait it returns the merge's exit status (0 pass, 1 the design failed, 2 error) once
+# the merged result is written to DIR/merged.{json,xml}.
+set -euo pipefail
+here="$(cd "$(dirname "$0")" && pwd)"
+shards="" out="" wait=0 extra=""
+while [[ $# -gt 0 ]]; do
+  case "$1" in
+    --shards) shards="$2"; shift 2 ;;
+    --out) out="$2"; shift 2 ;;
+    --wait) wait=1; shift ;;
+    --sbatch-args) extra="$2"; shift 2 ;;
+    --) shift; break ;;
+    *) echo "submit.sh: unknown argument '$1'" >&2; exit 2 ;;
+  esac
+done
+[[ "$shards" =~ ^[1-9][0-9]*$ ]] || { echo "submit.sh: --shards must be a positive integer" >&2; exit 2; }
+[[ -n "$out" ]] || { echo "submit.sh: --out is required" >&2; exit 2; }
+[[ $# -ge 1 && -x "$1" ]] || { echo "submit.sh: after --, give the sa-cosim executable and its flags" >&2; exit 2; }
+exe="$(realpath "$1")"
+shift
+report="$(dirname "$exe")/sa-report"
+[[ -x "$report" ]] || { echo "submit.sh: $report not found beside $exe" >&2; exit 2; }
+mkdir -p "$out"
+out="$(realpath "$out")"
+if compgen -G "$out/shard-*.json" >/dev/null; then
+  echo "submit.sh: $out already holds shard reports; use an empty folder" >&2
+  exit 2
+fi
+# shellcheck disable=SC2086  # extra: sbatch options, split on spaces
+array=$(sbatch --parsable $extra --chdir "$out" --array="0-$((shards - 1))" \
+  "$here/regress.sbatch" "$out" "$exe" "$@")
+array="${array%%;*}"
+wait_flag=()
+((wait)) && wait_flag=(--wait)
+echo "submitted shards: job $array (array 0-$((shards - 1)))"
+# shellcheck disable=SC2086
+merge=$(sbatch --parsable $extra --chdir "$out" --dependency="afterany:$array" "${wait_flag[@]}" \
+  "$here/merge.sbatch" "$out" "$report") && rc=0 || rc=$?
+echo "submitted merge: job ${merge%%;*} (after job $array); result in $out/merged.json"
+if ((wait)); then
+  cat "$out"/sa-report-*.out 2>/dev/null || true
+  exit "$rc"
+fi

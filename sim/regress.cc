@@ -1,0 +1,405 @@
+// The regression driver: input checks, plan, shard, local worker processes, progress, results.
+#include "sim/regress.h"
+
+#include <poll.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <chrono>
+#include <csignal>
+#include <cstdio>
+#include <cstring>
+#include <ctime>
+#include <filesystem>
+#include <sstream>
+#include <stdexcept>
+
+#include "vectors/exit_codes.h"
+#include "vectors/output.h"
+#include "vectors/vector_set.h"
+
+namespace sa::sim {
+namespace {
+namespace sv = sa::vectors;
+namespace fs = std::filesystem;
+using Clock = std::chrono::steady_clock;
+
+constexpr uint64_t kTraceHalfWindow = 200;  // cycles each side of the first mismatch
+
+std::vector<std::string> SplitComma(const std::string& s) {
+  std::vector<std::string> out;
+  std::stringstream ss(s);
+  std::string item;
+  while (std::getline(ss, item, ','))
+    if (!item.empty()) out.push_back(item);
+  return out;
+}
+
+std::string UtcNow() {
+  const std::time_t t = std::time(nullptr);
+  char buf[32];
+  std::strftime(buf, sizeof(buf), "%Y-%m-%dT%H:%M:%SZ", std::gmtime(&t));
+  return buf;
+}
+
+std::string HostName() {
+  char buf[256] = {};
+  return ::gethostname(buf, sizeof(buf) - 1) == 0 ? buf : "unknown";
+}
+
+std::string HoursMinutesSeconds(double seconds) {
+  const long s = static_cast<long>(seconds + 0.5);
+  char buf[32];
+  std::snprintf(buf, sizeof(buf), "%ld:%02ld:%02ld", s / 3600, s / 60 % 60, s % 60);
+  return buf;
+}
+
+// done/total with an ETA: redrawn in place on a terminal, a plain line at most every 10 s
+// (and none for runs shorter than that) when stderr is a file or pipe.
+class Progress {
+ public:
+  Progress(int64_t total, bool enabled)
+      : total_(total), enabled_(enabled), tty_(enabled && ::isatty(STDERR_FILENO)) {}
+  void Done(const std::string& layer) {
+    ++done_;
+    if (!enabled_) return;
+    const double elapsed = std::chrono::duration<double>(Clock::now() - start_).count();
+    if (!tty_ && elapsed - last_line_ < 10) return;
+    last_line_ = elapsed;
+    const double eta = elapsed / static_cast<double>(done_) * static_cast<double>(total_ - done_);
+    std::fprintf(stderr, "%sprogress: %lld/%lld units (%.0f%%), last %s, elapsed %s, ETA %s%s",
+                 tty_ ? "\r\033[K" : "", static_cast<long long>(done_),
+                 static_cast<long long>(total_), 100.0 * done_ / std::max<int64_t>(total_, 1),
+                 layer.c_str(), HoursMinutesSeconds(elapsed).c_str(),
+                 HoursMinutesSeconds(eta).c_str(), tty_ ? "" : "\n");
+    std::fflush(stderr);
+  }
+  void Finish() {
+    if (tty_) std::fprintf(stderr, "\r\033[K");
+  }
+
+ private:
+  int64_t total_, done_ = 0;
+  bool enabled_, tty_;
+  Clock::time_point start_ = Clock::now();
+  double last_line_ = 0;
+};
+
+struct Context {
+  const RegressOptions& opt;
+  const SimulatorInfo& sim;
+  const sv::Manifest& manifest;
+  RunOptions run_opt;
+};
+
+// Runs `units` in order through `simulator`, reading each layer once (units are layer-major).
+void RunUnits(const Context& ctx, const std::vector<Unit>& units, UnitSimulator& simulator,
+              const TraceWindow* trace, const std::function<void(const Unit&)>& on_start,
+              const std::function<void(LayerStats&&)>& on_done) {
+  std::string loaded;
+  sv::LayerVectors layer;
+  for (const Unit& u : units) {
+    if (u.layer != loaded) {
+      layer = sv::ReadLayer(ctx.opt.vectors, ctx.manifest, u.layer);
+      loaded = u.layer;
+    }
+    if (on_start) on_start(u);
+    const sv::LayerVectors one = ImageSlice(layer, u.image);
+    LayerRun run(one, ctx.sim.config, ctx.run_opt, UnitSeed(ctx.opt.seed, u.layer, u.test_image));
+    const auto t0 = Clock::now();
+    simulator.Run(&run, trace);
+    LayerStats s = run.Finish(std::chrono::duration<double>(Clock::now() - t0).count());
+    s.unit = u.index;
+    s.image = u.image;
+    s.test_image = u.test_image;
+    for (Mismatch& m : s.first_mismatches) m.image = u.image;
+    on_done(std::move(s));
+  }
+}
+
+// Writes all of `text` to a pipe (a worker's progress channel); errors are ignored: the parent
+// notices a dead pipe by its exit status.
+void WriteAll(int fd, const std::string& text) {
+  size_t off = 0;
+  while (off < text.size()) {
+    const ssize_t n = ::write(fd, text.data() + off, text.size() - off);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) return;
+    off += static_cast<size_t>(n);
+  }
+}
+
+// --jobs N: N forked workers, each with its own elaboration, over every N-th unit. Each
+// reports "S unit" / "D unit" lines on a pipe (progress, and what a crashed worker was doing)
+// and its results as a report in a private temporary folder, merged here in plan order.
+std::vector<LayerStats> RunInWorkers(const Context& ctx, const RunInfo& info,
+                                     const std::vector<Unit>& units, int jobs, Progress& progress) {
+  std::string tmpl = (fs::temp_directory_path() / "sa-cosim-workers-XXXXXX").string();
+  if (!::mkdtemp(tmpl.data()))
+    throw std::runtime_error(tmpl + ": cannot create a temporary folder: " + std::strerror(errno));
+  const std::string dir = tmpl;
+  struct Worker {
+    pid_t pid = -1;
+    int fd = -1;
+    std::string buffer, current, error;
+  };
+  std::vector<Worker> workers(static_cast<size_t>(jobs));
+  std::fflush(stdout);
+  std::fflush(stderr);
+  for (int w = 0; w < jobs; ++w) {
+    int fds[2];
+    if (::pipe(fds) != 0) throw std::runtime_error(std::string("pipe: ") + std::strerror(errno));
+    const pid_t pid = ::fork();
+    if (pid < 0) throw std::runtime_error(std::string("fork: ") + std::strerror(errno));
+    if (pid == 0) {  // worker
+      ::close(fds[0]);
+      for (int k = 0; k < w; ++k) ::close(workers[static_cast<size_t>(k)].fd);
+      int code = 0;
+      try {
+        std::vector<Unit> mine;
+        for (size_t i = static_cast<size_t>(w); i < units.size(); i += static_cast<size_t>(jobs))
+          mine.push_back(units[i]);
+        std::unique_ptr<UnitSimulator> sim = ctx.sim.make(ctx.opt.mode);
+        std::vector<LayerStats> results;
+        RunUnits(
+            ctx, mine, *sim, nullptr,
+            [&](const Unit& u) { WriteAll(fds[1], "S " + std::to_string(u.index) + "\n"); },
+            [&](LayerStats&& s) {
+              WriteAll(fds[1], "D " + std::to_string(s.unit) + "\n");
+              results.push_back(std::move(s));
+            });
+        WriteJsonReport(dir + "/worker" + std::to_string(w) + ".json", info, results);
+      } catch (const std::exception& e) {
+        WriteAll(fds[1], std::string("E ") + sv::OneLine(e.what()) + "\n");
+        code = 2;
+      }
+      ::close(fds[1]);
+      std::fflush(stdout);
+      ::_exit(code);
+    }
+    ::close(fds[1]);
+    workers[static_cast<size_t>(w)].pid = pid;
+    workers[static_cast<size_t>(w)].fd = fds[0];
+  }
+
+  // Progress lines until every pipe is closed.
+  auto describe = [&](const std::string& unit_text) {
+    const size_t i = static_cast<size_t>(std::stoll(unit_text));
+    for (const Unit& u : units)
+      if (u.index == static_cast<int64_t>(i))
+        return u.layer + " image " + std::to_string(u.test_image);
+    return "unit " + unit_text;
+  };
+  for (;;) {
+    std::vector<pollfd> fds;
+    for (const Worker& w : workers)
+      if (w.fd >= 0) fds.push_back({w.fd, POLLIN, 0});
+    if (fds.empty()) break;
+    if (::poll(fds.data(), fds.size(), -1) < 0 && errno != EINTR)
+      throw std::runtime_error(std::string("poll: ") + std::strerror(errno));
+    for (Worker& w : workers) {
+      if (w.fd < 0) continue;
+      auto it = std::find_if(fds.begin(), fds.end(), [&](const pollfd& p) { return p.fd == w.fd; });
+      if (it == fds.end() || !(it->revents & (POLLIN | POLLHUP | POLLERR))) continue;
+      char buf[4096];
+      const ssize_t n = ::read(w.fd, buf, sizeof(buf));
+      if (n < 0 && errno == EINTR) continue;
+      if (n <= 0) {
+        ::close(w.fd);
+        w.fd = -1;
+        continue;
+      }
+      w.buffer.append(buf, static_cast<size_t>(n));
+      for (size_t nl; (nl = w.buffer.find('\n')) != std::string::npos;) {
+        const std::string line = w.buffer.substr(0, nl);
+        w.buffer.erase(0, nl + 1);
+        if (line.rfind("S ", 0) == 0) {
+          w.current = line.substr(2);
+        } else if (line.rfind("D ", 0) == 0) {
+          progress.Done(describe(line.substr(2)));
+          w.current.clear();
+        } else if (line.rfind("E ", 0) == 0) {
+          w.error = line.substr(2);
+        }
+      }
+    }
+  }
+  std::string failure;
+  for (size_t k = 0; k < workers.size(); ++k) {
+    Worker& w = workers[k];
+    int status = 0;
+    while (::waitpid(w.pid, &status, 0) < 0 && errno == EINTR) {
+    }
+    if (failure.empty() && !(WIFEXITED(status) && WEXITSTATUS(status) == 0)) {
+      const std::string at = w.current.empty() ? "" : " while running " + describe(w.current);
+      if (!w.error.empty())
+        failure = w.error;
+      else if (WIFSIGNALED(status))
+        failure = "worker " + std::to_string(k) + " was killed by signal " +
+                  std::to_string(WTERMSIG(status)) + " (" + strsignal(WTERMSIG(status)) + ")" + at;
+      else
+        failure = "worker " + std::to_string(k) + " exited with status " +
+                  std::to_string(WEXITSTATUS(status)) + at;
+    }
+  }
+  std::vector<LayerStats> results;
+  if (failure.empty()) {
+    for (int w = 0; w < jobs; ++w) {
+      Report r = ReadJsonReport(dir + "/worker" + std::to_string(w) + ".json");
+      for (LayerStats& s : r.units) results.push_back(std::move(s));
+    }
+  }
+  std::error_code ec;
+  fs::remove_all(dir, ec);  // the folder and files this function created, nothing else
+  if (!failure.empty()) throw std::runtime_error(failure);
+  std::sort(results.begin(), results.end(),
+            [](const LayerStats& a, const LayerStats& b) { return a.unit < b.unit; });
+  if (results.size() != units.size())
+    throw std::runtime_error("workers reported " + std::to_string(results.size()) + " of " +
+                             std::to_string(units.size()) + " units");
+  return results;
+}
+
+}  // namespace
+
+int RunRegression(const RegressOptions& opt, const SimulatorInfo& sim, const std::string& argv0,
+                  const std::string& command_line) {
+  // Everything is read and checked before the first cycle is simulated: outputs can be written,
+  // every selected layer reads cleanly (checksums, geometry, value ranges) and fits the
+  // scheduler. Layers are then read again one at a time, so peak memory is one layer's.
+  if (opt.mode == "pin" && !sim.has_pin_model)
+    throw std::invalid_argument("--mode pin: this sa-cosim is built without the pin-level model");
+  if (!opt.report.empty()) sv::CheckOutputFile(opt.report, "--report");
+  if (!opt.junit.empty()) sv::CheckOutputFile(opt.junit, "--junit");
+  if (!opt.trace.empty()) {
+    if (opt.trace.size() < 5 || opt.trace.substr(opt.trace.size() - 4) != ".vcd")
+      throw std::invalid_argument("--trace " + opt.trace +
+                                  ": the waveform format is chosen by the extension; only .vcd is "
+                                  "built in");
+    sv::CheckOutputFile(opt.trace, "--trace");
+  }
+  const sv::Manifest manifest = sv::ReadManifest(opt.vectors);
+  const ArrayConfig& cfg = sim.config;
+  if (manifest.act_bits > cfg.act_width || manifest.wgt_bits > cfg.wgt_width)
+    throw sv::FormatError(opt.vectors + ": the set has " + std::to_string(manifest.act_bits) +
+                          "-bit activations and " + std::to_string(manifest.wgt_bits) +
+                          "-bit weights; this sa-cosim is built for " + cfg.Name());
+  std::vector<std::string> names = opt.layers.empty() ? manifest.layers : SplitComma(opt.layers);
+  if (names.empty()) throw std::invalid_argument("--layers: no layer named");
+  for (size_t i = 0; i < names.size(); ++i) {
+    if (std::find(manifest.layers.begin(), manifest.layers.end(), names[i]) ==
+        manifest.layers.end())
+      throw std::invalid_argument("--layers: '" + names[i] + "' is not a layer of " + opt.vectors);
+    if (std::find(names.begin(), names.begin() + static_cast<std::ptrdiff_t>(i), names[i]) !=
+        names.begin() + static_cast<std::ptrdiff_t>(i))
+      throw std::invalid_argument("--layers: '" + names[i] + "' is named twice");
+  }
+  std::vector<int64_t> images;
+  if (opt.images.empty()) {
+    for (size_t i = 0; i < manifest.images.size(); ++i) images.push_back(static_cast<int64_t>(i));
+  } else {
+    images = ParseImageSelection(opt.images, manifest.images, opt.vectors);
+  }
+  const Shard shard = opt.shard.empty() ? ShardFromEnvironment() : ParseShard(opt.shard, "--shard");
+  for (const auto& n : names) LayerSchedule(sv::ReadLayer(opt.vectors, manifest, n), cfg);
+
+  const std::vector<Unit> plan = PlanUnits(manifest, names, images);
+  const std::vector<Unit> units = UnitsOfShard(plan, shard);
+  const int jobs = static_cast<int>(std::min<int64_t>(opt.jobs, std::max<size_t>(units.size(), 1)));
+
+  RunInfo info;
+  info.vectors_dir = opt.vectors;
+  info.mode = opt.mode;
+  info.executable = argv0;
+  info.command_line = command_line;
+  info.start_time = UtcNow();
+  info.host = HostName();
+  info.config = cfg;
+  info.stall_prob = opt.stall_prob;
+  info.psum_stall_prob = opt.psum_stall_prob;
+  info.relu = opt.relu;
+  info.seed = opt.seed;
+  info.max_mismatches = opt.max_mismatches;
+  info.images = manifest.images;
+  info.units_planned = static_cast<int64_t>(plan.size());
+  info.versions_verilator = sim.verilator_version;
+  info.versions_systemc = sim.systemc_version;
+  info.shard = shard;
+  info.jobs = jobs;
+  info.manifest_sha256 = sv::ManifestSha256(opt.vectors);
+
+  Context ctx{opt, sim, manifest, {}};
+  ctx.run_opt.stall_prob = opt.stall_prob;
+  ctx.run_opt.psum_stall_prob = opt.psum_stall_prob;
+  ctx.run_opt.relu = opt.relu;
+  ctx.run_opt.seed = opt.seed;
+  ctx.run_opt.max_mismatches = opt.max_mismatches;
+
+  if (!opt.quiet) {
+    std::printf("sa-cosim %s, %s mode: %zu layer(s) x %zu image(s) of %s = %zu units",
+                cfg.Name().c_str(), opt.mode.c_str(), names.size(), images.size(),
+                opt.vectors.c_str(), plan.size());
+    if (shard.count > 1)
+      std::printf(", shard %d/%d: %zu units", shard.index, shard.count, units.size());
+    std::printf("; seed %llu", static_cast<unsigned long long>(opt.seed));
+    if (opt.stall_prob > 0) std::printf(", stall probability %g", opt.stall_prob);
+    std::printf(", %d job(s)\n", jobs);
+    std::fflush(stdout);
+  }
+
+  Progress progress(static_cast<int64_t>(units.size()), !opt.quiet);
+  std::unique_ptr<UnitSimulator> simulator;
+  std::vector<LayerStats> results;
+  if (jobs <= 1) {
+    simulator = sim.make(opt.mode);
+    RunUnits(ctx, units, *simulator, nullptr, nullptr, [&](LayerStats&& s) {
+      progress.Done(s.name + " image " + std::to_string(s.test_image));
+      results.push_back(std::move(s));
+    });
+  } else {
+    results = RunInWorkers(ctx, info, units, jobs, progress);
+  }
+  progress.Finish();
+
+  const std::vector<LayerStats> layers = ByLayer(results, info);
+  PrintTable(stdout, layers, /*rows=*/!opt.quiet);
+  PrintProblems(stdout, info, results);
+
+  if (!opt.trace.empty()) {
+    // The trace comes from a deterministic rerun in fast mode (cycle-identical to pin mode): a
+    // window around the first mismatch if there is one, else every unit in full. With --jobs the
+    // main process has not elaborated yet, so it can now.
+    if (!simulator) simulator = sim.make("fast");
+    auto failing = std::find_if(results.begin(), results.end(),
+                                [](const LayerStats& s) { return !s.first_mismatches.empty(); });
+    simulator->OpenTrace(opt.trace);
+    TraceWindow window;
+    std::vector<Unit> traced = units;
+    if (failing != results.end()) {
+      const uint64_t c = failing->first_mismatches.front().cycle;
+      window.from = c > kTraceHalfWindow ? c - kTraceHalfWindow : 0;
+      window.to = c + kTraceHalfWindow;
+      traced = {plan[static_cast<size_t>(failing->unit)]};
+    }
+    RunUnits(ctx, traced, *simulator, &window, nullptr, [](LayerStats&&) {});
+    simulator->CloseTrace();
+    if (failing != results.end())
+      std::printf("trace: %s holds cycles %llu..%llu of %s image %lld, around the first mismatch\n",
+                  opt.trace.c_str(), static_cast<unsigned long long>(window.from),
+                  static_cast<unsigned long long>(window.to), failing->name.c_str(),
+                  static_cast<long long>(failing->test_image));
+    else
+      std::printf("trace: %s holds all %zu unit run(s)\n", opt.trace.c_str(), traced.size());
+  }
+
+  if (!opt.report.empty()) WriteJsonReport(opt.report, info, results);
+  if (!opt.junit.empty()) WriteJUnitReport(opt.junit, info, results);
+  // A shard may hold no unit (more shards than units): it passes, the merge checks the whole.
+  const bool passed =
+      std::all_of(results.begin(), results.end(), [](const LayerStats& s) { return s.Passed(); });
+  return passed ? sa::kExitPass : sa::kExitFail;
+}
+
+}  // namespace sa::sim
