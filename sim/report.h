@@ -39,6 +39,8 @@ std::vector<LayerStats> ByLayer(const std::vector<LayerStats>& units, const RunI
 
 // The table: a row per layer (unless `rows` is false) and the total line.
 void PrintTable(std::FILE* out, const std::vector<LayerStats>& layers, bool rows = true);
+// The functional coverage bins (testbench.h) summed over `units`, and those never hit.
+void PrintCoverage(std::FILE* out, const std::vector<LayerStats>& units, const ArrayConfig& cfg);
 // Problems of failing units (hangs, overflow, contract violations, mismatches) and the command
 // that reruns each (at most `max_reruns` listed); returns the number of failing units.
 int PrintProblems(std::FILE* out, const RunInfo& info, const std::vector<LayerStats>& units,

@@ -42,6 +42,7 @@ int main(int argc, char** argv) {
                   merged.units.size(), merged.info.vectors_dir.c_str(),
                   merged.info.config.Name().c_str());
     PrintTable(stdout, ByLayer(merged.units, merged.info), /*rows=*/!quiet);
+    if (!quiet) PrintCoverage(stdout, merged.units, merged.info.config);
     const int failing = PrintProblems(stdout, merged.info, merged.units);
     if (!report.empty()) WriteJsonReport(report, merged.info, merged.units);
     if (!junit.empty()) WriteJUnitReport(junit, merged.info, merged.units);

@@ -2,6 +2,7 @@
 // backpressure) and scoreboard (exact comparison with psum.npy) for one layer.
 #include "sim/testbench.h"
 
+#include <algorithm>
 #include <iomanip>
 #include <ostream>
 #include <sstream>
@@ -40,18 +41,36 @@ std::ostream& operator<<(std::ostream& os, const Mismatch& m) {
             << m.cycle;
 }
 
+void CoverageBins::Add(const CoverageBins& o) {
+#define SA_ADD(name, agg, what) \
+  name = BinAggregation::agg == BinAggregation::kSum ? name + o.name : std::max(name, o.name);
+  SA_COVERAGE_BINS(SA_ADD)
+#undef SA_ADD
+}
+
 // ---------------------------------------------------------------------------- Driver
 
 Driver::Driver(const LayerSchedule& schedule, const ArrayConfig& cfg, const RunOptions& opt,
-               std::mt19937_64& rng)
-    : schedule_(schedule), cfg_(cfg), opt_(opt), rng_(rng), stall_(opt.stall_prob) {}
+               std::mt19937_64& rng, CoverageBins* coverage)
+    : schedule_(schedule),
+      cfg_(cfg),
+      opt_(opt),
+      rng_(rng),
+      stall_(opt.stall_prob),
+      coverage_(coverage) {}
 
 void Driver::Advance(bool wgt_fire, bool act_fire) {
   if (wgt_fire && ++wgt_row_ == cfg_.rows) {
     wgt_row_ = 0;
     ++wgt_pass_;
   }
-  if (act_fire && ++act_beat_ == schedule_.Pass(static_cast<int64_t>(act_pass_)).pixels) {
+  if (!act_fire) {
+    pass_ended_last_cycle_ = false;
+    return;
+  }
+  if (act_beat_ == 0 && pass_ended_last_cycle_) ++coverage_->back_to_back_passes;
+  pass_ended_last_cycle_ = ++act_beat_ == schedule_.Pass(static_cast<int64_t>(act_pass_)).pixels;
+  if (pass_ended_last_cycle_) {
     act_beat_ = 0;
     ++act_pass_;
   }
@@ -80,7 +99,12 @@ void Driver::Present(PinsIn* in) {
 
 Scoreboard::Scoreboard(const vectors::LayerVectors& layer, const LayerSchedule& schedule,
                        const ArrayConfig& cfg, const RunOptions& opt, LayerStats* stats)
-    : layer_(layer), schedule_(schedule), cfg_(cfg), opt_(opt), stats_(stats) {
+    : layer_(layer),
+      schedule_(schedule),
+      cfg_(cfg),
+      opt_(opt),
+      stats_(stats),
+      near_limit_(int64_t{1} << (cfg.psum_width - 2)) {
   for (int64_t i = 0; i < schedule_.num_passes(); ++i)
     if (schedule_.Pass(i).acc_last) group_last_pass_.push_back(static_cast<size_t>(i));
 }
@@ -98,6 +122,10 @@ void Scoreboard::Check(const int64_t* values, uint64_t cycle) {
     if (opt_.relu && expected < 0) expected = 0;
     ++stats_->psums_compared;
     ++stats_->image_psums[static_cast<size_t>(p.image)];
+    CoverageBins& cov = stats_->coverage;
+    cov.psum_at_layer_min += values[c] == layer_.info.psum_min;
+    cov.psum_at_layer_max += values[c] == layer_.info.psum_max;
+    cov.psum_near_limit += (values[c] < 0 ? -values[c] : values[c]) >= near_limit_;
     if (values[c] != expected) {
       ++stats_->image_mismatches[static_cast<size_t>(p.image)];
       if (static_cast<int>(stats_->first_mismatches.size()) < opt_.max_mismatches)
@@ -126,6 +154,8 @@ Monitor::Monitor(const ArrayConfig& cfg, const RunOptions& opt, std::mt19937_64&
 bool Monitor::Observe(const PinsOut& out, const PinsIn& in, PsumPort& psums, int64_t* values) {
   stats_->overflow |= out.overflow;
   if (out.psum_valid && !out.busy) ++stats_->busy_low_while_valid;
+  if (out.psum_valid && !in.psum_ready && !out.act_ready)
+    ++stats_->coverage.psum_backpressure_input_held;
   const bool fire = out.psum_valid && in.psum_ready;
   if (drain_left_ >= 0) {  // every expected psum is in: anything more is an extra
     if (fire) ++stats_->extra_psums;
@@ -152,7 +182,7 @@ LayerRun::LayerRun(const vectors::LayerVectors& layer, const ArrayConfig& cfg,
       opt_(opt),
       schedule_(layer, cfg),
       rng_(layer_seed),
-      driver_(schedule_, cfg, opt, rng_),
+      driver_(schedule_, cfg, opt, rng_, &stats_.coverage),
       scoreboard_(layer, schedule_, cfg, opt, &stats_),
       monitor_(cfg, opt, rng_, &stats_),
       values_(static_cast<size_t>(cfg.cols)) {
@@ -163,6 +193,40 @@ LayerRun::LayerRun(const vectors::LayerVectors& layer, const ArrayConfig& cfg,
   stats_.macs = schedule_.macs();
   stats_.expected_cycles = schedule_.AnalyticalCycles();
   in_.rst_n = false;
+  CountStimulusCoverage(layer);
+}
+
+// The stimulus bins, from the vectors and the schedule (what the driver will present).
+void LayerRun::CountStimulusCoverage(const vectors::LayerVectors& layer) {
+  CoverageBins& cov = stats_.coverage;
+  const int act_max = (1 << layer.info.act_bits) - 1;
+  const int wgt_max = (1 << (layer.info.wgt_bits - 1)) - 1;
+  const uint8_t* a = layer.act.Data<uint8_t>();
+  for (int64_t i = 0, n = layer.act.NumElements(); i < n; ++i) {
+    cov.act_zero += a[i] == 0;
+    cov.act_max += a[i] == act_max;
+  }
+  const int8_t* w = layer.wgt.Data<int8_t>();
+  for (int64_t i = 0, n = layer.wgt.NumElements(); i < n; ++i) {
+    cov.wgt_min += w[i] == -wgt_max;
+    cov.wgt_max += w[i] == wgt_max;
+    cov.wgt_zero += w[i] == 0;
+  }
+  // A pass loads the PEs of its tile's active rows and columns, into the bank of its parity;
+  // a PE-bank is loaded if some pass of that parity covers it (tiles start at row and column 0).
+  const auto& g = layer.info.geometry;
+  std::vector<int64_t> cols_loaded(2 * static_cast<size_t>(cfg_.rows), 0);
+  for (int64_t i = 0; i < schedule_.num_passes(); ++i) {
+    const PassDesc p = schedule_.Pass(i);
+    cov.short_passes += p.pixels < cfg_.rows;
+    const int64_t rows = std::min<int64_t>(cfg_.rows, g.in_channels - p.ci_tile * cfg_.rows);
+    const int64_t cols = std::min<int64_t>(cfg_.cols, g.out_channels - p.co_tile * cfg_.cols);
+    for (int64_t r = 0; r < rows; ++r) {
+      int64_t& c = cols_loaded[static_cast<size_t>((i % 2) * cfg_.rows + r)];
+      c = std::max(c, cols);
+    }
+  }
+  for (int64_t c : cols_loaded) cov.pe_banks_loaded += c;
 }
 
 void LayerRun::OnEdge(const PinsOut& out, PsumPort& psums) {

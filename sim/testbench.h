@@ -66,6 +66,33 @@ struct RunOptions {
   uint64_t hang_cycles = 100000;  // no handshake for this long: the DUT is declared hung
 };
 
+// Functional coverage: what the stimulus and the responses reached, counted by the testbench
+// in every unit and summed (or, for kMax bins, maximized) over units. The one list of bins:
+// X(name, aggregation, what it counts).
+#define SA_COVERAGE_BINS(X)                                                                    \
+  X(act_zero, kSum, "activations at 0")                                                        \
+  X(act_max, kSum, "activations at their maximum, 2^a - 1")                                    \
+  X(wgt_min, kSum, "weights at their minimum, -(2^(w-1) - 1)")                                 \
+  X(wgt_max, kSum, "weights at their maximum, 2^(w-1) - 1")                                    \
+  X(wgt_zero, kSum, "weights at 0")                                                            \
+  X(psum_at_layer_min, kSum, "psums equal to the layer's smallest")                            \
+  X(psum_at_layer_max, kSum, "psums equal to the layer's largest")                             \
+  X(psum_near_limit, kSum, "psums with |p| >= 2^(PsumWidth-2), the top half of the range")     \
+  X(back_to_back_passes, kSum, "passes whose first beat directly follows the previous's last") \
+  X(short_passes, kSum, "passes of fewer beats than Rows (the next tile waits for its bank)")  \
+  X(psum_backpressure_input_held, kSum,                                                        \
+    "cycles with psum_valid high, psum_ready low and act_ready low (psum FIFO full)")          \
+  X(pe_banks_loaded, kMax, "PE weight banks loaded, of Rows x Cols x 2 (even and odd passes)")
+
+enum class BinAggregation { kSum, kMax };
+
+struct CoverageBins {
+#define SA_MEMBER(name, agg, what) int64_t name = 0;
+  SA_COVERAGE_BINS(SA_MEMBER)
+#undef SA_MEMBER
+  void Add(const CoverageBins& o);
+};
+
 struct LayerStats {
   std::string name;
   // The unit this is the result of (sim/plan.h): its plan index, the image's position in the
@@ -87,6 +114,7 @@ struct LayerStats {
   std::vector<Mismatch> first_mismatches;
   // Per image of the batch run (of the set, in a per-layer total): psums compared, mismatches.
   std::vector<int64_t> image_psums, image_mismatches;
+  CoverageBins coverage;
   bool Passed() const {
     return mismatches == 0 && !hung && !overflow && psums_compared > 0 && extra_psums == 0 &&
            !busy_after_drain && busy_low_while_valid == 0;
@@ -98,7 +126,7 @@ struct LayerStats {
 class Driver {
  public:
   Driver(const LayerSchedule& schedule, const ArrayConfig& cfg, const RunOptions& opt,
-         std::mt19937_64& rng);
+         std::mt19937_64& rng, CoverageBins* coverage);
   void Advance(bool wgt_fire, bool act_fire);  // the handshakes of the edge just taken
   void Present(PinsIn* in);                    // inputs for the next edge
   bool Finished() const;                       // every weight row and beat accepted
@@ -112,6 +140,8 @@ class Driver {
   size_t wgt_pass_ = 0, act_pass_ = 0;
   int wgt_row_ = 0;
   int64_t act_beat_ = 0;
+  CoverageBins* coverage_;
+  bool pass_ended_last_cycle_ = false;  // the previous edge took the last beat of a pass
 };
 
 // Scoreboard: the expected psum vectors in release order (groups in pass order, pixels within
@@ -132,6 +162,7 @@ class Scoreboard {
   std::vector<size_t> group_last_pass_;  // index of the last pass of each group, in order
   size_t group_ = 0;
   int64_t group_vector_ = 0;
+  int64_t near_limit_;  // 2^(PsumWidth-2): the psum_near_limit bin
 };
 
 // Monitor: the psum stream (random backpressure; always ready during the final drain) and
@@ -181,6 +212,7 @@ class LayerRun {
 
  private:
   void NextInputs();
+  void CountStimulusCoverage(const vectors::LayerVectors& layer);
 
   ArrayConfig cfg_;
   RunOptions opt_;

@@ -410,4 +410,58 @@ TEST_F(Shards, BadShardAndImageSelectionsAreRefusedBeforeSimulating) {
   for (const auto& u : r["units"]) EXPECT_EQ(u["test_image"], 1);
 }
 
+TEST(FunctionalCoverage, BinsCountWhatAnIndependentCountFinds) {
+  const std::string root = TempDir("coverage");
+  WriteRandomSet(root + "/set", 13);
+  auto quiet = RunCommand(std::string(SA_COSIM_8X8) + " --vectors " + root +
+                          "/set --quiet --report " + root + "/plain.json");
+  ASSERT_EQ(quiet.status, 0) << quiet.output;
+  auto full = RunCommand(std::string(SA_COSIM_8X8) + " --vectors " + root +
+                         "/set --psum-stall-prob 0.9 --report " + root + "/full.json");
+  ASSERT_EQ(full.status, 0) << full.output;
+  EXPECT_NE(full.output.find("never hit: psum_near_limit"), std::string::npos) << full.output;
+  const nlohmann::json plain = ReadJson(root + "/plain.json");
+  const nlohmann::json stalled = ReadJson(root + "/full.json");
+  int short_layers = 0;
+  for (size_t k = 0; k < plain["units"].size(); ++k) {
+    const nlohmann::json& u = plain["units"][k];
+    const std::string dir = root + "/set/" + u["name"].get<std::string>();
+    const sv::NpyArray act = sv::ReadNpy(dir + "/act.npy"), wgt = sv::ReadNpy(dir + "/wgt.npy");
+    const int64_t per_image = act.NumElements() / 2, image = u["image"];
+    int64_t zero = 0, max = 0, wmin = 0, wmax = 0, wzero = 0;
+    for (int64_t i = image * per_image; i < (image + 1) * per_image; ++i) {
+      zero += act.Data<uint8_t>()[i] == 0;
+      max += act.Data<uint8_t>()[i] == 15;
+    }
+    for (int64_t i = 0; i < wgt.NumElements(); ++i) {
+      wmin += wgt.Data<int8_t>()[i] == -7;
+      wmax += wgt.Data<int8_t>()[i] == 7;
+      wzero += wgt.Data<int8_t>()[i] == 0;
+    }
+    const nlohmann::json& c = u["coverage"];
+    EXPECT_EQ(c["act_zero"], zero) << u["name"];
+    EXPECT_EQ(c["act_max"], max) << u["name"];
+    EXPECT_EQ(c["wgt_min"], wmin) << u["name"];
+    EXPECT_EQ(c["wgt_max"], wmax) << u["name"];
+    EXPECT_EQ(c["wgt_zero"], wzero) << u["name"];
+    // Output maps of fewer than Rows (8) pixels make every pass short; the random maps are at
+    // most 11 x 11, one chunk of the 1,024-deep accumulator, so no other pass is short.
+    const sv::NpyArray psum = sv::ReadNpy(dir + "/psum.npy");
+    const bool tiny = psum.shape[2] * psum.shape[3] < 8;
+    short_layers += tiny;
+    EXPECT_EQ(c["short_passes"], tiny ? u["passes"].get<int64_t>() : 0) << u["name"];
+    EXPECT_EQ(c["psum_backpressure_input_held"], 0) << "no stalls, no backpressure";
+  }
+  EXPECT_GT(short_layers, 0) << "seed 13 should draw a tiny map";
+  // Each layer's smallest and largest psum is hit in one of its two images.
+  for (const auto& l : plain["layers"]) {
+    EXPECT_GE(l["coverage"]["psum_at_layer_min"], 1) << l["name"];
+    EXPECT_GE(l["coverage"]["psum_at_layer_max"], 1) << l["name"];
+  }
+  EXPECT_GT(stalled["total"]["coverage"]["psum_backpressure_input_held"], 0)
+      << "psum_ready low 90 % of the time must fill the FIFO";
+  EXPECT_EQ(stalled["total"]["coverage"]["pe_banks_loaded"], 128);
+  fs::remove_all(root);
+}
+
 }  // namespace
