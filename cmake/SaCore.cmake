@@ -110,7 +110,12 @@ function(sa_verilate_core)
   if(A_TRACE)
     set(trace TRACE)
   endif()
-  verilate(${A_TARGET} ${mode} ${trace} SOURCES ${sources} TOP_MODULE ${A_TOP} PREFIX ${A_PREFIX}
+  # SA_COVERAGE: line, toggle and SVA-cover points, written by sa-cosim --coverage.
+  set(coverage "")
+  if(SA_COVERAGE)
+    set(coverage COVERAGE)
+  endif()
+  verilate(${A_TARGET} ${mode} ${trace} ${coverage} SOURCES ${sources} TOP_MODULE ${A_TOP} PREFIX ${A_PREFIX}
            VERILATOR_ARGS ${SA_VERILATOR_FLAGS} -GRows=${A_ROWS} -GCols=${A_COLS}
              -GActWidth=${A_ACT_WIDTH} -GWgtWidth=${A_WGT_WIDTH} -GPsumWidth=${A_PSUM_WIDTH}
              -GAccDepth=${A_ACC_DEPTH} ${A_EXTRA_PARAMS}

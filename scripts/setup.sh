@@ -17,6 +17,7 @@ packages=(
   libgtest-dev libgmock-dev libbenchmark-dev
   verilator libsystemc-dev     # RTL and co-simulation
   iverilog                     # reference simulator for the speed comparison
+  lcov gtkwave                 # coverage HTML (genhtml); vcd2fst for --trace FILE.fst
   clang-14 libclang-rt-14-dev  # libFuzzer targets with ASan + UBSan (scripts/fuzz.sh)
   gnuplot-nox fonts-liberation # training curves, psum histograms (and the fonts they label with)
   slurmctld slurmd slurm-client munge  # the sharded-regression test's one-node Slurm cluster

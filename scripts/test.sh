@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The test suite: installs and builds (scripts/setup.sh), then runs every ctest label (unit,
 # cosim, slow) in build/; then the sanitizer build (ASan + UBSan, build-sanitize/, label
-# sanitize: the unit and cosim tests again) and the fuzzers (scripts/fuzz.sh, 60 s each).
+# sanitize: the unit and cosim tests again), the fuzzers (scripts/fuzz.sh, 60 s each) and the
+# RTL coverage flow (scripts/coverage.sh, build-coverage/).
 # With arguments, only build/'s ctest runs, with them: e.g. scripts/test.sh -L cosim.
 # SA_FUZZ_SECONDS sets the fuzzing time; SA_SKIP_SANITIZE=1 skips the second build and fuzzing.
 set -euo pipefail
@@ -27,3 +28,10 @@ export UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1:${UBSAN_OPTIONS:-}"
 
 echo "== fuzzing"
 scripts/fuzz.sh "${SA_FUZZ_SECONDS:-60}"
+
+# The coverage flow end to end (a third build, 8 x 8 only: about 2 minutes). The default
+# regression never drives act_relu_i, so a report that does not list it as never hit is wrong.
+echo "== RTL code coverage of the default regression"
+scripts/coverage.sh | tee build/coverage.log
+grep -q "^v_toggle" build/coverage.log
+grep -q "act_relu_i" build-coverage/coverage/never_hit.txt

@@ -70,6 +70,7 @@ class Simulator : public UnitSimulator {
   }
   void OpenTrace(const std::string& path) override { fast_.OpenTrace(path); }
   void CloseTrace() override { fast_.CloseTrace(); }
+  void WriteCoverage(const std::string& path) override { fast_.WriteCoverage(path); }
 
  private:
   FastHarness<SA_FAST_CLASS> fast_;
@@ -95,6 +96,9 @@ int sc_main(int argc, char* argv[]) {
   app.add_option("--trace", opt.trace,
                  "write a VCD waveform (a window around the first mismatch, if any)");
   app.add_option("--report", opt.report, "write a JSON report");
+  app.add_option(
+      "--coverage", opt.coverage,
+      "write the RTL's code coverage (verilator_coverage .dat; a -DSA_COVERAGE=ON build)");
   app.add_option("--junit", opt.junit,
                  "write JUnit XML (one testcase per layer, per layer and image when several)");
   app.add_option("--max-mismatches", opt.max_mismatches, "mismatches listed per layer")
@@ -128,6 +132,7 @@ int sc_main(int argc, char* argv[]) {
     SimulatorInfo sim;
     sim.config = kConfig;
     sim.has_pin_model = kHasPinModel;
+    sim.has_coverage = FastHarness<SA_FAST_CLASS>::kHasCoverage;
     sim.verilator_version = Verilated::productVersion();
     sim.systemc_version = sc_core::sc_version();
     sim.make = [](const std::string& mode) { return std::make_unique<Simulator>(mode); };

@@ -71,6 +71,24 @@ class FastHarness : public sc_core::sc_module {
     }
   }
 
+  // Writes the model's code coverage (a build with -DSA_COVERAGE=ON) to a fresh temporary file
+  // beside `path`, then renames it into place.
+  void WriteCoverage(const std::string& path) {
+#if VM_COVERAGE
+    const std::string target = vectors::WriteTarget(path);
+    const std::string tmp = vectors::MakeTempFileBeside(target);
+    ctx_->coveragep()->write(tmp.c_str());
+    if (std::rename(tmp.c_str(), target.c_str()) != 0) {
+      std::remove(tmp.c_str());
+      throw vectors::FormatError(path + ": cannot move the coverage data into place");
+    }
+#else
+    throw std::invalid_argument("--coverage " + path +
+                                ": this sa-cosim is built without coverage (-DSA_COVERAGE=ON)");
+#endif
+  }
+  static constexpr bool kHasCoverage = VM_COVERAGE;
+
   // Hands one layer to the harness thread; sc_start() then runs it to completion. With `trace`,
   // the cycles in its window go to the open VCD.
   void Submit(LayerRun* run, const TraceWindow* trace) {

@@ -2,6 +2,7 @@
 #include "sim/regress.h"
 
 #include <poll.h>
+#include <spawn.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -131,6 +132,27 @@ void WriteAll(int fd, const std::string& text) {
   }
 }
 
+// The workers' coverage files as one, summed point by point by Verilator's own tool (into a
+// temporary file beside `path`, then renamed).
+void MergeCoverage(const std::string& dir, int jobs, const std::string& path) {
+  const std::string target = sv::WriteTarget(path);
+  const std::string tmp = sv::MakeTempFileBeside(target);
+  std::vector<std::string> args = {"verilator_coverage", "--write", tmp};
+  for (int w = 0; w < jobs; ++w) args.push_back(dir + "/worker" + std::to_string(w) + ".dat");
+  std::vector<char*> argv;
+  for (std::string& a : args) argv.push_back(a.data());
+  argv.push_back(nullptr);
+  pid_t pid = 0;
+  int status = 0;
+  if (::posix_spawnp(&pid, "verilator_coverage", nullptr, nullptr, argv.data(), environ) != 0 ||
+      ::waitpid(pid, &status, 0) < 0 || !WIFEXITED(status) || WEXITSTATUS(status) != 0 ||
+      std::rename(tmp.c_str(), target.c_str()) != 0) {
+    std::remove(tmp.c_str());
+    throw std::runtime_error("--coverage " + path +
+                             ": verilator_coverage could not merge the workers' coverage");
+  }
+}
+
 // --jobs N: N forked workers, each with its own elaboration, over every N-th unit. Each
 // reports "S unit" / "D unit" lines on a pipe (progress, and what a crashed worker was doing)
 // and its results as a report in a private temporary folder, merged here in plan order.
@@ -171,6 +193,8 @@ std::vector<LayerStats> RunInWorkers(const Context& ctx, const RunInfo& info,
               results.push_back(std::move(s));
             });
         WriteJsonReport(dir + "/worker" + std::to_string(w) + ".json", info, results);
+        if (!ctx.opt.coverage.empty())
+          sim->WriteCoverage(dir + "/worker" + std::to_string(w) + ".dat");
       } catch (const std::exception& e) {
         WriteAll(fds[1], std::string("E ") + sv::OneLine(e.what()) + "\n");
         code = 2;
@@ -250,6 +274,13 @@ std::vector<LayerStats> RunInWorkers(const Context& ctx, const RunInfo& info,
       Report r = ReadJsonReport(dir + "/worker" + std::to_string(w) + ".json");
       for (LayerStats& s : r.units) results.push_back(std::move(s));
     }
+    if (!ctx.opt.coverage.empty()) {
+      try {
+        MergeCoverage(dir, jobs, ctx.opt.coverage);
+      } catch (const std::exception& e) {
+        failure = e.what();
+      }
+    }
   }
   std::error_code ec;
   fs::remove_all(dir, ec);  // the folder and files this function created, nothing else
@@ -273,6 +304,14 @@ int RunRegression(const RegressOptions& opt, const SimulatorInfo& sim, const std
     throw std::invalid_argument("--mode pin: this sa-cosim is built without the pin-level model");
   if (!opt.report.empty()) sv::CheckOutputFile(opt.report, "--report");
   if (!opt.junit.empty()) sv::CheckOutputFile(opt.junit, "--junit");
+  if (!opt.coverage.empty()) {
+    if (!sim.has_coverage)
+      throw std::invalid_argument("--coverage " + opt.coverage +
+                                  ": this sa-cosim is built without coverage (-DSA_COVERAGE=ON)");
+    if (opt.mode != "fast")
+      throw std::invalid_argument("--coverage: collected by the fast model, not in --mode pin");
+    sv::CheckOutputFile(opt.coverage, "--coverage");
+  }
   if (!opt.trace.empty()) {
     if (opt.trace.size() < 5 || opt.trace.substr(opt.trace.size() - 4) != ".vcd")
       throw std::invalid_argument("--trace " + opt.trace +
@@ -362,6 +401,8 @@ int RunRegression(const RegressOptions& opt, const SimulatorInfo& sim, const std
     results = RunInWorkers(ctx, info, units, jobs, progress);
   }
   progress.Finish();
+  // Before any trace rerun, which would count its cycles twice.
+  if (!opt.coverage.empty() && jobs <= 1) simulator->WriteCoverage(opt.coverage);
 
   const std::vector<LayerStats> layers = ByLayer(results, info);
   PrintTable(stdout, layers, /*rows=*/!opt.quiet);

@@ -14,7 +14,7 @@
 namespace sa::sim {
 
 struct RegressOptions {
-  std::string vectors, layers, images, trace, report, junit, mode = "fast", shard;
+  std::string vectors, layers, images, trace, report, junit, mode = "fast", shard, coverage;
   int max_mismatches = 10;
   int jobs = 1;
   double stall_prob = 0, psum_stall_prob = -1;
@@ -32,12 +32,14 @@ class UnitSimulator {
   // `trace`, the cycles in its window go to the open waveform.
   virtual void Run(LayerRun* run, const TraceWindow* trace) = 0;
   virtual void OpenTrace(const std::string& path) = 0;
+  // The model's code coverage so far (throws where the build has none).
+  virtual void WriteCoverage(const std::string& path) = 0;
   virtual void CloseTrace() = 0;
 };
 
 struct SimulatorInfo {
   ArrayConfig config;
-  bool has_pin_model = false;
+  bool has_pin_model = false, has_coverage = false;
   std::string verilator_version, systemc_version;
   std::function<std::unique_ptr<UnitSimulator>(const std::string& mode)> make;
 };

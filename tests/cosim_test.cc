@@ -392,7 +392,10 @@ TEST_F(Shards, BadShardAndImageSelectionsAreRefusedBeforeSimulating) {
       {"--images 1..0",
        "sa-cosim: --images '1..0': expected test-image indices or ranges, e.g. "
        "0..99,120\n"},
-      {"--jobs 0", "sa-cosim: --jobs: Value 0 not in range 1 to 1024\n"}};
+      {"--jobs 0", "sa-cosim: --jobs: Value 0 not in range 1 to 1024\n"},
+      {"--coverage c.dat",
+       "sa-cosim: --coverage c.dat: this sa-cosim is built without coverage "
+       "(-DSA_COVERAGE=ON)\n"}};
   for (const auto& [args, want] : cases) {
     auto r = Cosim(args + " --report r.json");
     EXPECT_EQ(r.status, 2) << args;
