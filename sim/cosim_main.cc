@@ -94,7 +94,12 @@ int sc_main(int argc, char* argv[]) {
                  "run shard I of N (I/N) of the units; default from SLURM_ARRAY_TASK_ID/COUNT "
                  "or GTEST_SHARD_INDEX/GTEST_TOTAL_SHARDS; merge with sa-report merge");
   app.add_option("--trace", opt.trace,
-                 "write a VCD waveform (a window around the first mismatch, if any)");
+                 "write a waveform, FILE.vcd or FILE.fst, with testbench signals (a window around "
+                 "the first mismatch, if any, else every unit)");
+  app.add_option("--trace-window", opt.trace_window,
+                 "cycles each side of the first mismatch in --trace")
+      ->check(CLI::Range(1, 100000000))
+      ->capture_default_str();
   app.add_option("--report", opt.report, "write a JSON report");
   app.add_option(
       "--coverage", opt.coverage,

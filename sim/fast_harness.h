@@ -16,6 +16,8 @@
 #include <systemc>
 
 #include "sim/model_pins.h"
+#include "sim/run_program.h"
+#include "sim/tb_trace.h"
 #include "sim/testbench.h"
 #include "vectors/output.h"
 
@@ -32,7 +34,8 @@ class FastHarness : public sc_core::sc_module {
         cfg_(cfg),
         ctx_(std::make_unique<VerilatedContext>()),
         top_(std::make_unique<V>(ctx_.get(), "sa_core")),
-        psums_(*top_, cfg) {
+        psums_(*top_, cfg),
+        tb_trace_(cfg.cols, cfg.psum_width) {
     tlm_utils::tlm_quantumkeeper::set_global_quantum(Period() *
                                                      static_cast<double>(quantum_cycles));
     SC_THREAD(Main);
@@ -41,23 +44,28 @@ class FastHarness : public sc_core::sc_module {
     set_stack_size(kThreadStackBytes);
   }
   ~FastHarness() override {
-    if (vcd_) {  // an unfinished trace (the run threw): drop the temporary file, never throw
+    if (vcd_) {  // an unfinished trace (the run threw): drop the temporary files, never throw
       vcd_->close();
       std::remove(trace_tmp_.c_str());
+      if (!fst_tmp_.empty()) std::remove(fst_tmp_.c_str());
     }
     top_->final();
   }
 
-  // A VCD that spans all later jobs (time keeps running from job to job). It is written to a
-  // fresh temporary file beside PATH and renamed on CloseTrace(), so an interrupted run leaves
-  // no truncated waveform and touches no other file.
+  // A waveform that spans all later jobs (time keeps running from job to job), with the
+  // testbench's signals beside the core's (sim/tb_trace.h). Verilator writes VCD; a PATH ending
+  // in .fst is converted with gtkwave's vcd2fst on CloseTrace(). Everything goes to fresh
+  // temporary files beside PATH, renamed at the end, so an interrupted run leaves no truncated
+  // waveform and touches no other file.
   void OpenTrace(const std::string& path) {
     ctx_->traceEverOn(true);
     trace_path_ = vectors::WriteTarget(path);  // through a link, not over it
     trace_tmp_ = vectors::MakeTempFileBeside(trace_path_);
+    fst_tmp_ = IsFst(path) ? vectors::MakeTempFileBeside(trace_path_) : "";
     time_ = 0;  // the waveform starts at 0 ns whatever ran before
     vcd_ = std::make_unique<VerilatedVcdC>();
     top_->trace(vcd_.get(), 99);
+    tb_trace_.Register(vcd_.get());
     vcd_->open(trace_tmp_.c_str());
     if (!vcd_->isOpen()) throw vectors::FormatError(path + ": cannot create the trace file");
   }
@@ -65,10 +73,22 @@ class FastHarness : public sc_core::sc_module {
     if (!vcd_) return;
     vcd_->close();
     vcd_.reset();
-    if (std::rename(trace_tmp_.c_str(), trace_path_.c_str()) != 0) {
+    std::string done = trace_tmp_;
+    if (!fst_tmp_.empty()) {
+      const int rc = RunProgram({"vcd2fst", "--vcdname", trace_tmp_, "--fstname", fst_tmp_});
       std::remove(trace_tmp_.c_str());
-      throw vectors::FormatError(trace_path_ + ": cannot move the trace into place");
+      if (rc != 0) {
+        std::remove(fst_tmp_.c_str());
+        throw vectors::FormatError(trace_path_ +
+                                   ": vcd2fst (gtkwave) could not write the FST; is it installed?");
+      }
+      done = fst_tmp_;
     }
+    fst_tmp_.clear();
+    vectors::RenameIntoPlace(done, trace_path_);
+  }
+  static bool IsFst(const std::string& path) {
+    return path.size() > 4 && path.compare(path.size() - 4, 4, ".fst") == 0;
   }
 
   // Writes the model's code coverage (a build with -DSA_COVERAGE=ON) to a fresh temporary file
@@ -78,10 +98,7 @@ class FastHarness : public sc_core::sc_module {
     const std::string target = vectors::WriteTarget(path);
     const std::string tmp = vectors::MakeTempFileBeside(target);
     ctx_->coveragep()->write(tmp.c_str());
-    if (std::rename(tmp.c_str(), target.c_str()) != 0) {
-      std::remove(tmp.c_str());
-      throw vectors::FormatError(path + ": cannot move the coverage data into place");
-    }
+    vectors::RenameIntoPlace(tmp, target);
 #else
     throw std::invalid_argument("--coverage " + path +
                                 ": this sa-cosim is built without coverage (-DSA_COVERAGE=ON)");
@@ -108,6 +125,7 @@ class FastHarness : public sc_core::sc_module {
       const sc_core::sc_time period = Period();
       V& t = *top_;
       VerilatedVcdC* vcd = trace_ ? vcd_.get() : nullptr;
+      if (vcd) tb_trace_.Follow(&run_->probe());
       ApplyPins(t, run_->inputs());
       t.SA_DUT_CLOCK = 0;
       t.eval();
@@ -120,6 +138,7 @@ class FastHarness : public sc_core::sc_module {
         if (qk.need_sync()) qk.sync();  // hand control back to the SystemC kernel once a quantum
       }
       qk.sync();
+      tb_trace_.Follow(nullptr);  // the waveform holds the last values until the next unit
       run_ = nullptr;
     }
   }
@@ -128,10 +147,11 @@ class FastHarness : public sc_core::sc_module {
   std::unique_ptr<VerilatedContext> ctx_;
   std::unique_ptr<V> top_;
   ModelPsumPort<V> psums_;
+  TestbenchTrace tb_trace_;
   LayerRun* run_ = nullptr;
   const TraceWindow* trace_ = nullptr;
   std::unique_ptr<VerilatedVcdC> vcd_;
-  std::string trace_path_, trace_tmp_;
+  std::string trace_path_, trace_tmp_, fst_tmp_;
   uint64_t time_ = 0;
   sc_core::sc_event job_;
 };

@@ -2,7 +2,6 @@
 #include "sim/regress.h"
 
 #include <poll.h>
-#include <spawn.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -17,6 +16,7 @@
 #include <sstream>
 #include <stdexcept>
 
+#include "sim/run_program.h"
 #include "vectors/exit_codes.h"
 #include "vectors/output.h"
 #include "vectors/vector_set.h"
@@ -26,8 +26,6 @@ namespace {
 namespace sv = sa::vectors;
 namespace fs = std::filesystem;
 using Clock = std::chrono::steady_clock;
-
-constexpr uint64_t kTraceHalfWindow = 200;  // cycles each side of the first mismatch
 
 std::vector<std::string> SplitComma(const std::string& s) {
   std::vector<std::string> out;
@@ -109,6 +107,10 @@ void RunUnits(const Context& ctx, const std::vector<Unit>& units, UnitSimulator&
     if (on_start) on_start(u);
     const sv::LayerVectors one = ImageSlice(layer, u.image);
     LayerRun run(one, ctx.sim.config, ctx.run_opt, UnitSeed(ctx.opt.seed, u.layer, u.test_image));
+    run.probe().unit = u.index;
+    run.probe().layer = std::find(ctx.manifest.layers.begin(), ctx.manifest.layers.end(), u.layer) -
+                        ctx.manifest.layers.begin();
+    run.probe().test_image = u.test_image;
     const auto t0 = Clock::now();
     simulator.Run(&run, trace);
     LayerStats s = run.Finish(std::chrono::duration<double>(Clock::now() - t0).count());
@@ -139,18 +141,12 @@ void MergeCoverage(const std::string& dir, int jobs, const std::string& path) {
   const std::string tmp = sv::MakeTempFileBeside(target);
   std::vector<std::string> args = {"verilator_coverage", "--write", tmp};
   for (int w = 0; w < jobs; ++w) args.push_back(dir + "/worker" + std::to_string(w) + ".dat");
-  std::vector<char*> argv;
-  for (std::string& a : args) argv.push_back(a.data());
-  argv.push_back(nullptr);
-  pid_t pid = 0;
-  int status = 0;
-  if (::posix_spawnp(&pid, "verilator_coverage", nullptr, nullptr, argv.data(), environ) != 0 ||
-      ::waitpid(pid, &status, 0) < 0 || !WIFEXITED(status) || WEXITSTATUS(status) != 0 ||
-      std::rename(tmp.c_str(), target.c_str()) != 0) {
+  if (RunProgram(args) != 0) {
     std::remove(tmp.c_str());
     throw std::runtime_error("--coverage " + path +
                              ": verilator_coverage could not merge the workers' coverage");
   }
+  sv::RenameIntoPlace(tmp, target);
 }
 
 // --jobs N: N forked workers, each with its own elaboration, over every N-th unit. Each
@@ -313,10 +309,10 @@ int RunRegression(const RegressOptions& opt, const SimulatorInfo& sim, const std
     sv::CheckOutputFile(opt.coverage, "--coverage");
   }
   if (!opt.trace.empty()) {
-    if (opt.trace.size() < 5 || opt.trace.substr(opt.trace.size() - 4) != ".vcd")
+    const std::string ext = opt.trace.size() > 4 ? opt.trace.substr(opt.trace.size() - 4) : "";
+    if (ext != ".vcd" && ext != ".fst")
       throw std::invalid_argument("--trace " + opt.trace +
-                                  ": the waveform format is chosen by the extension; only .vcd is "
-                                  "built in");
+                                  ": name it .vcd or .fst (the extension picks the format)");
     sv::CheckOutputFile(opt.trace, "--trace");
   }
   const sv::Manifest manifest = sv::ReadManifest(opt.vectors);
@@ -421,8 +417,9 @@ int RunRegression(const RegressOptions& opt, const SimulatorInfo& sim, const std
     std::vector<Unit> traced = units;
     if (failing != results.end()) {
       const uint64_t c = failing->first_mismatches.front().cycle;
-      window.from = c > kTraceHalfWindow ? c - kTraceHalfWindow : 0;
-      window.to = c + kTraceHalfWindow;
+      const uint64_t half = opt.trace_window;
+      window.from = c > half ? c - half : 0;
+      window.to = c + half;
       traced = {plan[static_cast<size_t>(failing->unit)]};
     }
     RunUnits(ctx, traced, *simulator, &window, nullptr, [](LayerStats&&) {});

@@ -17,6 +17,7 @@ struct RegressOptions {
   std::string vectors, layers, images, trace, report, junit, mode = "fast", shard, coverage;
   int max_mismatches = 10;
   int jobs = 1;
+  uint64_t trace_window = 200;  // cycles each side of the first mismatch in --trace
   double stall_prob = 0, psum_stall_prob = -1;
   uint64_t seed = 1;
   bool quiet = false, relu = false;

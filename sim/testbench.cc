@@ -109,7 +109,8 @@ Scoreboard::Scoreboard(const vectors::LayerVectors& layer, const LayerSchedule& 
     if (schedule_.Pass(i).acc_last) group_last_pass_.push_back(static_cast<size_t>(i));
 }
 
-void Scoreboard::Check(const int64_t* values, uint64_t cycle) {
+bool Scoreboard::Check(const int64_t* values, uint64_t cycle, int64_t* expected_out) {
+  const int64_t mismatches_before = stats_->mismatches;
   const auto& g = layer_.info.geometry;
   const PassDesc p = schedule_.Pass(static_cast<int64_t>(group_last_pass_[group_]));
   const int64_t pixel = p.pixel_begin + group_vector_;
@@ -117,9 +118,13 @@ void Scoreboard::Check(const int64_t* values, uint64_t cycle) {
   const int32_t* golden = layer_.psum.Data<int32_t>();
   for (int c = 0; c < cfg_.cols; ++c) {
     const int64_t co = p.co_tile * cfg_.cols + c;
-    if (co >= g.out_channels) break;  // zero-padded output channels
+    if (co >= g.out_channels) {  // zero-padded output channels
+      for (int z = c; z < cfg_.cols; ++z) expected_out[z] = 0;
+      break;
+    }
     int64_t expected = golden[((p.image * g.out_channels + co) * oh) * ow + pixel];
     if (opt_.relu && expected < 0) expected = 0;
+    expected_out[c] = expected;
     ++stats_->psums_compared;
     ++stats_->image_psums[static_cast<size_t>(p.image)];
     CoverageBins& cov = stats_->coverage;
@@ -139,6 +144,7 @@ void Scoreboard::Check(const int64_t* values, uint64_t cycle) {
     group_vector_ = 0;
     ++group_;
   }
+  return stats_->mismatches != mismatches_before;
 }
 
 // ---------------------------------------------------------------------------- Monitor
@@ -186,6 +192,8 @@ LayerRun::LayerRun(const vectors::LayerVectors& layer, const ArrayConfig& cfg,
       scoreboard_(layer, schedule_, cfg, opt, &stats_),
       monitor_(cfg, opt, rng_, &stats_),
       values_(static_cast<size_t>(cfg.cols)) {
+  probe_.got.assign(static_cast<size_t>(cfg.cols), 0);
+  probe_.expected.assign(static_cast<size_t>(cfg.cols), 0);
   stats_.name = layer.info.name;
   stats_.image_psums.assign(static_cast<size_t>(layer.info.geometry.batch), 0);
   stats_.image_mismatches.assign(static_cast<size_t>(layer.info.geometry.batch), 0);
@@ -247,7 +255,14 @@ void LayerRun::OnEdge(const PinsOut& out, PsumPort& psums) {
   if (draining) {
     done_ = monitor_.DrainDone();
   } else {
-    if (psum_fire) scoreboard_.Check(values_.data(), cycle_);
+    probe_.psum_fire = psum_fire;
+    probe_.mismatch = false;
+    if (psum_fire) {
+      probe_.got = values_;
+      probe_.mismatch = scoreboard_.Check(values_.data(), cycle_, probe_.expected.data());
+      ++probe_.psum_vectors;
+      probe_.mismatches = stats_.mismatches;
+    }
     if (wgt_fire || act_fire || psum_fire) last_progress_ = cycle_;
     if (scoreboard_.Complete()) {
       end_cycle_ = cycle_;
@@ -265,6 +280,8 @@ void LayerRun::OnEdge(const PinsOut& out, PsumPort& psums) {
 void LayerRun::NextInputs() {
   driver_.Present(&in_);
   monitor_.Present(&in_);
+  probe_.act_pass = driver_.act_pass();
+  probe_.act_beat = driver_.act_beat();
 }
 
 LayerStats LayerRun::Finish(double wall_seconds) {

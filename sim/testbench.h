@@ -130,6 +130,8 @@ class Driver {
   void Advance(bool wgt_fire, bool act_fire);  // the handshakes of the edge just taken
   void Present(PinsIn* in);                    // inputs for the next edge
   bool Finished() const;                       // every weight row and beat accepted
+  int64_t act_pass() const { return static_cast<int64_t>(act_pass_); }
+  int64_t act_beat() const { return act_beat_; }
 
  private:
   const LayerSchedule& schedule_;
@@ -150,7 +152,9 @@ class Scoreboard {
  public:
   Scoreboard(const vectors::LayerVectors& layer, const LayerSchedule& schedule,
              const ArrayConfig& cfg, const RunOptions& opt, LayerStats* stats);
-  void Check(const int64_t* values, uint64_t cycle);
+  // Compares one psum vector; `expected` (Cols values, 0 beyond Cout) receives the golden ones.
+  // Returns whether any column differed.
+  bool Check(const int64_t* values, uint64_t cycle, int64_t* expected);
   bool Complete() const { return group_ == group_last_pass_.size(); }
 
  private:
@@ -189,6 +193,16 @@ class Monitor {
   bool drained_ = false;
 };
 
+// What the testbench knows at each edge, for the waveform (sim/tb_trace.h): where the run is,
+// and the last psum vector taken with what was expected of it.
+struct TestbenchProbe {
+  int64_t unit = -1, layer = -1, test_image = -1;  // set by whoever runs the unit
+  int64_t act_pass = 0, act_beat = 0;              // the beat the driver presents next
+  int64_t psum_vectors = 0, mismatches = 0;        // psum vectors taken, psums wrong so far
+  bool psum_fire = false, mismatch = false;        // at the last edge
+  std::vector<int64_t> got, expected;              // per column, of the last vector taken
+};
+
 // Cycles [from, to) of a layer run are written to the open waveform.
 struct TraceWindow {
   uint64_t from = 0, to = ~uint64_t{0};
@@ -209,6 +223,8 @@ class LayerRun {
   uint64_t cycle() const { return cycle_; }
   LayerStats Finish(double wall_seconds);
   const LayerSchedule& schedule() const { return schedule_; }
+  TestbenchProbe& probe() { return probe_; }
+  const TestbenchProbe& probe() const { return probe_; }
 
  private:
   void NextInputs();
@@ -227,6 +243,7 @@ class LayerRun {
   int reset_edges_ = 2;
   uint64_t cycle_ = 0, last_progress_ = 0, end_cycle_ = 0;
   std::vector<int64_t> values_;
+  TestbenchProbe probe_;
 };
 
 }  // namespace sa::sim

@@ -467,4 +467,44 @@ TEST(FunctionalCoverage, BinsCountWhatAnIndependentCountFinds) {
   fs::remove_all(root);
 }
 
+TEST(Waveform, TestbenchSignalsShowTheMismatchInVcdAndFst) {
+  const std::string root = TempDir("waveform");
+  WriteRandomSet(root + "/set", 7);
+  const sv::NpyArray psum = sv::ReadNpy(root + "/set/random5/psum.npy");
+  PlantFault(root + "/set/random5", psum.NumElements() - 1);  // image 1, last channel and pixel
+  const int64_t channel = psum.shape[1] - 1;
+  for (const std::string file : {"t.vcd", "t.fst"}) {
+    SCOPED_TRACE(file);
+    auto run = RunCommand("cd " + root + " && " + SA_COSIM_8X8 +
+                          " --vectors set --layers random5 --images 1 --stall-prob 0.3 --seed 2 "
+                          "--trace-window 50 --quiet --trace " +
+                          file);
+    ASSERT_EQ(run.status, 1) << run.output;
+    EXPECT_NE(run.output.find("trace: " + file + " holds cycles"), std::string::npos);
+    const std::string reader = "python3 " + std::string(SA_SOURCE_DIR) + "/tests/check_vcd.py";
+    auto check =
+        RunCommand("cd " + root + " && " +
+                   (file == "t.vcd" ? reader + " t.vcd" : "fst2vcd t.fst | " + reader + " -"));
+    ASSERT_EQ(check.status, 0) << check.output;
+    const nlohmann::json at = nlohmann::json::parse(check.output);
+    EXPECT_EQ(at["test_image"], 1);
+    EXPECT_EQ(at["layer"], 5) << "random5 is the manifest's sixth layer";
+    EXPECT_EQ(at["mismatches"], 1);
+    EXPECT_EQ(at["psum_fire"], 1);
+    // The planted fault flipped bit 0 of one golden psum: exactly that column differs, by one.
+    ASSERT_EQ(at["got"].size(), 8u);
+    int differing = 0;
+    for (size_t c = 0; c < 8; ++c) {
+      const int64_t got = at["got"][c], want = at["expected"][c];
+      if (got != want) {
+        ++differing;
+        EXPECT_EQ(got ^ want, 1);
+        EXPECT_EQ(static_cast<int64_t>(c), channel % 8);
+      }
+    }
+    EXPECT_EQ(differing, 1);
+  }
+  fs::remove_all(root);
+}
+
 }  // namespace

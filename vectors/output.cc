@@ -106,6 +106,19 @@ std::string MakeTempFileBeside(const std::string& path) {
   return tmp;
 }
 
+void RenameIntoPlace(const std::string& tmp, const std::string& target) {
+  struct stat st {};
+  const bool exists = ::stat(target.c_str(), &st) == 0 && S_ISREG(st.st_mode);
+  const mode_t mask = ::umask(0);
+  ::umask(mask);
+  ::chmod(tmp.c_str(), exists ? (st.st_mode & 07777) : (0666 & ~mask));
+  if (::rename(tmp.c_str(), target.c_str()) != 0) {
+    const std::string err = Errno();
+    ::unlink(tmp.c_str());
+    throw FormatError(target + ": cannot rename into place (" + err + ")");
+  }
+}
+
 std::string MakeStagingDir(const std::string& target) {
   const fs::path t = fs::path(target).lexically_normal();
   std::string name = t.filename().string();

@@ -27,6 +27,11 @@ void CheckOutputFile(const std::string& path, const std::string& flag);
 // for writers (such as a waveform) that open the file themselves; rename it onto PATH when done.
 std::string MakeTempFileBeside(const std::string& path);
 
+// Gives `tmp` (from MakeTempFileBeside) the mode the file it replaces had, or that of an
+// ordinary new file (0666 & ~umask; mkstemp makes 0600), and renames it onto `target`. On failure
+// `tmp` is removed and a FormatError names `target`.
+void RenameIntoPlace(const std::string& tmp, const std::string& target);
+
 // Creates a fresh, uniquely named folder ".NAME.partial-XXXXXX" beside `target` (same file
 // system, so renaming it onto `target` is atomic) and returns its path.
 std::string MakeStagingDir(const std::string& target);
