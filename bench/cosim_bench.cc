@@ -13,6 +13,7 @@
 #include <nlohmann/json.hpp>
 
 #include "Vplain_8x8.h"
+#include "sim/memh.h"
 #include "sim/model_pins.h"
 #include "sim/schedule.h"
 #include "sim/testbench.h"
@@ -69,80 +70,32 @@ Figure SystemC(const std::string& cosim, const std::string& vectors, const std::
   return f;
 }
 
-// Exports the first `passes` passes of a layer (whole accumulation groups) for the Icarus
-// testbench and runs it; the time is that of vvp alone.
+// Exports the first `passes` passes of a layer (whole accumulation groups) with the same
+// $readmemh export users get (sa-vectors export-memh) and runs the repository's Icarus
+// testbench on them; the time is that of vvp alone.
 Figure Icarus(const sv::LayerVectors& layer, int passes) {
   Figure f{"Icarus Verilog 11, " + layer.info.name + " slice"};
   const std::string dir = sa::testing::TempDir("icarus");
-  LayerSchedule sched(layer, kConfig);
-  std::vector<PassDesc> all;
-  for (int64_t i = 0; i < std::min<int64_t>(passes, sched.num_passes()); ++i)
-    all.push_back(sched.Pass(i));
-  int n = static_cast<int>(all.size());
-  while (n > 0 && !all[n - 1].acc_last) --n;  // end on a released group
-  std::ofstream wgt(dir + "/wgt.hex"), act(dir + "/act.hex"), exp(dir + "/exp.hex");
-  int n_wgt = 0, n_act = 0, n_exp = 0;
-  char line[128];
-  const auto& g = layer.info.geometry;
-  const int32_t* golden = layer.psum.Data<int32_t>();
-  for (int p = 0; p < n; ++p) {
-    for (int r = 0; r < kConfig.rows; ++r, ++n_wgt) {
-      std::snprintf(line, sizeof(line), "%08llx\n", static_cast<unsigned long long>([&] {
-                      Bits b;
-                      sched.WeightRow(all[p], r, &b);
-                      return b.Low64();
-                    }()));
-      wgt << line;
-    }
-    for (int64_t k = 0; k < all[p].pixels; ++k, ++n_act) {
-      const uint64_t ctrl = (uint64_t{k + 1 == all[p].pixels} << 2) |
-                            (uint64_t{all[p].acc_first} << 1) | all[p].acc_last;
-      std::snprintf(line, sizeof(line), "%09llx\n",
-                    static_cast<unsigned long long>((ctrl << 32) | [&] {
-                      Bits b;
-                      sched.ActBeat(all[p], k, &b);
-                      return b.Low64();
-                    }()));
-      act << line;
-    }
-    if (all[p].acc_last) {
-      for (int64_t k = 0; k < all[p].pixels; ++k, ++n_exp) {
-        std::string hex;
-        for (int c = kConfig.cols - 1; c >= 0; --c) {
-          const int64_t co = all[p].co_tile * kConfig.cols + c;
-          const int32_t v =
-              co < g.out_channels
-                  ? golden[((all[p].image * g.out_channels + co) * g.OutH()) * g.OutW() +
-                           all[p].pixel_begin + k]
-                  : 0;
-          std::snprintf(line, sizeof(line), "%06x", static_cast<unsigned>(v) & 0xffffffu);
-          hex += line;
-        }
-        exp << hex << "\n";
-      }
-    }
-  }
-  wgt.close();
-  act.close();
-  exp.close();
+  const MemhCounts c = WriteMemh(layer, kConfig, dir, passes);
   const std::string files = std::string(" ") + SA_RTL_FILES;  // rtl/sa.f, read by CMake
-  const std::string defs = " -DSA_NO_SVA -DROWS=8 -DCOLS=8 -DN_WGT=" + std::to_string(n_wgt) +
-                           " -DN_ACT=" + std::to_string(n_act) +
-                           " -DN_EXP=" + std::to_string(n_exp);
-  auto build = sa::testing::RunCommand("cd " + dir + " && iverilog -g2012 -o tb.vvp" + defs +
-                                       files + " " + std::string(SA_BENCH_DIR) + "/iverilog_tb.sv");
+  const std::string params = " -P sa_memh_tb.NWgt=" + std::to_string(c.wgt_rows) +
+                             " -P sa_memh_tb.NAct=" + std::to_string(c.act_beats) +
+                             " -P sa_memh_tb.NPsum=" + std::to_string(c.psum_vectors);
+  auto build = sa::testing::RunCommand("cd " + dir + " && iverilog -g2012 -DSA_NO_SVA -o tb.vvp" +
+                                       params + files + " " + SA_MEMH_TB);
   if (build.status != 0) {
     std::fprintf(stderr, "iverilog failed:\n%s", build.output.c_str());
     return f;
   }
   auto t0 = Clock::now();
-  auto run = sa::testing::RunCommand("cd " + dir + " && vvp -n tb.vvp");
+  auto run = sa::testing::RunCommand("cd " + dir + " && vvp -n tb.vvp +dir=.");
   f.seconds = std::chrono::duration<double>(Clock::now() - t0).count();
   unsigned long long cycles = 0;
   int mismatches = -1;
-  auto pos = run.output.find("icarus: cycles");
+  auto pos = run.output.find("sa_memh_tb: PASS cycles");
   if (pos != std::string::npos)
-    std::sscanf(run.output.c_str() + pos, "icarus: cycles %llu mismatches %d", &cycles,
+    std::sscanf(run.output.c_str() + pos,
+                "sa_memh_tb: PASS cycles %llu psum vectors %*d mismatches %d", &cycles,
                 &mismatches);
   f.cycles = cycles;
   f.ok = mismatches == 0;

@@ -2,6 +2,7 @@
 // layers whose psums come from a direct convolution written here, and on planted faults.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
 #include <nlohmann/json.hpp>
@@ -504,6 +505,70 @@ TEST(Waveform, TestbenchSignalsShowTheMismatchInVcdAndFst) {
     }
     EXPECT_EQ(differing, 1);
   }
+  fs::remove_all(root);
+}
+
+// The $readmemh export drives the RTL under Icarus Verilog, with the repository's plain
+// SystemVerilog testbench (rtl/tb/sa_memh_tb.sv): no SystemC, no Verilator.
+TEST(Memh, IcarusRunsTheExportedLayersAndCatchesAWrongPsum) {
+  const std::string root = TempDir("memh");
+  WriteRandomSet(root + "/set", 9);
+  // Icarus runs this 8 x 8 core at a few hundred cycles a second: the two layers with the
+  // fewest output pixels, their first accumulation group only.
+  std::vector<std::pair<int64_t, std::string>> by_size;
+  for (int i = 0; i < 12; ++i) {
+    const std::string name = "random" + std::to_string(i);
+    const sv::NpyArray p = sv::ReadNpy(root + "/set/" + name + "/psum.npy");
+    by_size.push_back({p.shape[2] * p.shape[3], name});
+  }
+  std::sort(by_size.begin(), by_size.end());
+  const std::string small = by_size[0].second, other = by_size[1].second;
+  auto exp =
+      RunCommand("cd " + root + " && " + SA_VECTORS + " export-memh --vectors set --layers " +
+                 small + "," + other + " --image 1 --max-passes 9 --out mh");
+  ASSERT_EQ(exp.status, 0) << exp.output;
+  EXPECT_TRUE(fs::exists(root + "/mh/README.md"));
+  auto icarus = [&](const std::string& layer) {
+    std::ifstream counts(root + "/mh/" + layer + "/counts.memh");
+    int64_t n[3] = {};
+    counts >> std::hex >> n[0] >> n[1] >> n[2];
+    const std::string build =
+        "cd " + root + "/mh/" + layer +
+        " && iverilog -g2012 -DSA_NO_SVA -o tb.vvp -P sa_memh_tb.NWgt=" + std::to_string(n[0]) +
+        " -P sa_memh_tb.NAct=" + std::to_string(n[1]) +
+        " -P sa_memh_tb.NPsum=" + std::to_string(n[2]) + " " + SA_RTL_FILES + " " + SA_SOURCE_DIR +
+        "/rtl/tb/sa_memh_tb.sv";
+    auto b = RunCommand(build);
+    EXPECT_EQ(b.status, 0) << b.output;
+    return RunCommand("cd " + root + "/mh/" + layer + " && vvp -n tb.vvp +dir=.").output;
+  };
+  for (const std::string& layer : {small, other}) {
+    const std::string out = icarus(layer);
+    EXPECT_NE(out.find("sa_memh_tb: PASS"), std::string::npos) << layer << "\n" << out;
+  }
+  // One wrong hex digit in the third expected vector: the testbench names that vector.
+  const std::string psum = root + "/mh/" + other + "/psum.memh";
+  std::vector<std::string> lines;
+  {
+    std::ifstream in(psum);
+    for (std::string l; std::getline(in, l);) lines.push_back(l);
+  }
+  ASSERT_GE(lines.size(), 3u) << other;
+  char& digit = lines[2].back();
+  digit = digit == '0' ? '1' : '0';
+  {
+    std::ofstream out(psum);
+    for (const auto& l : lines) out << l << "\n";
+  }
+  const std::string bad = icarus(other);
+  EXPECT_NE(bad.find("sa_memh_tb: psum vector 2: expected"), std::string::npos) << bad;
+  EXPECT_NE(bad.find("sa_memh_tb: FAIL"), std::string::npos) << bad;
+  // An existing, non-empty --out is never touched.
+  auto again =
+      RunCommand("cd " + root + " && " + SA_VECTORS + " export-memh --vectors set --out mh");
+  EXPECT_EQ(again.status, 2);
+  EXPECT_EQ(again.output, "sa-vectors: --out: mh exists and is not an empty folder\n");
+  EXPECT_TRUE(fs::exists(root + "/mh/" + other + "/tb.vvp"));
   fs::remove_all(root);
 }
 
