@@ -1,6 +1,8 @@
 // sa-golden: train, evaluate and extract integer test vectors from the quantized ResNet-20.
 #include <torch/torch.h>
 
+#include <sys/stat.h>
+
 #include <CLI/CLI.hpp>
 #include <cstdio>
 #include <filesystem>
@@ -11,6 +13,7 @@
 #include "golden/data.h"
 #include "golden/dump.h"
 #include "golden/model.h"
+#include "golden/pytorch_io.h"
 #include "golden/train.h"
 #include "golden/verify.h"
 #include "vectors/exit_codes.h"
@@ -186,6 +189,35 @@ int RunVerify(const std::string& dir, double max_recon_err, const std::string& h
   return failed ? sa::kExitFail : sa::kExitPass;
 }
 
+// Outputs that are whole models are never written over: a second name is cheap, a lost model
+// is not.
+void CheckNewFile(const std::string& path, const std::string& flag) {
+  struct stat st {};
+  if (::lstat(path.c_str(), &st) == 0)
+    throw std::invalid_argument(flag + " " + path + ": exists; not replaced");
+  sa::vectors::CheckOutputFile(path, flag);
+}
+
+int RunImport(const std::string& from, QuantConfig bits, const std::string& out) {
+  CheckNewFile(out, "--out");
+  ResNet20 model = ImportPytorch(from, bits);
+  SaveCheckpoint(out, model, /*optimizer=*/nullptr, {bits, /*epochs_done=*/0});
+  std::printf("%s: w%lld a%lld model from %s\n", out.c_str(), static_cast<long long>(bits.wgt_bits),
+              static_cast<long long>(bits.act_bits), from.c_str());
+  return sa::kExitPass;
+}
+
+int RunExport(const std::string& checkpoint, const std::string& to) {
+  CheckNewFile(to, "--to-pytorch");
+  ResNet20 model = LoadCheckpoint(checkpoint);
+  ExportPytorch(model, to);
+  std::printf(
+      "%s: state_dict of %s with the notebook's names (torch.load, then\n"
+      "  model.load_state_dict(..., strict=True))\n",
+      to.c_str(), checkpoint.c_str());
+  return sa::kExitPass;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -280,6 +312,25 @@ int main(int argc, char** argv) {
       ->required();
   samples_cmd->add_option("--out", out, "FILE.npy (FILE.json is written beside it)")->required();
 
+  std::string pytorch_file;
+  QuantConfig import_bits;
+  auto* import_cmd = app.add_subcommand(
+      "import",
+      "a PyTorch file of the notebook's model (torch.save of a state_dict) as a checkpoint");
+  import_cmd->add_option("--from", pytorch_file, "PyTorch .pth/.pt file")->required();
+  import_cmd->add_option("--wbits", import_bits.wgt_bits, "weight bits it was trained with")
+      ->check(CLI::IsMember({2, 3, 4, 8}))
+      ->required();
+  import_cmd->add_option("--abits", import_bits.act_bits, "activation bits")
+      ->check(CLI::IsMember({2, 4, 8}))
+      ->required();
+  import_cmd->add_option("--out", out, "checkpoint to write (must not exist)")->required();
+  auto* export_cmd = app.add_subcommand(
+      "export", "a checkpoint as a PyTorch state_dict with the notebook's names (torch.load)");
+  export_cmd->add_option("--checkpoint", checkpoint)->required();
+  export_cmd->add_option("--to-pytorch", pytorch_file, "file to write (must not exist)")
+      ->required();
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -295,6 +346,8 @@ int main(int argc, char** argv) {
     if (dump->parsed()) return RunDump(checkpoint, data, samples, images, out, force);
     if (verify->parsed()) return RunVerify(vectors_dir, max_recon_err, histogram);
     if (samples_cmd->parsed()) return RunSamples(data, images, out);
+    if (import_cmd->parsed()) return RunImport(pytorch_file, import_bits, out);
+    if (export_cmd->parsed()) return RunExport(checkpoint, pytorch_file);
   } catch (const c10::Error& e) {
     std::string msg = e.msg();
     std::fprintf(stderr, "sa-golden: %s\n",

@@ -2,13 +2,13 @@
 # Builds the libFuzzer targets (clang-14, ASan + UBSan) into build-fuzz/ and runs each for
 # SECONDS (default 60) from the committed seed corpus in fuzz/corpus/; exits non-zero on any
 # crash, sanitizer report, leak or timeout. Findings are kept as build-fuzz/crash-*.
-# Usage: scripts/fuzz.sh [SECONDS] [TARGET...]   (targets: npy vector_set schedule)
+# Usage: scripts/fuzz.sh [SECONDS] [TARGET...]   (targets: npy vector_set schedule pickle)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 seconds="${1:-60}"
 shift || true
 targets=("$@")
-((${#targets[@]})) || targets=(npy vector_set schedule)
+((${#targets[@]})) || targets=(npy vector_set schedule pickle)
 
 launcher=()
 command -v ccache >/dev/null && launcher=(-DCMAKE_CXX_COMPILER_LAUNCHER=ccache)

@@ -1,0 +1,19 @@
+// A pickle-program rewrite that lets LibTorch 1.13's unpickler read state_dicts. Its unpickler
+// turns collections.OrderedDict into None and cannot apply BUILD to a dict (pytorch/pytorch
+// #100741; fixed upstream only in 2024), yet model.state_dict() is an OrderedDict with a
+// _metadata attribute set by BUILD. Written by hand because no maintained C++ pickle reader is
+// packaged for Debian; it walks the opcodes (it never evaluates them) and leaves everything else
+// to LibTorch.
+#pragma once
+
+#include <string>
+
+namespace sa::golden {
+
+// Returns the pickle program with every `collections.OrderedDict()` (GLOBAL or memo reference,
+// EMPTY_TUPLE, REDUCE) replaced by EMPTY_DICT, and every BUILD replaced by POP (the object's
+// state, here a state_dict's _metadata, is dropped). Opcodes of protocols 0-4 are understood;
+// anything malformed or any other use of OrderedDict throws std::runtime_error naming `what`.
+std::string OrderedDictsAsDicts(const std::string& pickle, const std::string& what);
+
+}  // namespace sa::golden
