@@ -128,10 +128,8 @@ void SaveCheckpoint(const std::string& path, ResNet20& model, torch::optim::Opti
   root.write("meta_epochs_done", torch::tensor(meta.epochs_done));
   const std::string tmp = vectors::MakeTempFileBeside(path);  // never a user's PATH.tmp
   root.save_to(tmp);
-  if (std::rename(tmp.c_str(), path.c_str()) != 0) {
-    std::remove(tmp.c_str());
-    throw std::runtime_error(path + ": cannot rename checkpoint into place");
-  }
+  // With an ordinary file's mode (mkstemp makes 0600); renamed into place or removed.
+  vectors::RenameIntoPlace(tmp, path);
 }
 
 ResNet20 LoadCheckpoint(const std::string& path, CheckpointMeta* meta) {

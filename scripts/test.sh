@@ -20,7 +20,11 @@ launcher=()
 command -v ccache >/dev/null && launcher=(-DCMAKE_CXX_COMPILER_LAUNCHER=ccache)
 cmake -S . -B build-sanitize -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DSA_SANITIZE=ON \
   "${launcher[@]}" >/dev/null
-cmake --build build-sanitize -j"$(nproc)" >/dev/null
+cmake --build build-sanitize -j"$(nproc)" >build-sanitize/build.log 2>&1 || {
+  grep -B5 -A20 -m3 "FAILED\|error" build-sanitize/build.log
+  echo "test.sh: the sanitizer build failed (log: build-sanitize/build.log)"
+  exit 1
+}
 # LibTorch's own allocations are not ours to fix: leaks are reported by the fuzzers instead.
 export ASAN_OPTIONS="detect_leaks=0:abort_on_error=1:${ASAN_OPTIONS:-}"
 export UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1:${UBSAN_OPTIONS:-}"

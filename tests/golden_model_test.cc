@@ -1,6 +1,7 @@
 // Model and data tests: shapes, names, option-A shortcuts, determinism, the binary and JPEG
 // readers, augmentation, and checkpoint errors. The slow ones are in golden_slow_test.cc.
 #include <gtest/gtest.h>
+#include <sys/stat.h>
 #include <torch/torch.h>
 
 #include <cstdio>  // before jpeglib.h, which needs FILE and size_t declared
@@ -215,6 +216,21 @@ TEST(Checkpoint, MissingAndCorruptFilesNameTheFile) {
   } catch (const std::runtime_error& e) {
     EXPECT_NE(std::string(e.what()).find("bad.pt: not a readable checkpoint"), std::string::npos);
   }
+  fs::remove_all(dir);
+}
+
+TEST(Checkpoint, ANewCheckpointHasAnOrdinaryFilesMode) {
+  // Written through a mkstemp file (0600) and renamed: it must still get 0666 & ~umask, as the
+  // file a plain create would make, so that others in the group can read a shared run.
+  const std::string dir = TempDir("ckpt_mode");
+  const mode_t old_mask = ::umask(022);
+  torch::manual_seed(0);
+  ResNet20 model(QuantConfig{4, 4});
+  SaveCheckpoint(dir + "/m.pt", model, nullptr, {QuantConfig{4, 4}, 1});
+  ::umask(old_mask);
+  struct stat st {};
+  ASSERT_EQ(::stat((dir + "/m.pt").c_str(), &st), 0);
+  EXPECT_EQ(st.st_mode & 0777, 0644u);
   fs::remove_all(dir);
 }
 
