@@ -114,94 +114,49 @@ std::string OrderedDictsAsDicts(const std::string& p, const std::string& what) {
                              " of its pickle");
   };
   std::string out;
-  out.reserve(p.size());
-  // The stack's shape: for each item, the offset in `out` where the opcodes that built it
-  // begin; enough to cut a BUILD's state out of the program. Marks are items too.
-  std::vector<size_t> stack;
-  std::vector<size_t> marks;  // positions in `stack` of the marks
-  auto pop_to_mark = [&](size_t at_byte) {
-    if (marks.empty()) fail("no MARK to pop to", at_byte);
-    const size_t m = marks.back();
-    marks.pop_back();
-    const size_t begin = stack[m];
-    stack.resize(m);
-    return begin;
+  out.reserve(p.size() + 64);
+  // The stack's shape, enough to rewrite BUILD and to refuse what LibTorch 1.13 would read
+  // past its own buffers (it checks little): per item, the offset in `out` where the opcodes
+  // that built it begin, what it is ("global:torch.FloatStorage", "str:storage", "persid",
+  // "mark", or "" for anything else).
+  struct Item {
+    size_t begin;
+    std::string kind;
+  };
+  std::vector<Item> stack;
+  std::vector<size_t> marks;      // positions in `stack` of the marks
+  std::vector<std::string> memo;  // the kind memoized in each slot, numbered as Python does
+  std::set<uint64_t> class_memo;  // slots that held the OrderedDict class (not written out)
+  auto floor = [&] { return marks.empty() ? size_t{0} : marks.back() + 1; };
+  auto need = [&](size_t n, size_t at_byte) {
+    if (stack.size() < floor() + n) fail("stack underflow", at_byte);
   };
   auto pop = [&](size_t n, size_t at_byte) {
-    const size_t floor = marks.empty() ? 0 : marks.back() + 1;
-    if (stack.size() < floor + n) fail("stack underflow", at_byte);
-    const size_t begin = stack[stack.size() - n];
+    need(n, at_byte);
+    const size_t begin = stack[stack.size() - n].begin;
     stack.resize(stack.size() - n);
     return begin;
   };
-  auto effect = [&](unsigned char op, size_t here, size_t at_byte) {
-    switch (op) {
-      case '(':
-        marks.push_back(stack.size());
-        stack.push_back(here);
-        break;
-      case 't':
-      case 'l':
-      case 'd':  // TUPLE, LIST, DICT: the items since the mark -> one
-        stack.push_back(pop_to_mark(at_byte));
-        break;
-      case 'u':
-      case 'e':  // SETITEMS, APPENDS: into the item below the mark
-        pop_to_mark(at_byte);
-        break;
-      case 0x85:
-        stack.push_back(pop(1, at_byte));
-        break;  // TUPLE1
-      case 0x86:
-        stack.push_back(pop(2, at_byte));
-        break;  // TUPLE2
-      case 0x87:
-        stack.push_back(pop(3, at_byte));
-        break;  // TUPLE3
-      case 'R':
-      case 0x81:
-        stack.push_back(pop(2, at_byte));
-        break;  // REDUCE, NEWOBJ
-      case 'Q':
-        stack.push_back(pop(1, at_byte));
-        break;  // BINPERSID
-      case 's':
-        pop(2, at_byte);
-        break;  // SETITEM
-      case 'a':
-        pop(1, at_byte);
-        break;  // APPEND
-      case 'q':
-      case 'r':
-      case 'p':
-      case 0x80:
-      case 0x95:
-      case 0x94:
-      case '.':
-        break;  // memo, protocol and framing: no stack effect
-      case '0':
-      case '1':
-      case '2':
-      case 'o':
-      case 'i':
-      case 0x82:
-      case 0x83:
-      case 0x84:
-      case 0x8f:
-      case 0x90:
-      case 0x91:
-      case 0x92:
-      case 0x93:
-        fail("opcode " + std::to_string(op) + ", which torch.save does not write,", at_byte);
-        break;
-      default:  // every other opcode pushes one item
-        stack.push_back(here);
-    }
+  // The items above the last mark: the mark is removed, the items are returned.
+  auto take_to_mark = [&](size_t at_byte) {
+    if (marks.empty()) fail("no MARK to pop to", at_byte);
+    const size_t m = marks.back();
+    marks.pop_back();
+    std::vector<Item> items(stack.begin() + static_cast<std::ptrdiff_t>(m) + 1, stack.end());
+    const size_t begin = stack[m].begin;
+    stack.resize(m);
+    return std::make_pair(begin, items);
+  };
+  auto container_below = [&](size_t at_byte) {  // SETITEMS/APPENDS need a non-mark below
+    if (stack.empty() || stack.back().kind == "mark") fail("nothing to add items to", at_byte);
+  };
+  auto is_storage_global = [](const std::string& k) {
+    return k.rfind("global:torch.", 0) == 0 && k.size() > 7 &&
+           k.compare(k.size() - 7, 7, "Storage") == 0;
   };
 
-  std::set<uint64_t> class_memo;  // memo slots that hold the OrderedDict class
-  bool class_on_stack = false;    // the last opcode pushed the OrderedDict class
-  bool empty_args = false;        // ... and EMPTY_TUPLE followed it
+  bool class_on_stack = false;  // the last opcode pushed the OrderedDict class
+  bool empty_args = false;      // ... and EMPTY_TUPLE followed it
   size_t at = 0;
   while (at < p.size()) {
     const size_t start = at;
@@ -241,10 +196,19 @@ std::string OrderedDictsAsDicts(const std::string& p, const std::string& what) {
     const std::string arg_bytes = p.substr(at, len);
     at += len;
 
-    if (class_on_stack) {  // the OrderedDict class: only OrderedDict() is supported
-      if ((op == 'q' || op == 'r') && !empty_args) {
-        // Memoizing the class: dropped, as every later use of the slot is rewritten.
-        class_memo.insert(LittleEndian(arg_bytes, 0, len));
+    // Memo slots: Python numbers them in order, so a slot beyond the next is forged (LibTorch
+    // would grow its memo table to the slot number, up to 2^32 entries).
+    const bool is_put = op == 'q' || op == 'r', is_get = op == 'h' || op == 'j';
+    const uint64_t slot = is_put || is_get ? LittleEndian(arg_bytes, 0, len) : 0;
+    if (is_put && slot > memo.size())
+      fail("memo slot " + std::to_string(slot) + " out of order", start);
+    if (is_get && slot >= memo.size())
+      fail("memo slot " + std::to_string(slot) + " never set", start);
+
+    if (class_on_stack) {           // the OrderedDict class: only OrderedDict() is supported
+      if (is_put && !empty_args) {  // memoizing the class: not written, every use is rewritten
+        class_memo.insert(slot);
+        if (slot == memo.size()) memo.emplace_back("ordered-dict-class");
         continue;
       }
       if (op == ')' && !empty_args) {
@@ -252,7 +216,7 @@ std::string OrderedDictsAsDicts(const std::string& p, const std::string& what) {
         continue;
       }
       if (op == 'R' && empty_args) {
-        stack.push_back(out.size());
+        stack.push_back({out.size(), ""});
         out += '}';  // OrderedDict() -> {}
         class_on_stack = empty_args = false;
         continue;
@@ -263,20 +227,130 @@ std::string OrderedDictsAsDicts(const std::string& p, const std::string& what) {
       class_on_stack = true;
       continue;
     }
-    if ((op == 'h' || op == 'j') && class_memo.count(LittleEndian(arg_bytes, 0, len))) {
+    if (is_get && class_memo.count(slot)) {
       class_on_stack = true;
       continue;
     }
-    if (op == 'b') {  // BUILD: cut out the program that made the state; the object stays
-      if (stack.size() < 2 || (!marks.empty() && stack.size() < marks.back() + 3))
-        fail("BUILD on a short stack", start);
-      out.resize(stack.back());
+    if (op == 'b') {
+      // BUILD obj state: LibTorch 1.13 cannot apply it to a dict. The state (a state_dict's
+      // _metadata) is kept under the key "_metadata" instead: the key goes in front of the
+      // opcodes that built the state and BUILD becomes SETITEM. Memo slots stay as they were.
+      need(2, start);
+      static const std::string kKey = std::string("X\x09\x00\x00\x00", 5) + "_metadata";
+      out.insert(stack.back().begin, kKey);
+      out += 's';
       stack.pop_back();
       continue;
     }
     const size_t here = out.size();
     out += p.substr(start, at - start);
-    effect(op, here, start);
+    switch (op) {
+      case '(':
+        marks.push_back(stack.size());
+        stack.push_back({here, "mark"});
+        break;
+      case 't': {  // TUPLE; torch.save's storage ids are ('storage', torch.XStorage, key, ...)
+        auto [begin, items] = take_to_mark(start);
+        const bool persid =
+            items.size() == 5 && items[0].kind == "str:storage" && is_storage_global(items[1].kind);
+        stack.push_back({begin, persid ? "persid" : ""});
+        break;
+      }
+      case 'l':
+        stack.push_back({take_to_mark(start).first, ""});
+        break;
+      case 'd': {
+        auto [begin, items] = take_to_mark(start);
+        if (items.size() % 2) fail("DICT of an odd number of items", start);
+        stack.push_back({begin, ""});
+        break;
+      }
+      case 'u': {  // SETITEMS
+        auto items = take_to_mark(start).second;
+        if (items.size() % 2) fail("SETITEMS of an odd number of items", start);
+        container_below(start);
+        break;
+      }
+      case 'e':  // APPENDS
+        take_to_mark(start);
+        container_below(start);
+        break;
+      case 0x85:
+        stack.push_back({pop(1, start), ""});
+        break;  // TUPLE1
+      case 0x86:
+        stack.push_back({pop(2, start), ""});
+        break;  // TUPLE2
+      case 0x87:
+        stack.push_back({pop(3, start), ""});
+        break;  // TUPLE3
+      case 'R':
+        stack.push_back({pop(2, start), ""});
+        break;   // REDUCE
+      case 'Q':  // BINPERSID
+        need(1, start);
+        if (stack.back().kind != "persid")
+          fail("a persistent id that is not torch.save's storage tuple", start);
+        stack.back().kind.clear();
+        break;
+      case 's':  // SETITEM: dict, key, value
+        need(3, start);
+        pop(2, start);
+        break;
+      case 'a':  // APPEND: list, value
+        need(2, start);
+        pop(1, start);
+        break;
+      case 'q':
+      case 'r':
+        need(1, start);
+        if (slot == memo.size())
+          memo.push_back(stack.back().kind);
+        else
+          memo[slot] = stack.back().kind;
+        break;
+      case 'h':
+      case 'j':
+        stack.push_back({here, memo[slot]});
+        break;
+      case 'c':
+        stack.push_back({here, "global:" + arg_bytes.substr(0, arg_bytes.find('\n')) + "." +
+                                   arg_bytes.substr(arg_bytes.find('\n') + 1,
+                                                    arg_bytes.size() - arg_bytes.find('\n') - 2)});
+        break;
+      case 'X':
+      case 0x8c: {  // BINUNICODE, SHORT_BINUNICODE
+        const size_t n = op == 'X' ? 4 : 1;
+        stack.push_back({here, "str:" + arg_bytes.substr(n, 16)});
+        break;
+      }
+      case 0x80:
+      case 0x95:
+      case '.':
+        break;  // protocol, framing, stop: no stack effect
+      case '0':
+      case '1':
+      case '2':
+      case 'o':
+      case 'i':
+      case 'p':
+      case 'g':
+      case 'P':
+      case 0x81:
+      case 0x82:
+      case 0x83:
+      case 0x84:
+      case 0x8f:
+      case 0x90:
+      case 0x91:
+      case 0x92:
+      case 0x93:
+      case 0x94:
+        fail("opcode " + std::to_string(op) + ", which LibTorch's unpickler cannot read,", start);
+        break;
+      default:  // every other opcode pushes one item
+        stack.push_back({here, ""});
+    }
     if (op == '.') return out;
   }
   fail("no STOP opcode", p.size());

@@ -11,9 +11,11 @@
 namespace sa::golden {
 
 // Returns the pickle program with every `collections.OrderedDict()` (GLOBAL or memo reference,
-// EMPTY_TUPLE, REDUCE) replaced by EMPTY_DICT, and every BUILD replaced by POP (the object's
-// state, here a state_dict's _metadata, is dropped). Opcodes of protocols 0-4 are understood;
-// anything malformed or any other use of OrderedDict throws std::runtime_error naming `what`.
+// EMPTY_TUPLE, REDUCE) replaced by EMPTY_DICT, and every `BUILD obj state` turned into
+// `obj["_metadata"] = state` (a state_dict's _metadata; the caller skips that key). It also
+// refuses, before LibTorch 1.13 reads past its own buffers, what torch.save never writes: memo
+// slots out of order, odd SETITEMS/DICT, persistent ids other than the storage tuple, opcodes
+// LibTorch cannot read. Anything malformed throws std::runtime_error naming `what`.
 std::string OrderedDictsAsDicts(const std::string& pickle, const std::string& what);
 
 }  // namespace sa::golden

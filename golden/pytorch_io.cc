@@ -8,6 +8,7 @@
 #include <torch/serialize.h>
 
 #include <cstring>
+#include <map>
 #include <set>
 #include <stdexcept>
 
@@ -42,6 +43,9 @@ ResNet20 ImportPytorch(const std::string& path, QuantConfig config) {
   // torch.save's zip: data.pkl (the pickle program) and data/<key> (tensor storages). The
   // program goes through OrderedDictsAsDicts first (LibTorch 1.13 cannot read OrderedDicts).
   c10::IValue root;
+  // LibTorch 1.13 builds each storage as numel * itemsize bytes over the record, whatever the
+  // record's size: every tensor's storage is checked against its record below.
+  std::map<const void*, size_t> record_bytes;
   try {
     caffe2::serialize::PyTorchStreamReader zip(
         std::make_shared<caffe2::serialize::MemoryReadAdapter>(bytes.data(), bytes.size()));
@@ -62,7 +66,9 @@ ResNet20 ImportPytorch(const std::string& path, QuantConfig config) {
         [&](const std::string& key) {
           if (!zip.hasRecord("data/" + key))
             throw std::runtime_error(path + ": tensor storage data/" + key + " is missing");
-          return std::get<0>(zip.getRecord("data/" + key));
+          auto [data, size] = zip.getRecord("data/" + key);
+          record_bytes[data.get()] = size;
+          return std::move(data);
         },
         at::Device(at::kCPU));
     root = unpickler.parse_ivalue();
@@ -70,6 +76,9 @@ ResNet20 ImportPytorch(const std::string& path, QuantConfig config) {
     std::string msg = e.msg();
     throw std::runtime_error(path + ": not a file torch.save wrote (" +
                              vectors::OneLine(msg.substr(0, msg.find('\n'))) + ")");
+  } catch (const std::logic_error& e) {  // out_of_range and the like from LibTorch's unpickler
+    throw std::runtime_error(path + ": holds something LibTorch cannot read (" +
+                             vectors::OneLine(e.what()) + ")");
   }
   if (!root.isGenericDict())
     throw std::runtime_error(path + ": holds a " + root.tagKind() + ", not a state_dict");
@@ -83,11 +92,19 @@ ResNet20 ImportPytorch(const std::string& path, QuantConfig config) {
   // Our names from the file's: no 'module.' prefix, our name for the weight quantizer's alpha.
   std::map<std::string, torch::Tensor> tensors;
   for (const auto& entry : dict) {
+    if (entry.key().isString() && entry.key().toStringRef() == "_metadata") continue;
     if (!entry.key().isString() || !entry.value().isTensor())
       throw std::runtime_error(
           path + ": the state_dict holds a non-tensor entry" +
           (entry.key().isString() ? " '" + entry.key().toStringRef() + "'" : std::string()));
     std::string name = entry.key().toStringRef();
+    const torch::Tensor& t = entry.value().toTensor();
+    const size_t need = t.storage().nbytes();
+    auto rec = record_bytes.find(t.storage().data());
+    if (need > 0 && (rec == record_bytes.end() || rec->second < need))
+      throw std::runtime_error(path + ": tensor '" + name + "' claims " + std::to_string(need) +
+                               " bytes, its storage record holds " +
+                               std::to_string(rec == record_bytes.end() ? 0 : rec->second));
     if (name.rfind("module.", 0) == 0) name = name.substr(7);
     tensors[EndsReplaced(name, kNotebookAlpha, kOurAlpha)] = entry.value().toTensor();
   }
@@ -101,7 +118,14 @@ ResNet20 ImportPytorch(const std::string& path, QuantConfig config) {
     if (it->second.sizes() != dst.sizes())
       throw std::runtime_error(path + ": tensor '" + shown + "' has shape " + Shape(it->second) +
                                ", ResNet-20 needs " + Shape(dst));
-    dst.copy_(it->second.to(dst.dtype()));
+    try {
+      dst.copy_(it->second.to(dst.dtype()));
+    } catch (const c10::Error& e) {  // e.g. a quantized or complex tensor
+      std::string msg = e.msg();
+      throw std::runtime_error(path + ": tensor '" + shown + "' cannot be read as " +
+                               std::string(c10::toString(dst.scalar_type())) + " (" +
+                               vectors::OneLine(msg.substr(0, msg.find('\n'))) + ")");
+    }
     used.insert(name);
   };
   for (auto& p : model->named_parameters()) fill(p.key(), p.value());

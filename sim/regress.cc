@@ -1,7 +1,9 @@
 // The regression driver: input checks, plan, shard, local worker processes, progress, results.
 #include "sim/regress.h"
 
+#include <fcntl.h>
 #include <poll.h>
+#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -149,31 +151,104 @@ void MergeCoverage(const std::string& dir, int jobs, const std::string& path) {
   sv::RenameIntoPlace(tmp, target);
 }
 
-// --jobs N: N forked workers, each with its own elaboration, over every N-th unit. Each
-// reports "S unit" / "D unit" lines on a pipe (progress, and what a crashed worker was doing)
-// and its results as a report in a private temporary folder, merged here in plan order.
-std::vector<LayerStats> RunInWorkers(const Context& ctx, const RunInfo& info,
-                                     const std::vector<Unit>& units, int jobs, Progress& progress) {
-  std::string tmpl = (fs::temp_directory_path() / "sa-cosim-workers-XXXXXX").string();
-  if (!::mkdtemp(tmpl.data()))
-    throw std::runtime_error(tmpl + ": cannot create a temporary folder: " + std::strerror(errno));
-  const std::string dir = tmpl;
+// Set by SIGINT/SIGTERM while workers run: the parent stops them, cleans up, then dies of the
+// same signal.
+volatile std::sig_atomic_t g_interrupt = 0;
+extern "C" void OnInterrupt(int sig) { g_interrupt = sig; }
+
+// Workers and the temporary folder of one --jobs run. Whatever way the run ends (a throw, a
+// failed worker, Ctrl-C), the destructor stops the workers still running, reaps every one, closes
+// the pipes and removes the folder: the folder and files this run created, nothing else.
+struct WorkerPool {
   struct Worker {
     pid_t pid = -1;
     int fd = -1;
+    bool reaped = false;
+    int status = 0;
     std::string buffer, current, error;
   };
-  std::vector<Worker> workers(static_cast<size_t>(jobs));
+  std::string dir;
+  std::vector<Worker> workers;
+
+  void StopAll() {
+    for (Worker& w : workers)
+      if (w.pid > 0 && !w.reaped) ::kill(w.pid, SIGTERM);
+  }
+  // Waits for worker `w`; false if it cannot be waited for (then it counts as failed).
+  bool Reap(Worker& w) {
+    if (w.reaped || w.pid <= 0) return true;
+    pid_t r;
+    while ((r = ::waitpid(w.pid, &w.status, 0)) < 0 && errno == EINTR) {
+    }
+    w.reaped = true;
+    if (r != w.pid) {
+      w.status = -1;
+      return false;
+    }
+    return true;
+  }
+  void Cleanup() {  // idempotent
+    StopAll();
+    for (Worker& w : workers) {
+      Reap(w);
+      if (w.fd >= 0) ::close(w.fd);
+      w.fd = -1;
+    }
+    std::error_code ec;
+    if (!dir.empty()) fs::remove_all(dir, ec);
+    dir.clear();
+  }
+  ~WorkerPool() { Cleanup(); }
+};
+
+// --jobs N: N forked workers, each with its own elaboration, over every N-th unit. Each
+// reports "S unit" / "D unit" lines on a pipe (progress, and what a crashed worker was doing)
+// and its results as a report in a private temporary folder, merged here in plan order. The
+// first worker to fail stops the others.
+std::vector<LayerStats> RunInWorkers(const Context& ctx, const RunInfo& info,
+                                     const std::vector<Unit>& units, int jobs, Progress& progress) {
+  WorkerPool pool;
+  std::string tmpl = (fs::temp_directory_path() / "sa-cosim-workers-XXXXXX").string();
+  if (!::mkdtemp(tmpl.data()))
+    throw std::runtime_error(tmpl + ": cannot create a temporary folder: " + std::strerror(errno));
+  pool.dir = tmpl;
+  const std::string dir = tmpl;
+  pool.workers.resize(static_cast<size_t>(jobs));
+  struct sigaction on_interrupt {
+  }, old_int{}, old_term{};
+  on_interrupt.sa_handler = OnInterrupt;  // no SA_RESTART: poll() returns EINTR
+  ::sigemptyset(&on_interrupt.sa_mask);
+  ::sigaction(SIGINT, &on_interrupt, &old_int);
+  ::sigaction(SIGTERM, &on_interrupt, &old_term);
+  struct RestoreSignals {
+    struct sigaction int_, term_;
+    ~RestoreSignals() {
+      ::sigaction(SIGINT, &int_, nullptr);
+      ::sigaction(SIGTERM, &term_, nullptr);
+    }
+  } restore{old_int, old_term};
+  g_interrupt = 0;
   std::fflush(stdout);
   std::fflush(stderr);
+  const pid_t parent = ::getpid();
   for (int w = 0; w < jobs; ++w) {
     int fds[2];
-    if (::pipe(fds) != 0) throw std::runtime_error(std::string("pipe: ") + std::strerror(errno));
+    if (::pipe2(fds, O_CLOEXEC) != 0)
+      throw std::runtime_error(std::string("--jobs ") + std::to_string(jobs) +
+                               ": cannot create a pipe (" + std::strerror(errno) + ")");
     const pid_t pid = ::fork();
-    if (pid < 0) throw std::runtime_error(std::string("fork: ") + std::strerror(errno));
-    if (pid == 0) {  // worker
+    if (pid < 0) {
       ::close(fds[0]);
-      for (int k = 0; k < w; ++k) ::close(workers[static_cast<size_t>(k)].fd);
+      ::close(fds[1]);
+      throw std::runtime_error(std::string("--jobs ") + std::to_string(jobs) +
+                               ": cannot start a worker (" + std::strerror(errno) + ")");
+    }
+    if (pid == 0) {  // worker: dies with the parent, however the parent dies
+      ::prctl(PR_SET_PDEATHSIG, SIGKILL);
+      if (::getppid() != parent) ::_exit(2);
+      ::signal(SIGINT, SIG_DFL);
+      ::signal(SIGTERM, SIG_DFL);
+      ::close(fds[0]);
       int code = 0;
       try {
         std::vector<Unit> mine;
@@ -200,87 +275,87 @@ std::vector<LayerStats> RunInWorkers(const Context& ctx, const RunInfo& info,
       ::_exit(code);
     }
     ::close(fds[1]);
-    workers[static_cast<size_t>(w)].pid = pid;
-    workers[static_cast<size_t>(w)].fd = fds[0];
+    pool.workers[static_cast<size_t>(w)].pid = pid;
+    pool.workers[static_cast<size_t>(w)].fd = fds[0];
   }
 
-  // Progress lines until every pipe is closed.
   auto describe = [&](const std::string& unit_text) {
-    const size_t i = static_cast<size_t>(std::stoll(unit_text));
     for (const Unit& u : units)
-      if (u.index == static_cast<int64_t>(i))
+      if (std::to_string(u.index) == unit_text)
         return u.layer + " image " + std::to_string(u.test_image);
     return "unit " + unit_text;
   };
+  std::string failure;
+  auto failed = [&](size_t k, WorkerPool::Worker& w) {
+    const int st = w.status;
+    const std::string at = w.current.empty() ? "" : " while running " + describe(w.current);
+    if (!w.error.empty()) return w.error;
+    if (st == -1) return "worker " + std::to_string(k) + " could not be waited for" + at;
+    if (WIFSIGNALED(st))
+      return "worker " + std::to_string(k) + " was killed by signal " +
+             std::to_string(WTERMSIG(st)) + " (" + strsignal(WTERMSIG(st)) + ")" + at;
+    return "worker " + std::to_string(k) + " exited with status " +
+           std::to_string(WEXITSTATUS(st)) + at;
+  };
+  // Progress lines until every pipe is closed; a worker whose pipe closes is reaped at once, and
+  // the first failure stops the rest.
   for (;;) {
+    if (g_interrupt) {
+      const int sig = g_interrupt;
+      pool.Cleanup();  // now: the signal's default action ends the process
+      ::signal(sig, SIG_DFL);
+      ::raise(sig);
+      ::_exit(128 + sig);  // not reached
+    }
     std::vector<pollfd> fds;
-    for (const Worker& w : workers)
+    for (const auto& w : pool.workers)
       if (w.fd >= 0) fds.push_back({w.fd, POLLIN, 0});
     if (fds.empty()) break;
-    if (::poll(fds.data(), fds.size(), -1) < 0 && errno != EINTR)
+    if (::poll(fds.data(), fds.size(), -1) < 0) {
+      if (errno == EINTR) continue;
       throw std::runtime_error(std::string("poll: ") + std::strerror(errno));
-    for (Worker& w : workers) {
+    }
+    for (size_t k = 0; k < pool.workers.size(); ++k) {
+      WorkerPool::Worker& w = pool.workers[k];
       if (w.fd < 0) continue;
       auto it = std::find_if(fds.begin(), fds.end(), [&](const pollfd& p) { return p.fd == w.fd; });
       if (it == fds.end() || !(it->revents & (POLLIN | POLLHUP | POLLERR))) continue;
       char buf[4096];
       const ssize_t n = ::read(w.fd, buf, sizeof(buf));
       if (n < 0 && errno == EINTR) continue;
-      if (n <= 0) {
-        ::close(w.fd);
-        w.fd = -1;
+      if (n > 0) {
+        w.buffer.append(buf, static_cast<size_t>(n));
+        for (size_t nl; (nl = w.buffer.find('\n')) != std::string::npos;) {
+          const std::string line = w.buffer.substr(0, nl);
+          w.buffer.erase(0, nl + 1);
+          if (line.rfind("S ", 0) == 0) {
+            w.current = line.substr(2);
+          } else if (line.rfind("D ", 0) == 0) {
+            progress.Done(describe(line.substr(2)));
+            w.current.clear();
+          } else if (line.rfind("E ", 0) == 0) {
+            w.error = line.substr(2);
+          }
+        }
         continue;
       }
-      w.buffer.append(buf, static_cast<size_t>(n));
-      for (size_t nl; (nl = w.buffer.find('\n')) != std::string::npos;) {
-        const std::string line = w.buffer.substr(0, nl);
-        w.buffer.erase(0, nl + 1);
-        if (line.rfind("S ", 0) == 0) {
-          w.current = line.substr(2);
-        } else if (line.rfind("D ", 0) == 0) {
-          progress.Done(describe(line.substr(2)));
-          w.current.clear();
-        } else if (line.rfind("E ", 0) == 0) {
-          w.error = line.substr(2);
-        }
+      ::close(w.fd);  // end of the worker's output: it is exiting
+      w.fd = -1;
+      const bool waited = pool.Reap(w);
+      if (failure.empty() && (!waited || !(WIFEXITED(w.status) && WEXITSTATUS(w.status) == 0))) {
+        failure = failed(k, w);
+        pool.StopAll();
       }
     }
   }
-  std::string failure;
-  for (size_t k = 0; k < workers.size(); ++k) {
-    Worker& w = workers[k];
-    int status = 0;
-    while (::waitpid(w.pid, &status, 0) < 0 && errno == EINTR) {
-    }
-    if (failure.empty() && !(WIFEXITED(status) && WEXITSTATUS(status) == 0)) {
-      const std::string at = w.current.empty() ? "" : " while running " + describe(w.current);
-      if (!w.error.empty())
-        failure = w.error;
-      else if (WIFSIGNALED(status))
-        failure = "worker " + std::to_string(k) + " was killed by signal " +
-                  std::to_string(WTERMSIG(status)) + " (" + strsignal(WTERMSIG(status)) + ")" + at;
-      else
-        failure = "worker " + std::to_string(k) + " exited with status " +
-                  std::to_string(WEXITSTATUS(status)) + at;
-    }
-  }
-  std::vector<LayerStats> results;
-  if (failure.empty()) {
-    for (int w = 0; w < jobs; ++w) {
-      Report r = ReadJsonReport(dir + "/worker" + std::to_string(w) + ".json");
-      for (LayerStats& s : r.units) results.push_back(std::move(s));
-    }
-    if (!ctx.opt.coverage.empty()) {
-      try {
-        MergeCoverage(dir, jobs, ctx.opt.coverage);
-      } catch (const std::exception& e) {
-        failure = e.what();
-      }
-    }
-  }
-  std::error_code ec;
-  fs::remove_all(dir, ec);  // the folder and files this function created, nothing else
   if (!failure.empty()) throw std::runtime_error(failure);
+
+  std::vector<LayerStats> results;
+  for (int w = 0; w < jobs; ++w) {
+    Report r = ReadJsonReport(dir + "/worker" + std::to_string(w) + ".json");
+    for (LayerStats& s : r.units) results.push_back(std::move(s));
+  }
+  if (!ctx.opt.coverage.empty()) MergeCoverage(dir, jobs, ctx.opt.coverage);
   std::sort(results.begin(), results.end(),
             [](const LayerStats& a, const LayerStats& b) { return a.unit < b.unit; });
   if (results.size() != units.size())

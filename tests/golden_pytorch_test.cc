@@ -116,16 +116,18 @@ TEST(PytorchImport, EveryMissingUnexpectedOrMisshapenTensorIsNamed) {
   fs::remove_all(dir);
 }
 
-TEST(PickleRewrite, OrderedDictBecomesADictAndBuildStateIsCutOut) {
+TEST(PickleRewrite, OrderedDictBecomesADictAndBuildStateAMetadataItem) {
   using namespace std::string_literals;
   // Hand-assembled protocol-2 program: OrderedDict() (class memoized in slot 0) with the item
   // 'a': 7, then BUILD with the state {'_metadata': OrderedDict()} (the class fetched back from
   // memo 0), then STOP. Literals are split so that no hex escape swallows the next character.
   const std::string od = "ccollections\nOrderedDict\n"s + "q\x00"s + ")R"s + "q\x01"s;
   const std::string item = "(X\x01\x00\x00\x00"s + "a" + "K\x07"s + "u";
-  const std::string state = "}q\x02X\x09\x00\x00\x00"s + "_metadata" + "h\x00"s + ")Rs";
+  const std::string key = "X\x09\x00\x00\x00"s + "_metadata";
+  const std::string state = "}q\x02"s + key + "h\x00"s + ")Rs";
   const std::string program = "\x80\x02"s + od + item + state + "b.";
-  const std::string want = "\x80\x02"s + "}q\x01"s + item + ".";
+  // OrderedDict() -> {}; BUILD obj state -> obj['_metadata'] = state (key before the state).
+  const std::string want = "\x80\x02"s + "}q\x01"s + item + key + "}q\x02"s + key + "}s" + "s.";
   EXPECT_EQ(OrderedDictsAsDicts(program, "p"), want);
   EXPECT_EQ(ErrorOf([&] { OrderedDictsAsDicts(program.substr(0, 20), "p"); }),
             "p: unterminated line argument at byte 2 of its pickle");
@@ -135,6 +137,26 @@ TEST(PickleRewrite, OrderedDictBecomesADictAndBuildStateIsCutOut) {
             "p: collections.OrderedDict used other than as OrderedDict() at byte 25 of its pickle");
   EXPECT_EQ(ErrorOf([&] { OrderedDictsAsDicts(program.substr(0, program.size() - 1), "p"); }),
             "p: no STOP opcode at byte " + std::to_string(program.size() - 1) + " of its pickle");
+}
+
+// What LibTorch 1.13 would read past its buffers on, or allocate without bound for, is refused.
+TEST(PickleRewrite, RefusesWhatTorchSaveNeverWrites) {
+  using namespace std::string_literals;
+  EXPECT_EQ(ErrorOf([&] { OrderedDictsAsDicts("\x80\x02}(X\x01\x00\x00\x00"s + "au."s, "p"); }),
+            "p: SETITEMS of an odd number of items at byte 10 of its pickle");
+  EXPECT_EQ(ErrorOf([&] { OrderedDictsAsDicts("\x80\x02Nr\xff\xff\xff\xff."s, "p"); }),
+            "p: memo slot 4294967295 out of order at byte 3 of its pickle");
+  EXPECT_EQ(ErrorOf([&] { OrderedDictsAsDicts("\x80\x02h\x00."s, "p"); }),
+            "p: memo slot 0 never set at byte 2 of its pickle");
+  // A persistent id whose dtype slot is an integer, not a torch.*Storage global.
+  const std::string bad_persid = "\x80\x02(X\x07\x00\x00\x00"s + "storage" + "K\xc8"s +
+                                 "X\x01\x00\x00\x00"s + "0" + "X\x03\x00\x00\x00"s + "cpu" +
+                                 "K\x04tQ."s;
+  EXPECT_EQ(ErrorOf([&] { OrderedDictsAsDicts(bad_persid, "p"); }),
+            "p: a persistent id that is not torch.save's storage tuple at byte " +
+                std::to_string(bad_persid.size() - 2) + " of its pickle");
+  EXPECT_EQ(ErrorOf([&] { OrderedDictsAsDicts("\x80\x02N0."s, "p"); }),
+            "p: opcode 48, which LibTorch's unpickler cannot read, at byte 3 of its pickle");
 }
 
 TEST(PytorchCli, ImportAndExportNeverOverwriteAndRefuseInOneLine) {
