@@ -1,6 +1,7 @@
 // PyTorch files in and out: fixtures written by Python's torch.save in both shapes the course
 // flow produces (tests/fixtures/notebook_pth/make_fixture.py), evaluated here to the logits Python
 // computed with the notebook's arithmetic; the export read back; every refusal one line.
+#include <caffe2/serialize/inline_container.h>
 #include <gtest/gtest.h>
 #include <torch/torch.h>
 
@@ -113,6 +114,29 @@ TEST(PytorchImport, EveryMissingUnexpectedOrMisshapenTensorIsNamed) {
               ImportPytorch(dir + "/junk.pth", {4, 4});
             }).find("junk.pth: not a file torch.save wrote"),
             std::string::npos);
+  fs::remove_all(dir);
+}
+
+// A storage record shorter than the tensor its pickle describes (LibTorch 1.13 would read past
+// it): the file is rebuilt record by record with LibTorch's own zip writer, one record cut.
+TEST(PytorchImport, AStorageShorterThanItsTensorIsRefused) {
+  const std::string dir = sa::testing::TempDir("pt_short");
+  caffe2::serialize::PyTorchStreamReader in(kFixtures + "/w4a4_state_dict.pth");
+  caffe2::serialize::PyTorchStreamWriter out(dir + "/short.pth");
+  bool cut = false;
+  for (const std::string& name : in.getAllRecords()) {
+    auto [data, size] = in.getRecord(name);
+    if (name == "version") continue;  // the writer adds its own
+    // The first storage larger than 64 bytes loses its second half.
+    const bool shorten = !cut && name.rfind("data/", 0) == 0 && size > 64;
+    cut |= shorten;
+    out.writeRecord(name, data.get(), shorten ? size / 2 : size);
+  }
+  out.writeEndOfFile();
+  ASSERT_TRUE(cut);
+  const std::string err = ErrorOf([&] { ImportPytorch(dir + "/short.pth", {4, 4}); });
+  EXPECT_NE(err.find("short.pth: tensor '"), std::string::npos) << err;
+  EXPECT_NE(err.find("its storage record holds"), std::string::npos) << err;
   fs::remove_all(dir);
 }
 
