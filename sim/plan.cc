@@ -1,8 +1,10 @@
 // Units, shards and seeds of a regression.
 #include "sim/plan.h"
 
+#include <algorithm>
 #include <cstdlib>
 #include <cstring>
+#include <sstream>
 #include <stdexcept>
 #include <unordered_map>
 
@@ -58,6 +60,26 @@ Shard ShardFromEnvironment() {
     return CheckedShard(EnvCount("GTEST_SHARD_INDEX"), EnvCount("GTEST_TOTAL_SHARDS"),
                         "GTEST_SHARD_INDEX/GTEST_TOTAL_SHARDS");
   return Shard{};
+}
+
+std::vector<std::string> ParseLayerSelection(const std::string& text,
+                                             const vectors::Manifest& manifest,
+                                             const std::string& set_dir) {
+  if (text.empty()) return manifest.layers;
+  std::vector<std::string> names;
+  std::stringstream ss(text);
+  for (std::string item; std::getline(ss, item, ',');)
+    if (!item.empty()) names.push_back(item);
+  if (names.empty()) throw std::invalid_argument("--layers: no layer named");
+  for (size_t i = 0; i < names.size(); ++i) {
+    if (std::find(manifest.layers.begin(), manifest.layers.end(), names[i]) ==
+        manifest.layers.end())
+      throw std::invalid_argument("--layers: '" + names[i] + "' is not a layer of " + set_dir);
+    if (std::find(names.begin(), names.begin() + static_cast<std::ptrdiff_t>(i), names[i]) !=
+        names.begin() + static_cast<std::ptrdiff_t>(i))
+      throw std::invalid_argument("--layers: '" + names[i] + "' is named twice");
+  }
+  return names;
 }
 
 std::vector<int64_t> ParseImageSelection(const std::string& text,

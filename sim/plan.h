@@ -32,6 +32,12 @@ Shard ParseShard(const std::string& text, const std::string& flag);
 // malformed variable is an error naming it.
 Shard ShardFromEnvironment();
 
+// Comma-separated layer names (empty: every layer of the set, in its order); each must be a
+// layer of the set, and none named twice. Throws std::invalid_argument naming --layers.
+std::vector<std::string> ParseLayerSelection(const std::string& text,
+                                             const vectors::Manifest& manifest,
+                                             const std::string& set_dir);
+
 // Test-set indices and ranges ("0..99,120"), each of which must be an image of the set;
 // returns their positions in the set, in the order given. Throws std::invalid_argument naming
 // --images.

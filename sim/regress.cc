@@ -15,8 +15,8 @@
 #include <cstring>
 #include <ctime>
 #include <filesystem>
-#include <sstream>
 #include <stdexcept>
+#include <unordered_map>
 
 #include "sim/run_program.h"
 #include "vectors/exit_codes.h"
@@ -28,15 +28,6 @@ namespace {
 namespace sv = sa::vectors;
 namespace fs = std::filesystem;
 using Clock = std::chrono::steady_clock;
-
-std::vector<std::string> SplitComma(const std::string& s) {
-  std::vector<std::string> out;
-  std::stringstream ss(s);
-  std::string item;
-  while (std::getline(ss, item, ','))
-    if (!item.empty()) out.push_back(item);
-  return out;
-}
 
 std::string UtcNow() {
   const std::time_t t = std::time(nullptr);
@@ -101,17 +92,19 @@ void RunUnits(const Context& ctx, const std::vector<Unit>& units, UnitSimulator&
               const std::function<void(LayerStats&&)>& on_done) {
   std::string loaded;
   sv::LayerVectors layer;
+  int64_t layer_index = -1;  // in the manifest, for the waveform
   for (const Unit& u : units) {
     if (u.layer != loaded) {
       layer = sv::ReadLayer(ctx.opt.vectors, ctx.manifest, u.layer);
       loaded = u.layer;
+      layer_index = std::find(ctx.manifest.layers.begin(), ctx.manifest.layers.end(), u.layer) -
+                    ctx.manifest.layers.begin();
     }
     if (on_start) on_start(u);
     const sv::LayerVectors one = ImageSlice(layer, u.image);
     LayerRun run(one, ctx.sim.config, ctx.run_opt, UnitSeed(ctx.opt.seed, u.layer, u.test_image));
     run.probe().unit = u.index;
-    run.probe().layer = std::find(ctx.manifest.layers.begin(), ctx.manifest.layers.end(), u.layer) -
-                        ctx.manifest.layers.begin();
+    run.probe().layer = layer_index;
     run.probe().test_image = u.test_image;
     const auto t0 = Clock::now();
     simulator.Run(&run, trace);
@@ -279,11 +272,14 @@ std::vector<LayerStats> RunInWorkers(const Context& ctx, const RunInfo& info,
     pool.workers[static_cast<size_t>(w)].fd = fds[0];
   }
 
+  // Plan index -> unit, for the progress line (one lookup per finished unit, not a scan).
+  std::unordered_map<int64_t, const Unit*> by_index;
+  for (const Unit& u : units) by_index[u.index] = &u;
   auto describe = [&](const std::string& unit_text) {
-    for (const Unit& u : units)
-      if (std::to_string(u.index) == unit_text)
-        return u.layer + " image " + std::to_string(u.test_image);
-    return "unit " + unit_text;
+    auto it = by_index.find(std::strtoll(unit_text.c_str(), nullptr, 10));
+    return it == by_index.end()
+               ? "unit " + unit_text
+               : it->second->layer + " image " + std::to_string(it->second->test_image);
   };
   std::string failure;
   auto failed = [&](size_t k, WorkerPool::Worker& w) {
@@ -396,16 +392,7 @@ int RunRegression(const RegressOptions& opt, const SimulatorInfo& sim, const std
     throw sv::FormatError(opt.vectors + ": the set has " + std::to_string(manifest.act_bits) +
                           "-bit activations and " + std::to_string(manifest.wgt_bits) +
                           "-bit weights; this sa-cosim is built for " + cfg.Name());
-  std::vector<std::string> names = opt.layers.empty() ? manifest.layers : SplitComma(opt.layers);
-  if (names.empty()) throw std::invalid_argument("--layers: no layer named");
-  for (size_t i = 0; i < names.size(); ++i) {
-    if (std::find(manifest.layers.begin(), manifest.layers.end(), names[i]) ==
-        manifest.layers.end())
-      throw std::invalid_argument("--layers: '" + names[i] + "' is not a layer of " + opt.vectors);
-    if (std::find(names.begin(), names.begin() + static_cast<std::ptrdiff_t>(i), names[i]) !=
-        names.begin() + static_cast<std::ptrdiff_t>(i))
-      throw std::invalid_argument("--layers: '" + names[i] + "' is named twice");
-  }
+  const std::vector<std::string> names = ParseLayerSelection(opt.layers, manifest, opt.vectors);
   std::vector<int64_t> images;
   if (opt.images.empty()) {
     for (size_t i = 0; i < manifest.images.size(); ++i) images.push_back(static_cast<int64_t>(i));

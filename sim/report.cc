@@ -180,6 +180,24 @@ LayerStats UnitFromJson(const json& u, const RunInfo& info, const std::string& p
   return s;
 }
 
+// Adds the counts, flags and coverage of `from` to `into` (a layer's units, or the layers of a
+// run); mismatch lists, per-image counts and utilization are the caller's.
+void AddCounts(const LayerStats& from, LayerStats* into) {
+  into->psums_compared += from.psums_compared;
+  into->mismatches += from.mismatches;
+  into->cycles += from.cycles;
+  into->expected_cycles += from.expected_cycles;
+  into->macs += from.macs;
+  into->passes += from.passes;
+  into->wall_seconds += from.wall_seconds;
+  into->overflow |= from.overflow;
+  into->hung |= from.hung;
+  into->extra_psums += from.extra_psums;
+  into->busy_after_drain |= from.busy_after_drain;
+  into->busy_low_while_valid += from.busy_low_while_valid;
+  into->coverage.Add(from.coverage);
+}
+
 }  // namespace
 
 std::vector<LayerStats> ByLayer(const std::vector<LayerStats>& units, const RunInfo& info) {
@@ -197,19 +215,7 @@ std::vector<LayerStats> ByLayer(const std::vector<LayerStats>& units, const RunI
       it = layers.end() - 1;
     }
     LayerStats& l = *it;
-    l.psums_compared += u.psums_compared;
-    l.mismatches += u.mismatches;
-    l.cycles += u.cycles;
-    l.expected_cycles += u.expected_cycles;
-    l.macs += u.macs;
-    l.passes += u.passes;
-    l.wall_seconds += u.wall_seconds;
-    l.overflow |= u.overflow;
-    l.hung |= u.hung;
-    l.extra_psums += u.extra_psums;
-    l.busy_after_drain |= u.busy_after_drain;
-    l.busy_low_while_valid += u.busy_low_while_valid;
-    l.coverage.Add(u.coverage);
+    AddCounts(u, &l);
     for (const Mismatch& m : u.first_mismatches)
       if (static_cast<int>(l.first_mismatches.size()) < info.max_mismatches)
         l.first_mismatches.push_back(m);
@@ -236,12 +242,7 @@ void PrintTable(std::FILE* out, const std::vector<LayerStats>& layers, bool rows
                    static_cast<long long>(s.mismatches), static_cast<unsigned long long>(s.cycles),
                    static_cast<long long>(s.expected_cycles), 100 * s.utilization,
                    Rate(s.cycles, s.wall_seconds) / 1e6);
-    total.psums_compared += s.psums_compared;
-    total.mismatches += s.mismatches;
-    total.cycles += s.cycles;
-    total.expected_cycles += s.expected_cycles;
-    total.macs += s.macs;
-    total.wall_seconds += s.wall_seconds;
+    AddCounts(s, &total);
     passed &= s.Passed();
     array_cycles += s.utilization > 0 ? static_cast<double>(s.macs) / s.utilization : 0;
   }
@@ -350,13 +351,7 @@ void WriteJsonReport(const std::string& path, const RunInfo& info,
     l["image_psums"] = s.image_psums;
     l["image_mismatches"] = s.image_mismatches;
     layer_rows.push_back(l);
-    t.psums_compared += s.psums_compared;
-    t.mismatches += s.mismatches;
-    t.cycles += s.cycles;
-    t.expected_cycles += s.expected_cycles;
-    t.macs += s.macs;
-    t.wall_seconds += s.wall_seconds;
-    t.coverage.Add(s.coverage);
+    AddCounts(s, &t);
     passed &= s.Passed();
   }
   j["layers"] = layer_rows;

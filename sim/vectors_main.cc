@@ -5,7 +5,6 @@
 #include <CLI/CLI.hpp>
 #include <cstdio>
 #include <filesystem>
-#include <sstream>
 
 #include "sim/memh.h"
 #include "sim/plan.h"
@@ -25,24 +24,13 @@ struct ExportOptions {
   int64_t max_passes = 0;
 };
 
-std::vector<std::string> SplitComma(const std::string& s) {
-  std::vector<std::string> out;
-  std::stringstream ss(s);
-  for (std::string item; std::getline(ss, item, ',');)
-    if (!item.empty()) out.push_back(item);
-  return out;
-}
-
 int ExportMemh(const ExportOptions& o) {
   const sv::Manifest manifest = sv::ReadManifest(o.vectors);
   if (manifest.act_bits > o.cfg.act_width || manifest.wgt_bits > o.cfg.wgt_width)
     throw std::invalid_argument("--act-width/--wgt-width: the set has a" +
                                 std::to_string(manifest.act_bits) + "w" +
                                 std::to_string(manifest.wgt_bits) + " values, wider than the core");
-  const std::vector<std::string> layers = o.layers.empty() ? manifest.layers : SplitComma(o.layers);
-  for (const std::string& l : layers)
-    if (std::find(manifest.layers.begin(), manifest.layers.end(), l) == manifest.layers.end())
-      throw std::invalid_argument("--layers: '" + l + "' is not a layer of " + o.vectors);
+  const std::vector<std::string> layers = ParseLayerSelection(o.layers, manifest, o.vectors);
   const int64_t image =
       o.image.empty() ? 0 : ParseImageSelection(o.image, manifest.images, o.vectors).at(0);
   // Absent or an empty folder: the export is staged beside it and renamed into place.

@@ -162,19 +162,24 @@ LayerVectors SmallLayer() {
   return v;
 }
 
+// A one-layer set of test image 7 holding `layer` (named layer1.0.conv1).
+void WriteOneLayerSet(const std::string& dir, LayerVectors layer) {
+  VectorSetWriter w(dir);
+  w.AddLayer(std::move(layer));
+  Manifest m;
+  m.checkpoint_path = "model.pt";
+  m.checkpoint_sha256 = "00";
+  m.images = {7};
+  m.layers = {"layer1.0.conv1"};
+  w.Commit(m);
+}
+
 class VectorSetTest : public ::testing::Test {
  protected:
   void SetUp() override {
     root_ = TempDir(::testing::UnitTest::GetInstance()->current_test_info()->name());
     dir_ = root_ + "/set";
-    VectorSetWriter w(dir_);
-    w.AddLayer(SmallLayer());
-    Manifest m;
-    m.checkpoint_path = "model.pt";
-    m.checkpoint_sha256 = "00";
-    m.images = {7};
-    m.layers = {"layer1.0.conv1"};
-    w.Commit(m);
+    WriteOneLayerSet(dir_, SmallLayer());
   }
   void TearDown() override { fs::remove_all(root_); }
   std::string root_, dir_;
@@ -201,20 +206,11 @@ TEST_F(VectorSetTest, NearTiesAreOptionalAndStrict) {
   // SetUp's layer has no count (-1): layer.json omits the field and the reader reports -1.
   EXPECT_EQ(ReadLayer(dir_, "layer1.0.conv1").info.act_near_ties, -1);
   const std::string other = root_ + "/ties";
-  {
-    VectorSetWriter w(other);
-    LayerVectors v = SmallLayer();
-    v.info.act_near_ties = 3;
-    v.info.wgt_near_ties = 1;
-    v.info.tie_margin = 1e-5;
-    w.AddLayer(std::move(v));
-    Manifest m;
-    m.checkpoint_path = "model.pt";
-    m.checkpoint_sha256 = "00";
-    m.images = {7};
-    m.layers = {"layer1.0.conv1"};
-    w.Commit(m);
-  }
+  LayerVectors v = SmallLayer();
+  v.info.act_near_ties = 3;
+  v.info.wgt_near_ties = 1;
+  v.info.tie_margin = 1e-5;
+  WriteOneLayerSet(other, std::move(v));
   LayerInfo info = ReadLayer(other, "layer1.0.conv1").info;
   EXPECT_EQ(info.act_near_ties, 3);
   EXPECT_EQ(info.wgt_near_ties, 1);
