@@ -39,9 +39,9 @@ set(SA_MAX_DIM 64)
 set(SA_MAX_INPUT_BITS 512)
 set(SA_MAX_OUTPUT_BITS 4096)
 
-# sa_check_core_config(ROWS COLS ACT WGT PSUM ACC): refuses, at configure time, a configuration
-# the RTL or the harness cannot run.
-function(sa_check_core_config what rows cols act wgt psum acc)
+# sa_check_core_config(ROWS COLS ACT WGT PSUM ACC DATAFLOW WGT2): refuses, at configure time, a
+# configuration the RTL or the harness cannot run.
+function(sa_check_core_config what rows cols act wgt psum acc dataflow wgt2)
   set(bad "")
   foreach(pair "ROWS;${rows};1;${SA_MAX_DIM}" "COLS;${cols};1;${SA_MAX_DIM}"
                "ACT_WIDTH;${act};2;8" "WGT_WIDTH;${wgt};2;8" "PSUM_WIDTH;${psum};8;64"
@@ -55,11 +55,21 @@ function(sa_check_core_config what rows cols act wgt psum acc)
     endif()
   endforeach()
   if(bad STREQUAL "")
-    math(EXPR in_bits "${rows} * ${act}")
+    set(lanes ${rows})
+    if(wgt2)
+      math(EXPR lanes "2 * ${rows}")  # the 2-bit mode takes two activations per row
+      if(NOT wgt EQUAL 4 OR NOT dataflow STREQUAL "ws")
+        string(APPEND bad " the 2-bit mode needs WGT_WIDTH=4 and the ws dataflow;")
+      endif()
+    endif()
+    if(NOT dataflow MATCHES "^(ws|os)$")
+      string(APPEND bad " DATAFLOW=${dataflow} is neither ws nor os;")
+    endif()
+    math(EXPR in_bits "${lanes} * ${act}")
     math(EXPR w_bits "${cols} * ${wgt}")
     math(EXPR out_bits "${cols} * ${psum}")
     if(in_bits GREATER SA_MAX_INPUT_BITS OR w_bits GREATER SA_MAX_INPUT_BITS)
-      string(APPEND bad " ${rows}x${act}-bit activations or ${cols}x${wgt}-bit weights exceed ${SA_MAX_INPUT_BITS} bits;")
+      string(APPEND bad " ${lanes}x${act}-bit activations or ${cols}x${wgt}-bit weights exceed ${SA_MAX_INPUT_BITS} bits;")
     endif()
     if(out_bits GREATER SA_MAX_OUTPUT_BITS)
       string(APPEND bad " ${cols}x${psum}-bit psums exceed ${SA_MAX_OUTPUT_BITS} bits;")
@@ -82,17 +92,26 @@ function(sa_check_core_config what rows cols act wgt psum acc)
 endfunction()
 
 # sa_verilate_core(TARGET <t> PREFIX <Vname> ROWS <r> COLS <c> [ACT_WIDTH 4] [WGT_WIDTH 4]
-#                  [PSUM_WIDTH 24] [ACC_DEPTH 1024] [RTL_FILELIST <f>] [TOP <module>]
-#                  [TRACE] [SYSTEMC] [EXTRA_PARAMS -GName=v ...])
+#                  [PSUM_WIDTH 24] [ACC_DEPTH 1024] [DATAFLOW ws|os] [WGT2_MODE]
+#                  [RTL_FILELIST <f>] [TOP <module>] [TRACE] [SYSTEMC] [EXTRA_PARAMS -GName=v ...])
 # Verilates one core configuration into <t> (model class <PREFIX>, header <PREFIX>.h) and sets
 # <PREFIX>_CONFIG in the caller's scope to the matching C++ ArrayConfig initializer
-# {rows, cols, act, wgt, psum, acc_depth}.
+# {rows, cols, act, wgt, psum, acc_depth, dataflow, wgt2_mode}. DATAFLOW picks the harness's
+# mapping (sim/schedule.h) and the default top (SA_RTL_TOP or SA_RTL_OS_TOP); WGT2_MODE sets the
+# core's Wgt2Mode parameter (the run-time 2-bit mode, act_wgt2_i).
 function(sa_verilate_core)
-  cmake_parse_arguments(A "TRACE;SYSTEMC"
-    "TARGET;PREFIX;ROWS;COLS;ACT_WIDTH;WGT_WIDTH;PSUM_WIDTH;ACC_DEPTH;RTL_FILELIST;TOP"
+  cmake_parse_arguments(A "TRACE;SYSTEMC;WGT2_MODE"
+    "TARGET;PREFIX;ROWS;COLS;ACT_WIDTH;WGT_WIDTH;PSUM_WIDTH;ACC_DEPTH;DATAFLOW;RTL_FILELIST;TOP"
     "EXTRA_PARAMS" ${ARGN})
+  if(NOT DEFINED A_DATAFLOW)
+    set(A_DATAFLOW ws)
+  endif()
+  set(default_top ${SA_RTL_TOP})
+  if(A_DATAFLOW STREQUAL "os")
+    set(default_top ${SA_RTL_OS_TOP})
+  endif()
   foreach(default "ACT_WIDTH;4" "WGT_WIDTH;4" "PSUM_WIDTH;24" "ACC_DEPTH;1024"
-                  "RTL_FILELIST;${SA_RTL_FILELIST}" "TOP;${SA_RTL_TOP}")
+                  "RTL_FILELIST;${SA_RTL_FILELIST}" "TOP;${default_top}")
     list(GET default 0 k)
     list(GET default 1 v)
     if(NOT DEFINED A_${k})
@@ -100,7 +119,17 @@ function(sa_verilate_core)
     endif()
   endforeach()
   sa_check_core_config("${A_PREFIX}" "${A_ROWS}" "${A_COLS}" "${A_ACT_WIDTH}" "${A_WGT_WIDTH}"
-                       "${A_PSUM_WIDTH}" "${A_ACC_DEPTH}")
+                       "${A_PSUM_WIDTH}" "${A_ACC_DEPTH}" "${A_DATAFLOW}" "${A_WGT2_MODE}")
+  set(wgt2_param "")
+  set(wgt2_cpp false)
+  if(A_WGT2_MODE)
+    set(wgt2_param -GWgt2Mode=1)
+    set(wgt2_cpp true)
+  endif()
+  set(dataflow_cpp kWeightStationary)
+  if(A_DATAFLOW STREQUAL "os")
+    set(dataflow_cpp kOutputStationary)
+  endif()
   sa_read_filelist("${A_RTL_FILELIST}" sources)
   set(mode "")
   if(A_SYSTEMC)
@@ -118,10 +147,10 @@ function(sa_verilate_core)
   verilate(${A_TARGET} ${mode} ${trace} ${coverage} SOURCES ${sources} TOP_MODULE ${A_TOP} PREFIX ${A_PREFIX}
            VERILATOR_ARGS ${SA_VERILATOR_FLAGS} -GRows=${A_ROWS} -GCols=${A_COLS}
              -GActWidth=${A_ACT_WIDTH} -GWgtWidth=${A_WGT_WIDTH} -GPsumWidth=${A_PSUM_WIDTH}
-             -GAccDepth=${A_ACC_DEPTH} ${A_EXTRA_PARAMS}
+             -GAccDepth=${A_ACC_DEPTH} ${wgt2_param} ${A_EXTRA_PARAMS}
            ${SA_MODEL_COMPILE_OPTS})
   # The matching C++ configuration, an ArrayConfig initializer, for the caller.
   set(${A_PREFIX}_CONFIG
-      "{${A_ROWS},${A_COLS},${A_ACT_WIDTH},${A_WGT_WIDTH},${A_PSUM_WIDTH},${A_ACC_DEPTH}}"
+      "{${A_ROWS},${A_COLS},${A_ACT_WIDTH},${A_WGT_WIDTH},${A_PSUM_WIDTH},${A_ACC_DEPTH},::sa::sim::Dataflow::${dataflow_cpp},${wgt2_cpp}}"
       PARENT_SCOPE)
 endfunction()

@@ -1,13 +1,21 @@
-# Script mode (cmake -DCONFIG=RxC:aAwW -P check_core_config.cmake): runs the configure-time
-# check of one configuration, for the tests that show impossible ones are refused.
+# Script mode (cmake -DCONFIG=RxC:aAwW[:pP][:os][:m2] -P check_core_config.cmake): runs the
+# configure-time check of one configuration, for the tests that show impossible ones are refused.
 include(${CMAKE_CURRENT_LIST_DIR}/SaCore.cmake)
-if(NOT CONFIG MATCHES "^([0-9]+)x([0-9]+):a([0-9]+)w([0-9]+)(:p([0-9]+))?$")
-  message(FATAL_ERROR "CONFIG '${CONFIG}' is not RxC:aAwW[:pP]")
+if(NOT CONFIG MATCHES "^([0-9]+)x([0-9]+):a([0-9]+)w([0-9]+)(:p([0-9]+))?(:os)?(:m2)?$")
+  message(FATAL_ERROR "CONFIG '${CONFIG}' is not RxC:aAwW[:pP][:os][:m2]")
 endif()
 set(psum 24)
 if(CMAKE_MATCH_6)
   set(psum ${CMAKE_MATCH_6})
 endif()
+set(dataflow ws)
+if(CMAKE_MATCH_7)
+  set(dataflow os)
+endif()
+set(wgt2 FALSE)
+if(CMAKE_MATCH_8)
+  set(wgt2 TRUE)
+endif()
 sa_check_core_config("${CONFIG}" ${CMAKE_MATCH_1} ${CMAKE_MATCH_2} ${CMAKE_MATCH_3}
-                     ${CMAKE_MATCH_4} ${psum} 1024)
+                     ${CMAKE_MATCH_4} ${psum} 1024 ${dataflow} ${wgt2})
 message(STATUS "${CONFIG}: accepted")

@@ -7,3 +7,6 @@ sa_array.sv
 sa_fifo.sv
 sa_acc.sv
 sa_core.sv
+sa_os_pe.sv
+sa_os_array.sv
+sa_os_core.sv

@@ -7,7 +7,9 @@ module sa_array #(
   parameter int Cols      = 8,
   parameter int ActWidth  = 4,
   parameter int WgtWidth  = 4,
-  parameter int PsumWidth = 12
+  parameter int PsumWidth = 12,
+  parameter int Wgt2Mode  = 0,                    // PEs with the 2-bit mode (sa_mac)
+  localparam int LaneWidth = (Wgt2Mode != 0 ? 2 : 1) * ActWidth  // activation bits per row
 ) (
   input  logic                             clk_i,
   input  logic                             rst_ni,
@@ -16,17 +18,18 @@ module sa_array #(
   input  logic                             wgt_bank_i,
   input  logic [$clog2(Rows+1)-1:0]        wgt_row_i,
   input  logic [Cols*WgtWidth-1:0]         wgt_row_data_i,
-  // skewed activations and their bank tags, one per row
-  input  logic [Rows-1:0][ActWidth-1:0]    act_i,
+  // skewed activations and their bank and mode tags, one per row
+  input  logic [Rows-1:0][LaneWidth-1:0]   act_i,
   input  logic [Rows-1:0]                  act_bank_i,
+  input  logic [Rows-1:0]                  act_wgt2_i,
   // column sums, one per column, column c lagging c cycles
   output logic [Cols-1:0][PsumWidth-1:0]   psum_o
 );
 
   // Links between PEs as packed arrays: act_h[r][c] enters PE(r, c) from the west (c = Cols is
   // the east edge), psum_v[r][c] enters PE(r, c) from the north (r = Rows is the south edge).
-  logic [Rows-1:0][Cols:0][ActWidth-1:0] act_h;
-  logic [Rows-1:0][Cols:0]               bank_h;
+  logic [Rows-1:0][Cols:0][LaneWidth-1:0] act_h;
+  logic [Rows-1:0][Cols:0]               bank_h, wgt2_h;
   logic [Rows:0][Cols-1:0][PsumWidth-1:0] psum_v;
 
   // One-hot write enable of the row being loaded.
@@ -37,11 +40,13 @@ module sa_array #(
   for (genvar r = 0; r < Rows; r++) begin : g_row
     assign act_h[r][0]  = act_i[r];
     assign bank_h[r][0] = act_bank_i[r];
+    assign wgt2_h[r][0] = act_wgt2_i[r];
     for (genvar c = 0; c < Cols; c++) begin : g_col
       sa_pe #(
         .ActWidth (ActWidth),
         .WgtWidth (WgtWidth),
-        .PsumWidth(PsumWidth)
+        .PsumWidth(PsumWidth),
+        .Wgt2Mode (Wgt2Mode)
       ) u_pe (
         .clk_i,
         .rst_ni,
@@ -50,8 +55,10 @@ module sa_array #(
         .wgt_data_i(wgt_row_data_i[c*WgtWidth+:WgtWidth]),
         .act_i     (act_h[r][c]),
         .act_bank_i(bank_h[r][c]),
+        .act_wgt2_i(wgt2_h[r][c]),
         .act_o     (act_h[r][c+1]),
         .act_bank_o(bank_h[r][c+1]),
+        .act_wgt2_o(wgt2_h[r][c+1]),
         .psum_i    (psum_v[r][c]),
         .psum_o    (psum_v[r+1][c])
       );

@@ -9,6 +9,11 @@
 // t + Rows + Cols + 1. Throughput: one activation beat per cycle, passes back to back.
 // Flow control: the array never stalls; an activation beat is accepted only while the FIFO has
 // room for every beat already in flight, so psum backpressure loses and duplicates nothing.
+// 2-bit mode (Wgt2Mode = 1, WgtWidth = 4): act_data_i has 2 x Rows lanes; on a pass with
+// act_wgt2_i each PE row r takes lanes 2r and 2r+1 and each weight lane holds two 2-bit weights
+// (bits [1:0] for lane 2r, [3:2] for 2r+1), so a pass covers 2 x Rows input channels. A 4-bit
+// pass (act_wgt2_i low) uses lane 2r for row r and ignores the odd lanes. Timing is the same in
+// both modes.
 module sa_core
   import sa_pkg::*;
 #(
@@ -18,7 +23,9 @@ module sa_core
   parameter int WgtWidth  = 4,
   parameter int PsumWidth = 24,
   parameter int AccDepth  = 1024,             // 32 x 32 output pixels per pass
-  parameter int FifoDepth = Rows + Cols + 4   // >= pipeline depth + 2 for full rate
+  parameter int Wgt2Mode  = 0,                // the run-time 2-bit mode (act_wgt2_i)
+  parameter int FifoDepth = Rows + Cols + 4,  // >= pipeline depth + 2 for full rate
+  localparam int ActLanes = Wgt2Mode != 0 ? 2 * Rows : Rows
 ) (
   input  logic                      clk_i,
   input  logic                      rst_ni,
@@ -29,11 +36,12 @@ module sa_core
   // activation vectors: row r in bits [r*ActWidth +: ActWidth], plus per-pass control
   input  logic                      act_valid_i,
   output logic                      act_ready_o,
-  input  logic [Rows*ActWidth-1:0]  act_data_i,
+  input  logic [ActLanes*ActWidth-1:0] act_data_i,
   input  logic                      act_last_i,       // last beat of this pass
   input  logic                      act_acc_first_i,  // pass starts an accumulation group
   input  logic                      act_acc_last_i,   // pass ends the group: release sums
   input  logic                      act_relu_i,       // apply ReLU to released sums
+  input  logic                      act_wgt2_i,       // 2-bit pass (ignored without Wgt2Mode)
   // released psum vectors: column c in bits [c*PsumWidth +: PsumWidth]
   output logic                      psum_valid_o,
   input  logic                      psum_ready_i,
@@ -53,9 +61,9 @@ module sa_core
 
   initial begin
     if (Rows < 1 || Cols < 1 || ActWidth < 1 || WgtWidth < 2 || AccDepth < 1 ||
-        PsumWidth < ArrayWidth || PsumWidth > 64 || FifoDepth < 2)
+        PsumWidth < ArrayWidth || PsumWidth > 64 || FifoDepth < 2 || (Wgt2Mode != 0 && WgtWidth != 4))
       $fatal(1, "sa_core: illegal parameters Rows=%0d Cols=%0d ActWidth=%0d WgtWidth=%0d %s",
-             Rows, Cols, ActWidth, WgtWidth, "PsumWidth (>= one pass's sum, <= 64) AccDepth FifoDepth");
+             Rows, Cols, ActWidth, WgtWidth, "PsumWidth (>= one pass's sum, <= 64) AccDepth FifoDepth, Wgt2Mode needs WgtWidth 4");
   end
 
   // ---------------------------------------------------------------- weight banks
@@ -121,35 +129,44 @@ module sa_core
   end
 
   // ---------------------------------------------------------------- input register + skew
-  logic [Rows-1:0][ActWidth-1:0] in_act_q, in_act_d, skew_act;
-  logic [Rows-1:0]               in_bank_q, in_bank_d, skew_bank;
+  localparam int LaneWidth = ActLanes / Rows * ActWidth;  // activation bits per PE row
+  logic [Rows-1:0][LaneWidth-1:0] in_act_q, in_act_d, skew_act;
+  // Per row: {2-bit mode, weight bank}, skewed with the activations.
+  logic [Rows-1:0][1:0]           in_tag_q, in_tag_d, skew_tag;
+  logic [Rows-1:0]                skew_bank, skew_wgt2;
 
   // Bubbles enter as zeros; their sums are tagged invalid and never reach the accumulator.
-  assign in_act_d  = act_accept ? act_data_i : '0;
-  assign in_bank_d = {Rows{act_bank_q}};
+  // Row r's lanes (2r and 2r+1 in the 2-bit mode) are adjacent in act_data_i.
+  assign in_act_d = act_accept ? act_data_i : '0;
+  assign in_tag_d = {Rows{Wgt2Mode != 0 && act_wgt2_i, act_bank_q}};
 
   always_ff @(posedge clk_i or negedge rst_ni) begin
     if (!rst_ni) begin
-      in_act_q  <= '0;
-      in_bank_q <= '0;
+      in_act_q <= '0;
+      in_tag_q <= '0;
     end else begin
-      in_act_q  <= in_act_d;
-      in_bank_q <= in_bank_d;
+      in_act_q <= in_act_d;
+      in_tag_q <= in_tag_d;
     end
   end
 
-  sa_skew #(.Lanes(Rows), .Width(ActWidth), .Reverse(1'b0)) u_skew_act (
+  sa_skew #(.Lanes(Rows), .Width(LaneWidth), .Reverse(1'b0)) u_skew_act (
     .clk_i, .rst_ni, .data_i(in_act_q), .data_o(skew_act)
   );
-  sa_skew #(.Lanes(Rows), .Width(1), .Reverse(1'b0)) u_skew_bank (
-    .clk_i, .rst_ni, .data_i(in_bank_q), .data_o(skew_bank)
+  sa_skew #(.Lanes(Rows), .Width(2), .Reverse(1'b0)) u_skew_tag (
+    .clk_i, .rst_ni, .data_i(in_tag_q), .data_o(skew_tag)
   );
+  for (genvar r = 0; r < Rows; r++) begin : g_tag
+    assign skew_bank[r] = skew_tag[r][0];
+    assign skew_wgt2[r] = skew_tag[r][1];
+  end
 
   // ---------------------------------------------------------------- array + de-skew
   logic [Cols-1:0][ArrayWidth-1:0] col_psum, aligned_psum;
 
   sa_array #(
-    .Rows(Rows), .Cols(Cols), .ActWidth(ActWidth), .WgtWidth(WgtWidth), .PsumWidth(ArrayWidth)
+    .Rows(Rows), .Cols(Cols), .ActWidth(ActWidth), .WgtWidth(WgtWidth), .PsumWidth(ArrayWidth),
+    .Wgt2Mode(Wgt2Mode)
   ) u_array (
     .clk_i,
     .rst_ni,
@@ -159,6 +176,7 @@ module sa_core
     .wgt_row_data_i(wgt_data_i),
     .act_i         (skew_act),
     .act_bank_i    (skew_bank),
+    .act_wgt2_i    (skew_wgt2),
     .psum_o        (col_psum)
   );
 

@@ -12,6 +12,15 @@ package sa_pkg;
     logic relu;        // clamp released sums at 0
   } beat_ctrl_t;
 
+  // Tag of one reduction step in the output-stationary array (sa_os_*), travelling east with
+  // its activations.
+  typedef struct packed {
+    logic valid;  // a real step (0: bubble)
+    logic first;  // first step of the output tile: the sum starts from 0
+    logic last;   // last step: the sum is finished and moves to the drain register
+    logic relu;   // clamp the finished sums at 0 when they leave the array
+  } os_tag_t;
+
   // Width that holds a column sum of `rows` products of an unsigned `act_width`-bit activation
   // and a signed `wgt_width`-bit weight without overflow.
   function automatic int ArrayPsumWidth(int act_width, int wgt_width,

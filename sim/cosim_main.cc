@@ -120,6 +120,11 @@ int sc_main(int argc, char* argv[]) {
                  "fast: temporally decoupled; pin: every pin through SystemC signals")
       ->check(CLI::IsMember({"fast", "pin"}))
       ->capture_default_str();
+  app.add_option("--wgt2-mode", opt.wgt2,
+                 "the PE's 2-bit mode: auto (when the set's weights are 2-bit and the core has "
+                 "it), on (require it), off (4-bit passes)")
+      ->check(CLI::IsMember({"auto", "on", "off"}))
+      ->capture_default_str();
   app.add_flag("--quiet", opt.quiet, "only the total line and problems");
   app.add_flag("--relu", opt.relu, "drive act_relu_i on every pass and expect max(0, psum)");
   try {

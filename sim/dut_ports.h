@@ -17,8 +17,10 @@
   X(act_acc_first_i, acc_first) \
   X(act_acc_last_i, acc_last)   \
   X(act_relu_i, relu)           \
+  X(act_wgt2_i, wgt2)           \
   X(psum_ready_i, psum_ready)
-// Multi-bit inputs: Cols x WgtWidth weights, Rows x ActWidth activations.
+// Multi-bit inputs: Cols x WgtWidth weights, Rows (2 x Rows with the 2-bit mode) x ActWidth
+// activations.
 #define SA_DUT_WORD_INPUTS(X) \
   X(wgt_data_i, wgt_data)     \
   X(act_data_i, act_data)
@@ -37,7 +39,7 @@ namespace sa::sim {
 
 // Input data ports of up to 512 bits (64 lanes of 8 bits), as 32-bit words, bit 0 first:
 // Verilator's own layout for ports wider than 64 bits (VlWide).
-constexpr int kMaxInputWords = 16;
+constexpr int kMaxInputWords = 16;  // the CMake check keeps act_lanes x ActWidth <= 512
 // Output data ports of up to 4096 bits (64 columns of 64-bit sums).
 constexpr int kMaxOutputWords = 128;
 

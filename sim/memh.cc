@@ -1,6 +1,7 @@
 // $readmemh export of a layer's weight tiles, activation beats and expected psums.
 #include "sim/memh.h"
 
+#include <memory>
 #include <sstream>
 
 #include "vectors/output.h"
@@ -35,7 +36,9 @@ void Write(const std::string& path, const std::string& text) {
 
 MemhCounts WriteMemh(const vectors::LayerVectors& layer, const ArrayConfig& cfg,
                      const std::string& dir, int64_t max_passes) {
-  const LayerSchedule sched(layer, cfg);
+  // The export is for weight-stationary cores in 4-bit passes (rtl/tb/sa_memh_tb.sv).
+  const std::unique_ptr<LayerSchedule> owned = MakeSchedule(layer, cfg, Wgt2Choice::kOff);
+  const LayerSchedule& sched = *owned;
   int64_t n = sched.num_passes();
   if (max_passes > 0 && max_passes < n) n = max_passes;
   while (n > 0 && !sched.Pass(n - 1).acc_last) --n;  // end on a released group
@@ -50,30 +53,31 @@ MemhCounts WriteMemh(const vectors::LayerVectors& layer, const ArrayConfig& cfg,
   c.passes = n;
   for (int64_t i = 0; i < n; ++i) {
     const PassDesc p = sched.Pass(i);
-    for (int r = 0; r < cfg.rows; ++r, ++c.wgt_rows) {
+    for (int64_t r = 0; r < p.wgt_beats; ++r, ++c.wgt_rows) {
       Bits b;
-      sched.WeightRow(p, r, &b);
+      sched.WeightBeat(p, r, &b);
       wgt << Hex(b.words.data(), cfg.cols * cfg.wgt_width) << "\n";
     }
-    for (int64_t k = 0; k < p.pixels; ++k, ++c.act_beats) {
+    for (int64_t k = 0; k < p.act_beats; ++k, ++c.act_beats) {
       Bits b;
       sched.ActBeat(p, k, &b);
       std::vector<uint32_t> w(b.words.begin(), b.words.end());
       w.push_back(0);
-      const uint64_t ctrl =
-          (uint64_t{k + 1 == p.pixels} << 2) | (uint64_t{p.acc_first} << 1) | uint64_t{p.acc_last};
+      const uint64_t ctrl = (uint64_t{k + 1 == p.act_beats} << 2) | (uint64_t{p.acc_first} << 1) |
+                            uint64_t{p.acc_last};
       Put(w, act_bits, 3, ctrl);
       act << Hex(w.data(), act_bits + 3) << "\n";
     }
     if (!p.acc_last) continue;
-    for (int64_t k = 0; k < p.pixels; ++k, ++c.psum_vectors) {
+    for (int64_t k = 0; k < p.releases; ++k, ++c.psum_vectors) {
       std::vector<uint32_t> w(static_cast<size_t>(psum_bits / 32 + 2), 0);
+      const int64_t pixel = sched.ReleasedPixel(p, k);
       for (int col = 0; col < cfg.cols; ++col) {
         const int64_t co = p.co_tile * cfg.cols + col;
-        const int64_t v = co < g.out_channels
-                              ? golden[((p.image * g.out_channels + co) * g.OutH()) * g.OutW() +
-                                       p.pixel_begin + k]
-                              : 0;
+        const int64_t v =
+            co < g.out_channels && pixel >= 0
+                ? golden[((p.image * g.out_channels + co) * g.OutH()) * g.OutW() + pixel]
+                : 0;
         Put(w, col * cfg.psum_width, cfg.psum_width, static_cast<uint64_t>(v));
       }
       psum << Hex(w.data(), psum_bits) << "\n";

@@ -400,7 +400,10 @@ int RunRegression(const RegressOptions& opt, const SimulatorInfo& sim, const std
     images = ParseImageSelection(opt.images, manifest.images, opt.vectors);
   }
   const Shard shard = opt.shard.empty() ? ShardFromEnvironment() : ParseShard(opt.shard, "--shard");
-  for (const auto& n : names) LayerSchedule(sv::ReadLayer(opt.vectors, manifest, n), cfg);
+  const Wgt2Choice wgt2 = opt.wgt2 == "on"    ? Wgt2Choice::kOn
+                          : opt.wgt2 == "off" ? Wgt2Choice::kOff
+                                              : Wgt2Choice::kAuto;
+  for (const auto& n : names) MakeSchedule(sv::ReadLayer(opt.vectors, manifest, n), cfg, wgt2);
 
   const std::vector<Unit> plan = PlanUnits(manifest, names, images);
   const std::vector<Unit> units = UnitsOfShard(plan, shard);
@@ -431,6 +434,7 @@ int RunRegression(const RegressOptions& opt, const SimulatorInfo& sim, const std
   ctx.run_opt.stall_prob = opt.stall_prob;
   ctx.run_opt.psum_stall_prob = opt.psum_stall_prob;
   ctx.run_opt.relu = opt.relu;
+  ctx.run_opt.wgt2 = wgt2;
   ctx.run_opt.seed = opt.seed;
   ctx.run_opt.max_mismatches = opt.max_mismatches;
 

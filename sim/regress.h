@@ -15,6 +15,7 @@ namespace sa::sim {
 
 struct RegressOptions {
   std::string vectors, layers, images, trace, report, junit, mode = "fast", shard, coverage;
+  std::string wgt2 = "auto";  // the 2-bit mode: auto, on, off
   int max_mismatches = 10;
   int jobs = 1;
   uint64_t trace_window = 200;  // cycles each side of the first mismatch in --trace

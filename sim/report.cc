@@ -104,6 +104,10 @@ json CoverageJson(const CoverageBins& c) {
   return j;
 }
 
+json BreakdownJson(const CycleBreakdown& b) {
+  return {{"fill", b.fill}, {"stream", b.stream}, {"stall", b.stall}, {"drain", b.drain}};
+}
+
 // The fields a unit and a per-layer total share.
 json StatsJson(const LayerStats& s, const RunInfo& info) {
   json mm = json::array();
@@ -124,6 +128,11 @@ json StatsJson(const LayerStats& s, const RunInfo& info) {
           {"extra_psums", s.extra_psums},
           {"busy_after_drain", s.busy_after_drain},
           {"busy_low_while_valid", s.busy_low_while_valid},
+          {"wgt2", s.wgt2},
+          {"cycle_breakdown",
+           {{"measured", BreakdownJson(s.measured)},
+            {"model", BreakdownJson(s.model)},
+            {"driver_gaps", s.gap_cycles}}},
           {"first_mismatches", mm},
           {"coverage", CoverageJson(s.coverage)}};
 }
@@ -155,13 +164,23 @@ LayerStats UnitFromJson(const json& u, const RunInfo& info, const std::string& p
   s.extra_psums = sv::IntField(u, "extra_psums", 0, kBig, path);
   s.busy_after_drain = BoolField(u, "busy_after_drain", path);
   s.busy_low_while_valid = sv::IntField(u, "busy_low_while_valid", 0, kBig, path);
+  s.wgt2 = BoolField(u, "wgt2", path);
+  const json& cb = sv::ObjectField(u, "cycle_breakdown", path);
+  for (auto [key, into] : {std::pair{"measured", &s.measured}, std::pair{"model", &s.model}}) {
+    const json& b = sv::ObjectField(cb, key, path);
+    into->fill = sv::IntField(b, "fill", 0, kBig, path);
+    into->stream = sv::IntField(b, "stream", 0, kBig, path);
+    into->stall = sv::IntField(b, "stall", 0, kBig, path);
+    into->drain = sv::IntField(b, "drain", 0, kBig, path);
+  }
+  s.gap_cycles = sv::IntField(cb, "driver_gaps", 0, kBig, path);
   for (const json& m : sv::ArrayField(u, "first_mismatches", path)) {
     Mismatch x;
     x.layer = s.name;
     x.image = sv::IntField(m, "image", 0, static_cast<int64_t>(info.images.size()) - 1, path);
     x.channel = sv::IntField(m, "channel", 0, kBig, path);
-    x.row = sv::IntField(m, "row", 0, kBig, path);
-    x.col = sv::IntField(m, "col", 0, kBig, path);
+    x.row = sv::IntField(m, "row", -1, kBig, path);  // -1: a padding row of an output tile
+    x.col = sv::IntField(m, "col", -1, kBig, path);
     x.expected = sv::IntField(m, "expected", -kBig, kBig, path);
     x.got = sv::IntField(m, "got", -kBig, kBig, path);
     x.pass = sv::IntField(m, "pass", 0, kBig, path);
@@ -195,6 +214,15 @@ void AddCounts(const LayerStats& from, LayerStats* into) {
   into->extra_psums += from.extra_psums;
   into->busy_after_drain |= from.busy_after_drain;
   into->busy_low_while_valid += from.busy_low_while_valid;
+  for (auto [a, b] :
+       {std::pair{&into->measured, &from.measured}, std::pair{&into->model, &from.model}}) {
+    a->fill += b->fill;
+    a->stream += b->stream;
+    a->stall += b->stall;
+    a->drain += b->drain;
+  }
+  into->gap_cycles += from.gap_cycles;
+  into->wgt2 |= from.wgt2;
   into->coverage.Add(from.coverage);
 }
 
@@ -321,7 +349,9 @@ void WriteJsonReport(const std::string& path, const RunInfo& info,
                  {"act_width", info.config.act_width},
                  {"wgt_width", info.config.wgt_width},
                  {"psum_width", info.config.psum_width},
-                 {"acc_depth", info.config.acc_depth}};
+                 {"acc_depth", info.config.acc_depth},
+                 {"dataflow", DataflowName(info.config.dataflow)},
+                 {"wgt2_mode", info.config.wgt2_mode}};
   j["vectors"] = {{"dir", info.vectors_dir},
                   {"manifest_sha256", info.manifest_sha256},
                   {"images", info.images}};
@@ -393,6 +423,12 @@ Report ReadJsonReport(const std::string& path) {
   info.config.wgt_width = static_cast<int>(sv::IntField(c, "wgt_width", 1, 64, path));
   info.config.psum_width = static_cast<int>(sv::IntField(c, "psum_width", 1, 64, path));
   info.config.acc_depth = static_cast<int>(sv::IntField(c, "acc_depth", 1, 1 << 24, path));
+  const std::string dataflow = sv::StringField(c, "dataflow", path);
+  if (dataflow != "ws" && dataflow != "os")
+    throw sv::FormatError(path + ": config.dataflow '" + dataflow + "' is neither ws nor os");
+  info.config.dataflow =
+      dataflow == "os" ? Dataflow::kOutputStationary : Dataflow::kWeightStationary;
+  info.config.wgt2_mode = BoolField(c, "wgt2_mode", path);
   const json& v = sv::ObjectField(j, "vectors", path);
   info.vectors_dir = sv::StringField(v, "dir", path);
   info.manifest_sha256 = sv::StringField(v, "manifest_sha256", path);

@@ -31,7 +31,9 @@ struct RunInfo {
 };
 
 // Schema 3: per-unit results ("units", one per layer and image) beside the per-layer totals.
-constexpr int kReportSchemaVersion = 3;
+// Schema 4: the dataflow and 2-bit mode in "config"; per unit and layer, "wgt2" and
+// "cycle_breakdown" (measured and model).
+constexpr int kReportSchemaVersion = 4;
 
 // One row per layer, its units summed in plan order; utilization is all MACs over all
 // array-cycles, first mismatches kept up to `max_mismatches` per layer.

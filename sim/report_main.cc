@@ -1,8 +1,10 @@
 // sa-report: merges the JSON reports of a sharded regression (sa-cosim --shard I/N, a Slurm job
-// array) into one verdict, table, JSON and JUnit, as if one process had run every unit.
+// array) into one verdict, table, JSON and JUnit, as if one process had run every unit; and
+// compares runs of one set on different cores (dataflows, sizes, the 2-bit mode).
 #include <CLI/CLI.hpp>
 #include <cstdio>
 
+#include "sim/compare.h"
 #include "sim/report.h"
 #include "vectors/exit_codes.h"
 #include "vectors/input.h"
@@ -21,6 +23,13 @@ int main(int argc, char** argv) {
   merge->add_option("--report", report, "write the merged JSON report");
   merge->add_option("--junit", junit, "write the merged JUnit XML");
   merge->add_flag("--quiet", quiet, "only the total line and problems");
+  std::vector<std::string> runs;
+  std::string data;
+  auto* compare = app.add_subcommand(
+      "compare", "per layer, cycles, utilization and where they go, run beside run (exit 0, 2)");
+  compare->add_option("reports", runs, "reports of passing runs of one set (sa-cosim --report)")
+      ->required();
+  compare->add_option("--data", data, "write the rows for gnuplot (scripts/plot_compare.gp)");
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -29,6 +38,15 @@ int main(int argc, char** argv) {
     return sa::kExitError;
   }
   try {
+    if (compare->parsed()) {
+      if (!data.empty()) sa::vectors::CheckOutputFile(data, "--data");
+      std::vector<Report> reports;
+      for (const std::string& path : runs) reports.push_back(ReadJsonReport(path));
+      CheckComparable(reports, runs);
+      PrintComparison(stdout, reports);
+      if (!data.empty()) WriteComparisonData(data, reports);
+      return sa::kExitPass;
+    }
     if (!report.empty()) sa::vectors::CheckOutputFile(report, "--report");
     if (!junit.empty()) sa::vectors::CheckOutputFile(junit, "--junit");
     std::vector<Report> shards;

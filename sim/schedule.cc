@@ -1,77 +1,50 @@
-// Pass generation and beat packing for the weight-stationary mapping.
+// The mapping interface's shared part, the factory, and the weight-stationary mapping: pass
+// generation and beat packing for sa_core (rtl/README.md, "Pass mapping" and "2-bit mode").
 #include "sim/schedule.h"
 
 #include <algorithm>
 
 namespace sa::sim {
 
+const char* DataflowName(Dataflow d) { return d == Dataflow::kOutputStationary ? "os" : "ws"; }
+
 std::string ArrayConfig::Name() const {
-  return std::to_string(rows) + "x" + std::to_string(cols) + " a" + std::to_string(act_width) +
-         "w" + std::to_string(wgt_width);
+  std::string s = std::to_string(rows) + "x" + std::to_string(cols) + " a" +
+                  std::to_string(act_width) + "w" + std::to_string(wgt_width);
+  if (dataflow == Dataflow::kOutputStationary) s += " os";
+  if (wgt2_mode) s += " +2bit";
+  return s;
 }
 
 LayerSchedule::LayerSchedule(const vectors::LayerVectors& layer, const ArrayConfig& cfg)
     : layer_(layer), cfg_(cfg) {
-  const auto& g = layer.info.geometry;
-  out_h_ = g.OutH();
-  out_w_ = g.OutW();
-  co_tiles_ = (g.out_channels + cfg.cols - 1) / cfg.cols;
-  ci_tiles_ = (g.in_channels + cfg.rows - 1) / cfg.rows;
-  const int64_t pixels = out_h_ * out_w_;
-  const int64_t group_passes = ci_tiles_ * g.kernel * g.kernel;
-  // The pass list is held in memory (64 bytes a pass): refuse layers that would need more than
-  // kMaxPasses before allocating, with overflow-checked products of the declared geometry.
-  const int64_t chunks = (pixels + cfg.acc_depth - 1) / cfg.acc_depth;
-  per_image_ =
-      vectors::CheckedProduct({co_tiles_, chunks, group_passes}, kMaxImagePasses,
-                              layer.info.name + ": passes per image on a " + cfg.Name() + " array");
-  num_passes_ = per_image_ * g.batch;
-  // Order: image, output-channel tile, pixel chunk; inside, the accumulation group runs over
-  // input-channel tiles and kernel positions, so that each group's sums are released together.
-  image_passes_.reserve(static_cast<size_t>(per_image_));
-  for (int64_t co = 0; co < co_tiles_; ++co)
-    for (int64_t begin = 0; begin < pixels; begin += cfg.acc_depth) {
-      const int64_t len = std::min<int64_t>(cfg.acc_depth, pixels - begin);
-      int64_t i = 0;
-      for (int64_t ci = 0; ci < ci_tiles_; ++ci)
-        for (int64_t ky = 0; ky < g.kernel; ++ky)
-          for (int64_t kx = 0; kx < g.kernel; ++kx, ++i) {
-            image_passes_.push_back({0, co, ci, ky, kx, begin, len, i == 0, i + 1 == group_passes});
-            total_beats_ += len;
-          }
-      released_vectors_ += len;
-    }
-  total_beats_ *= g.batch;
-  released_vectors_ *= g.batch;
+  out_h_ = layer.info.geometry.OutH();
+  out_w_ = layer.info.geometry.OutW();
 }
 
-void LayerSchedule::WeightRow(const PassDesc& p, int r, Bits* out) const {
-  const auto& g = layer_.info.geometry;
-  const int64_t ci = p.ci_tile * cfg_.rows + r;
-  out->Clear(cfg_.cols * cfg_.wgt_width);
-  if (ci >= g.in_channels) return;
-  const int8_t* w = layer_.wgt.Data<int8_t>();
-  for (int c = 0; c < cfg_.cols; ++c) {
-    const int64_t co = p.co_tile * cfg_.cols + c;
-    if (co >= g.out_channels) break;
-    const int8_t v = w[((co * g.in_channels + ci) * g.kernel + p.ky) * g.kernel + p.kx];
-    out->Put(c * cfg_.wgt_width, cfg_.wgt_width, static_cast<uint64_t>(static_cast<int64_t>(v)));
-  }
+// The pass list is held in memory (about 100 bytes a pass): refuse layers that would need more
+// than kMaxImagePasses before allocating, with overflow-checked products of the geometry.
+void LayerSchedule::ReservePasses(const std::vector<int64_t>& factors) {
+  int64_t n = 1;
+  for (int64_t f : factors)
+    n = vectors::CheckedProduct(
+        {n, f}, kMaxImagePasses,
+        layer_.info.name + ": passes per image on a " + cfg_.Name() + " array");
+  image_passes_.reserve(static_cast<size_t>(n));
 }
 
-void LayerSchedule::ActBeat(const PassDesc& p, int64_t k, Bits* out) const {
-  const auto& g = layer_.info.geometry;
-  out->Clear(cfg_.rows * cfg_.act_width);
-  const int64_t pixel = p.pixel_begin + k;
-  const int64_t iy = (pixel / out_w_) * g.stride + p.ky - g.padding;
-  const int64_t ix = (pixel % out_w_) * g.stride + p.kx - g.padding;
-  if (iy < 0 || iy >= g.in_h || ix < 0 || ix >= g.in_w) return;
-  const uint8_t* a = layer_.act.Data<uint8_t>();
-  const int64_t plane = g.in_h * g.in_w;
-  const int64_t ci0 = p.ci_tile * cfg_.rows;
-  const int rows = static_cast<int>(std::min<int64_t>(cfg_.rows, g.in_channels - ci0));
-  const uint8_t* base = a + (p.image * g.in_channels + ci0) * plane + iy * g.in_w + ix;
-  for (int r = 0; r < rows; ++r) out->Put(r * cfg_.act_width, cfg_.act_width, base[r * plane]);
+void LayerSchedule::AddPass(const PassDesc& p) {
+  image_passes_.push_back(p);
+  total_act_beats_ += p.act_beats;
+  released_vectors_ += p.acc_last ? p.releases : 0;
+}
+
+void LayerSchedule::Finalize() {
+  const int64_t batch = layer_.info.geometry.batch;
+  per_image_ = static_cast<int64_t>(image_passes_.size());
+  num_passes_ = per_image_ * batch;
+  total_act_beats_ *= batch;
+  released_vectors_ *= batch;
 }
 
 int64_t LayerSchedule::macs() const {
@@ -79,22 +52,125 @@ int64_t LayerSchedule::macs() const {
   return g.batch * g.out_channels * out_h_ * out_w_ * g.in_channels * g.kernel * g.kernel;
 }
 
-int64_t LayerSchedule::AnalyticalCycles() const {
-  // A bank is refilled only after the pass before last has drained (rows + cols cycles after its
-  // last beat) and takes `rows` cycles, all while the previous pass streams: pass i waits for
-  // whatever of the 2*rows + cols turnaround the previous pass (its beats and its own wait) did
-  // not cover. So waits alternate: a pass that waited gives the next one time to load (none in
-  // ResNet-20 on 4x4 .. 16x16; layer 3 on 32 x 32 and 64 x 64).
-  const int64_t turnaround = 2 * cfg_.rows + cfg_.cols;
-  int64_t wait = 0, prev_wait = 0;
-  for (int64_t i = 2; i < num_passes_; ++i) {
-    const int64_t w = std::max<int64_t>(0, turnaround - (Pass(i - 1).pixels + prev_wait));
-    wait += w;
-    prev_wait = w;
+std::unique_ptr<LayerSchedule> MakeSchedule(const vectors::LayerVectors& layer,
+                                            const ArrayConfig& cfg, Wgt2Choice wgt2) {
+  if (cfg.dataflow == Dataflow::kOutputStationary) {
+    if (wgt2 == Wgt2Choice::kOn)
+      throw vectors::FormatError("the 2-bit mode is a weight-stationary mode; this core (" +
+                                 cfg.Name() + ") has none");
+    return MakeOutputStationary(layer, cfg);
   }
-  const int64_t first_load = cfg_.rows;
-  const int64_t pipeline = cfg_.rows + cfg_.cols + 1;  // last beat accepted -> its psum on the port
-  return first_load + total_beats_ + wait + pipeline;
+  const bool fits = layer.info.wgt_bits <= 2;
+  if (wgt2 == Wgt2Choice::kOn && (!cfg.wgt2_mode || !fits))
+    throw vectors::FormatError(
+        layer.info.name + ": the 2-bit mode needs 2-bit weights (the set has " +
+        std::to_string(layer.info.wgt_bits) + ") and a core with the mode (" + cfg.Name() + ")");
+  return MakeWeightStationary(layer, cfg, cfg.wgt2_mode && fits && wgt2 != Wgt2Choice::kOff);
+}
+
+namespace {
+
+// Weight-stationary: a weight tile stays in the array for a pass while a chunk of output pixels
+// streams under it. In the 2-bit mode a PE row holds the weights of two input channels, so a
+// tile covers 2 x Rows input channels and a layer needs about half the passes.
+class WsSchedule : public LayerSchedule {
+ public:
+  WsSchedule(const vectors::LayerVectors& layer, const ArrayConfig& cfg, bool wgt2)
+      : LayerSchedule(layer, cfg), wgt2_(wgt2), ci_per_tile_(wgt2 ? 2 * cfg.rows : cfg.rows) {
+    const auto& g = layer.info.geometry;
+    co_tiles_ = (g.out_channels + cfg.cols - 1) / cfg.cols;
+    ci_tiles_ = (g.in_channels + ci_per_tile_ - 1) / ci_per_tile_;
+    const int64_t pixels = out_h_ * out_w_;
+    const int64_t group_passes = ci_tiles_ * g.kernel * g.kernel;
+    const int64_t chunks = (pixels + cfg.acc_depth - 1) / cfg.acc_depth;
+    ReservePasses({co_tiles_, chunks, group_passes});
+    // Order: output-channel tile, pixel chunk; inside, the accumulation group runs over
+    // input-channel tiles and kernel positions, so that each group's sums are released together.
+    for (int64_t co = 0; co < co_tiles_; ++co)
+      for (int64_t begin = 0; begin < pixels; begin += cfg.acc_depth) {
+        const int64_t len = std::min<int64_t>(cfg.acc_depth, pixels - begin);
+        int64_t i = 0;
+        for (int64_t ci = 0; ci < ci_tiles_; ++ci)
+          for (int64_t ky = 0; ky < g.kernel; ++ky)
+            for (int64_t kx = 0; kx < g.kernel; ++kx, ++i)
+              AddPass({0, co, ci, ky, kx, begin, len, cfg.rows, len, len, i == 0,
+                       i + 1 == group_passes, wgt2_});
+      }
+    Finalize();
+  }
+
+  // Row r of the tile: Cols weights. In the 2-bit mode, lane c holds the weights of input
+  // channels 2r (bits [1:0]) and 2r + 1 (bits [3:2]) of the tile.
+  void WeightBeat(const PassDesc& p, int64_t r, Bits* out) const override {
+    const auto& g = layer_.info.geometry;
+    out->Clear(cfg_.cols * cfg_.wgt_width);
+    const int8_t* w = layer_.wgt.Data<int8_t>();
+    const int per_lane = wgt2_ ? 2 : 1, bits = cfg_.wgt_width / per_lane;
+    for (int h = 0; h < per_lane; ++h) {
+      const int64_t ci = p.ci_tile * ci_per_tile_ + r * per_lane + h;
+      if (ci >= g.in_channels) break;
+      for (int c = 0; c < cfg_.cols; ++c) {
+        const int64_t co = p.co_tile * cfg_.cols + c;
+        if (co >= g.out_channels) break;
+        const int8_t v = w[((co * g.in_channels + ci) * g.kernel + p.ky) * g.kernel + p.kx];
+        out->Put(c * cfg_.wgt_width + h * bits, bits,
+                 static_cast<uint64_t>(static_cast<int64_t>(v)));
+      }
+    }
+  }
+
+  // Beat k: the activations under output pixel pixel_begin + k, lane l = input channel l of the
+  // tile (Rows lanes, or 2 x Rows in the 2-bit mode). A core with the mode reads row r's
+  // activation from lane 2r in a 4-bit pass (the odd lanes are zero).
+  void ActBeat(const PassDesc& p, int64_t k, Bits* out) const override {
+    const auto& g = layer_.info.geometry;
+    out->Clear(cfg_.act_lanes() * cfg_.act_width);
+    const int64_t pixel = p.pixel_begin + k;
+    const int64_t iy = (pixel / out_w_) * g.stride + p.ky - g.padding;
+    const int64_t ix = (pixel % out_w_) * g.stride + p.kx - g.padding;
+    if (iy < 0 || iy >= g.in_h || ix < 0 || ix >= g.in_w) return;
+    const uint8_t* a = layer_.act.Data<uint8_t>();
+    const int64_t plane = g.in_h * g.in_w;
+    const int64_t ci0 = p.ci_tile * ci_per_tile_;
+    const int lanes = static_cast<int>(std::min<int64_t>(ci_per_tile_, g.in_channels - ci0));
+    const uint8_t* base = a + (p.image * g.in_channels + ci0) * plane + iy * g.in_w + ix;
+    const int stride = cfg_.wgt2_mode && !wgt2_ ? 2 : 1;
+    for (int l = 0; l < lanes; ++l)
+      out->Put(l * stride * cfg_.act_width, cfg_.act_width, base[l * plane]);
+  }
+
+  int64_t ReleasedPixel(const PassDesc& p, int64_t v) const override { return p.pixel_begin + v; }
+
+  CycleBreakdown Model() const override {
+    // A bank is refilled only after the pass before last has drained (Rows + Cols cycles after
+    // its last beat) and takes Rows cycles, all while the previous pass streams: pass i waits for
+    // whatever of the 2 Rows + Cols turnaround the previous pass (its beats and its own wait) did
+    // not cover. So waits alternate: a pass that waited gives the next one time to load (none in
+    // ResNet-20 on 4 x 4 .. 16 x 16; layer 3 on 32 x 32 and 64 x 64).
+    const int64_t turnaround = 2 * cfg_.rows + cfg_.cols;
+    CycleBreakdown m;
+    int64_t prev_wait = 0;
+    for (int64_t i = 2; i < num_passes_; ++i) {
+      const int64_t w = std::max<int64_t>(0, turnaround - (Pass(i - 1).act_beats + prev_wait));
+      m.stall += w;
+      prev_wait = w;
+    }
+    m.fill = cfg_.rows;                   // the first tile's Rows weight beats
+    m.stream = total_act_beats_;          // one activation beat per cycle
+    m.drain = cfg_.rows + cfg_.cols + 1;  // last beat accepted -> its psum on the port
+    return m;
+  }
+
+ private:
+  bool wgt2_;
+  int64_t ci_per_tile_, co_tiles_ = 0, ci_tiles_ = 0;
+};
+
+}  // namespace
+
+std::unique_ptr<LayerSchedule> MakeWeightStationary(const vectors::LayerVectors& layer,
+                                                    const ArrayConfig& cfg, bool wgt2) {
+  return std::make_unique<WsSchedule>(layer, cfg, wgt2);
 }
 
 }  // namespace sa::sim

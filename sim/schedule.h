@@ -1,8 +1,11 @@
-// Layer scheduler: turns a conv layer into weight-stationary passes for a Rows x Cols array
-// (rtl/README.md, "Pass mapping") and generates the packed beats of each pass on demand.
+// Layer mappings: how a conv layer becomes the passes and beats a Rows x Cols core consumes, and
+// where each released psum vector belongs. A dataflow is a mapping (here) plus a core (rtl/);
+// the driver, scoreboard, reports and traces are shared. Weight-stationary: sim/schedule.cc
+// (rtl/README.md, "Pass mapping"); output-stationary: sim/os_schedule.cc.
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -11,27 +14,54 @@
 
 namespace sa::sim {
 
+enum class Dataflow { kWeightStationary, kOutputStationary };
+const char* DataflowName(Dataflow d);  // "ws" / "os"
+
 struct ArrayConfig {
   int rows = 8, cols = 8, act_width = 4, wgt_width = 4, psum_width = 24, acc_depth = 1024;
+  Dataflow dataflow = Dataflow::kWeightStationary;
+  // The core has the run-time 2-bit mode (act_wgt2_i): each PE row takes two activations and a
+  // 4-bit weight lane holds two 2-bit weights, so act_data_i has 2 x Rows lanes.
+  bool wgt2_mode = false;
+  int act_lanes() const { return wgt2_mode ? 2 * rows : rows; }
   std::string Name() const;
 };
 
-// One pass: a weight tile for (output-channel tile, input-channel tile, kernel position) and the
-// activations of a chunk of at most acc_depth output pixels of one image.
+// One pass: what the core streams between two act_last_i beats. Weight-stationary: a weight
+// tile for (output-channel tile, input-channel tile, kernel position) under the activations of
+// a chunk of at most acc_depth output pixels (one beat each). Output-stationary: a tile of at
+// most Rows output pixels x Cols output channels, one beat of each stream per reduction step.
 struct PassDesc {
   int64_t image, co_tile, ci_tile, ky, kx;
   int64_t pixel_begin, pixels;  // output pixels in row-major order
+  int64_t wgt_beats, act_beats;
+  // Psum vectors released after the pass's last beat (0 unless acc_last).
+  int64_t releases;
   bool acc_first, acc_last;
+  bool wgt2;  // drive act_wgt2_i: 2-bit weight pairs, two input channels per PE row
 };
+
+// The model's cycles of a layer without stalls, by where they go: `fill` before the first
+// activation beat is taken, `stream` one per beat, `stall` beats the core must wait between
+// passes (weight-bank turnaround, output-tile spacing), `drain` after the last beat until its
+// psum is taken. The harness measures the same four from the pins (LayerStats).
+struct CycleBreakdown {
+  int64_t fill = 0, stream = 0, stall = 0, drain = 0;
+  int64_t Total() const { return fill + stream + stall + drain; }
+};
+
+// How a weight-stationary core with the 2-bit mode runs a layer whose weights fit in 2 bits.
+enum class Wgt2Choice { kAuto, kOff, kOn };
 
 class LayerSchedule {
  public:
-  // Passes of one image are held in memory (64 bytes each); every image repeats them, so memory
-  // does not grow with the batch. Throws vectors::FormatError when one image needs more than
-  // kMaxImagePasses passes (ResNet-20 needs at most 2,304 per image, on 4 x 4).
+  // Passes of one image are held in memory; every image repeats them, so memory does not grow
+  // with the batch. Throws vectors::FormatError when one image needs more than kMaxImagePasses
+  // passes (ResNet-20 needs at most 2,304 per image, on 4 x 4).
   static constexpr int64_t kMaxImagePasses = int64_t{1} << 22;
-  LayerSchedule(const vectors::LayerVectors& layer, const ArrayConfig& cfg);
+  virtual ~LayerSchedule() = default;
 
+  const ArrayConfig& config() const { return cfg_; }
   int64_t num_passes() const { return num_passes_; }
   // Pass i of the layer, in streaming order (image-major).
   PassDesc Pass(int64_t i) const {
@@ -39,28 +69,47 @@ class LayerSchedule {
     p.image = i / per_image_;
     return p;
   }
-  // Cols weights of row r of the pass's tile, column c in bits [c*wgt_width +: wgt_width].
-  void WeightRow(const PassDesc& p, int r, Bits* out) const;
-  // Rows activations for beat k (output pixel pixel_begin + k), row r in bits [r*act_width ...];
-  // zero where the kernel position falls in the padding or the channel is beyond Cin.
-  void ActBeat(const PassDesc& p, int64_t k, Bits* out) const;
+  // Weight beat k (< p.wgt_beats) of the pass: Cols lanes, lane c at [c*wgt_width +: wgt_width].
+  virtual void WeightBeat(const PassDesc& p, int64_t k, Bits* out) const = 0;
+  // Activation beat k (< p.act_beats): act_lanes() lanes, lane r at [r*act_width +: act_width];
+  // zero where a kernel position falls in the padding or a channel or pixel is beyond the layer.
+  virtual void ActBeat(const PassDesc& p, int64_t k, Bits* out) const = 0;
+  // The output pixel of released vector v (< p.releases) of pass p; its lane c is output channel
+  // p.co_tile * Cols + c. -1: a vector of a partial tile that belongs to no pixel (all zeros).
+  virtual int64_t ReleasedPixel(const PassDesc& p, int64_t v) const = 0;
+  virtual CycleBreakdown Model() const = 0;
+  int64_t AnalyticalCycles() const { return Model().Total(); }
 
-  int64_t total_beats() const { return total_beats_; }
+  int64_t total_act_beats() const { return total_act_beats_; }
   int64_t released_vectors() const { return released_vectors_; }
   // MACs of the layer as a convolution (padded taps included, partial tiles excluded).
   int64_t macs() const;
-  // Cycles the schedule needs on the RTL without stalls (see rtl/README.md, "Timing"): the
-  // first tile load, one cycle per beat, any weight-load wait of passes shorter than the bank
-  // turnaround, and the pipeline drain.
-  int64_t AnalyticalCycles() const;
 
- private:
+ protected:
+  LayerSchedule(const vectors::LayerVectors& layer, const ArrayConfig& cfg);
+  // Checks that `per_image` passes fit in memory, before any is generated.
+  void ReservePasses(const std::vector<int64_t>& factors);
+  void AddPass(const PassDesc& p);  // a pass of image 0
+  void Finalize();                  // after the last AddPass: totals over the batch
+
   const vectors::LayerVectors& layer_;
   ArrayConfig cfg_;
-  int64_t out_h_, out_w_, co_tiles_, ci_tiles_;
+  int64_t out_h_, out_w_;
   std::vector<PassDesc> image_passes_;  // the passes of image 0
   int64_t per_image_ = 0, num_passes_ = 0;
-  int64_t total_beats_ = 0, released_vectors_ = 0;
+  int64_t total_act_beats_ = 0, released_vectors_ = 0;
 };
+
+// The mapping of the core's dataflow. `wgt2` picks the 2-bit passes on a core that has the
+// mode (kAuto: when the layer's weights fit in 2 bits); kOn on a layer or core that cannot
+// throws vectors::FormatError.
+std::unique_ptr<LayerSchedule> MakeSchedule(const vectors::LayerVectors& layer,
+                                            const ArrayConfig& cfg,
+                                            Wgt2Choice wgt2 = Wgt2Choice::kAuto);
+// The two mappings behind MakeSchedule (schedule.cc, os_schedule.cc).
+std::unique_ptr<LayerSchedule> MakeWeightStationary(const vectors::LayerVectors& layer,
+                                                    const ArrayConfig& cfg, bool wgt2);
+std::unique_ptr<LayerSchedule> MakeOutputStationary(const vectors::LayerVectors& layer,
+                                                    const ArrayConfig& cfg);
 
 }  // namespace sa::sim

@@ -60,8 +60,8 @@ Driver::Driver(const LayerSchedule& schedule, const ArrayConfig& cfg, const RunO
       coverage_(coverage) {}
 
 void Driver::Advance(bool wgt_fire, bool act_fire) {
-  if (wgt_fire && ++wgt_row_ == cfg_.rows) {
-    wgt_row_ = 0;
+  if (wgt_fire && ++wgt_beat_ == schedule_.Pass(static_cast<int64_t>(wgt_pass_)).wgt_beats) {
+    wgt_beat_ = 0;
     ++wgt_pass_;
   }
   if (!act_fire) {
@@ -69,7 +69,7 @@ void Driver::Advance(bool wgt_fire, bool act_fire) {
     return;
   }
   if (act_beat_ == 0 && pass_ended_last_cycle_) ++coverage_->back_to_back_passes;
-  pass_ended_last_cycle_ = ++act_beat_ == schedule_.Pass(static_cast<int64_t>(act_pass_)).pixels;
+  pass_ended_last_cycle_ = ++act_beat_ == schedule_.Pass(static_cast<int64_t>(act_pass_)).act_beats;
   if (pass_ended_last_cycle_) {
     act_beat_ = 0;
     ++act_pass_;
@@ -83,14 +83,15 @@ void Driver::Present(PinsIn* in) {
   const bool gaps = opt_.stall_prob > 0;
   in->wgt_valid = wgt_pass_ < num_passes && !(gaps && stall_(rng_));
   if (in->wgt_valid)
-    schedule_.WeightRow(schedule_.Pass(static_cast<int64_t>(wgt_pass_)), wgt_row_, &in->wgt_data);
+    schedule_.WeightBeat(schedule_.Pass(static_cast<int64_t>(wgt_pass_)), wgt_beat_, &in->wgt_data);
   in->act_valid = act_pass_ < num_passes && !(gaps && stall_(rng_));
   if (in->act_valid) {
     const PassDesc p = schedule_.Pass(static_cast<int64_t>(act_pass_));
     schedule_.ActBeat(p, act_beat_, &in->act_data);
-    in->act_last = act_beat_ + 1 == p.pixels;
+    in->act_last = act_beat_ + 1 == p.act_beats;
     in->acc_first = p.acc_first;
     in->acc_last = p.acc_last;
+    in->wgt2 = p.wgt2;
     in->relu = opt_.relu;  // psum.npy holds the raw convolution; with relu, max(0, psum)
   }
 }
@@ -112,35 +113,37 @@ Scoreboard::Scoreboard(const vectors::LayerVectors& layer, const LayerSchedule& 
 bool Scoreboard::Check(const int64_t* values, uint64_t cycle, int64_t* expected_out) {
   const int64_t mismatches_before = stats_->mismatches;
   const auto& g = layer_.info.geometry;
-  const PassDesc p = schedule_.Pass(static_cast<int64_t>(group_last_pass_[group_]));
-  const int64_t pixel = p.pixel_begin + group_vector_;
+  const int64_t pass = static_cast<int64_t>(group_last_pass_[group_]);
+  const PassDesc p = schedule_.Pass(pass);
+  const int64_t pixel = schedule_.ReleasedPixel(p, group_vector_);
   const int64_t oh = g.OutH(), ow = g.OutW();
   const int32_t* golden = layer_.psum.Data<int32_t>();
   for (int c = 0; c < cfg_.cols; ++c) {
     const int64_t co = p.co_tile * cfg_.cols + c;
-    if (co >= g.out_channels) {  // zero-padded output channels
-      for (int z = c; z < cfg_.cols; ++z) expected_out[z] = 0;
-      break;
-    }
-    int64_t expected = golden[((p.image * g.out_channels + co) * oh) * ow + pixel];
+    // Zero-padded output channels, and the rows of a partial output tile that belong to no
+    // pixel: the core must release zeros there, which are checked but not counted as psums.
+    const bool padding = co >= g.out_channels || pixel < 0;
+    int64_t expected = padding ? 0 : golden[((p.image * g.out_channels + co) * oh) * ow + pixel];
     if (opt_.relu && expected < 0) expected = 0;
     expected_out[c] = expected;
-    ++stats_->psums_compared;
-    ++stats_->image_psums[static_cast<size_t>(p.image)];
-    CoverageBins& cov = stats_->coverage;
-    cov.psum_at_layer_min += values[c] == layer_.info.psum_min;
-    cov.psum_at_layer_max += values[c] == layer_.info.psum_max;
-    cov.psum_near_limit += (values[c] < 0 ? -values[c] : values[c]) >= near_limit_;
+    if (!padding) {
+      ++stats_->psums_compared;
+      ++stats_->image_psums[static_cast<size_t>(p.image)];
+      CoverageBins& cov = stats_->coverage;
+      cov.psum_at_layer_min += values[c] == layer_.info.psum_min;
+      cov.psum_at_layer_max += values[c] == layer_.info.psum_max;
+      cov.psum_near_limit += (values[c] < 0 ? -values[c] : values[c]) >= near_limit_;
+    }
     if (values[c] != expected) {
       ++stats_->image_mismatches[static_cast<size_t>(p.image)];
       if (static_cast<int>(stats_->first_mismatches.size()) < opt_.max_mismatches)
-        stats_->first_mismatches.push_back({layer_.info.name, p.image, co, pixel / ow, pixel % ow,
-                                            expected, values[c],
-                                            static_cast<int64_t>(group_last_pass_[group_]), cycle});
+        stats_->first_mismatches.push_back(
+            {layer_.info.name, p.image, co, pixel < 0 ? -1 : pixel / ow,
+             pixel < 0 ? -1 : pixel % ow, expected, values[c], pass, cycle});
       ++stats_->mismatches;
     }
   }
-  if (++group_vector_ == p.pixels) {
+  if (++group_vector_ == p.releases) {
     group_vector_ = 0;
     ++group_;
   }
@@ -186,10 +189,10 @@ LayerRun::LayerRun(const vectors::LayerVectors& layer, const ArrayConfig& cfg,
                    const RunOptions& opt, uint64_t layer_seed)
     : cfg_(cfg),
       opt_(opt),
-      schedule_(layer, cfg),
+      schedule_(MakeSchedule(layer, cfg, opt.wgt2)),
       rng_(layer_seed),
-      driver_(schedule_, cfg, opt, rng_, &stats_.coverage),
-      scoreboard_(layer, schedule_, cfg, opt, &stats_),
+      driver_(*schedule_, cfg, opt, rng_, &stats_.coverage),
+      scoreboard_(layer, *schedule_, cfg, opt, &stats_),
       monitor_(cfg, opt, rng_, &stats_),
       values_(static_cast<size_t>(cfg.cols)) {
   probe_.got.assign(static_cast<size_t>(cfg.cols), 0);
@@ -197,9 +200,11 @@ LayerRun::LayerRun(const vectors::LayerVectors& layer, const ArrayConfig& cfg,
   stats_.name = layer.info.name;
   stats_.image_psums.assign(static_cast<size_t>(layer.info.geometry.batch), 0);
   stats_.image_mismatches.assign(static_cast<size_t>(layer.info.geometry.batch), 0);
-  stats_.passes = schedule_.num_passes();
-  stats_.macs = schedule_.macs();
-  stats_.expected_cycles = schedule_.AnalyticalCycles();
+  stats_.passes = schedule_->num_passes();
+  stats_.macs = schedule_->macs();
+  stats_.model = schedule_->Model();
+  stats_.expected_cycles = stats_.model.Total();
+  stats_.wgt2 = schedule_->num_passes() > 0 && schedule_->Pass(0).wgt2;
   in_.rst_n = false;
   CountStimulusCoverage(layer);
 }
@@ -220,19 +225,28 @@ void LayerRun::CountStimulusCoverage(const vectors::LayerVectors& layer) {
     cov.wgt_max += w[i] == wgt_max;
     cov.wgt_zero += w[i] == 0;
   }
-  // A pass loads the PEs of its tile's active rows and columns, into the bank of its parity;
-  // a PE-bank is loaded if some pass of that parity covers it (tiles start at row and column 0).
+  // WS: a pass loads the PEs of its tile's active rows and columns, into the bank of its
+  // parity; a PE-bank is loaded if some pass of that parity covers it (tiles start at row and
+  // column 0). OS: a tile reaches the sum and the drain register of its pixels' rows.
   const auto& g = layer.info.geometry;
+  const bool os = cfg_.dataflow == Dataflow::kOutputStationary;
   std::vector<int64_t> cols_loaded(2 * static_cast<size_t>(cfg_.rows), 0);
-  for (int64_t i = 0; i < schedule_.num_passes(); ++i) {
-    const PassDesc p = schedule_.Pass(i);
-    cov.short_passes += p.pixels < cfg_.rows;
-    const int64_t rows = std::min<int64_t>(cfg_.rows, g.in_channels - p.ci_tile * cfg_.rows);
+  for (int64_t i = 0; i < schedule_->num_passes(); ++i) {
+    const PassDesc p = schedule_->Pass(i);
+    cov.short_passes += p.act_beats < cfg_.rows;
+    const int64_t per_row = p.wgt2 ? 2 : 1;
+    const int64_t rows =
+        os ? p.pixels
+           : std::min<int64_t>(
+                 cfg_.rows,
+                 (g.in_channels - p.ci_tile * cfg_.rows * per_row + per_row - 1) / per_row);
     const int64_t cols = std::min<int64_t>(cfg_.cols, g.out_channels - p.co_tile * cfg_.cols);
-    for (int64_t r = 0; r < rows; ++r) {
-      int64_t& c = cols_loaded[static_cast<size_t>((i % 2) * cfg_.rows + r)];
-      c = std::max(c, cols);
-    }
+    for (int64_t r = 0; r < rows; ++r)
+      for (int64_t bank = 0; bank < 2; ++bank) {
+        if (!os && bank != i % 2) continue;
+        int64_t& c = cols_loaded[static_cast<size_t>(bank * cfg_.rows + r)];
+        c = std::max(c, cols);
+      }
   }
   for (int64_t c : cols_loaded) cov.pe_banks_loaded += c;
 }
@@ -249,6 +263,20 @@ void LayerRun::OnEdge(const PinsOut& out, PsumPort& psums) {
   ++cycle_;
   const bool wgt_fire = in_.wgt_valid && out.wgt_ready;
   const bool act_fire = in_.act_valid && out.act_ready;
+  if (!scoreboard_.Complete()) {  // where this cycle went, from the pins
+    if (driver_.Finished()) {
+      ++stats_.measured.drain;
+    } else if (act_fire) {
+      ++stats_.measured.stream;
+      first_beat_taken_ = true;
+    } else if (!first_beat_taken_) {
+      ++stats_.measured.fill;
+    } else if (in_.act_valid) {
+      ++stats_.measured.stall;
+    } else {
+      ++stats_.gap_cycles;
+    }
+  }
   driver_.Advance(wgt_fire, act_fire);
   const bool draining = monitor_.Draining();
   const bool psum_fire = monitor_.Observe(out, in_, psums, values_.data());

@@ -5,6 +5,7 @@
 
 #include <cstdint>
 #include <iosfwd>
+#include <memory>
 #include <random>
 #include <string>
 #include <vector>
@@ -57,6 +58,7 @@ std::ostream& operator<<(std::ostream& os, const Mismatch& m);
 
 struct RunOptions {
   double stall_prob = 0;  // input gaps and psum backpressure, each with this probability
+  Wgt2Choice wgt2 = Wgt2Choice::kAuto;  // the 2-bit mode, on a core that has it
   // psum backpressure alone, when >= 0 (0.9 with no input gaps fills the output FIFO, so the
   // core's credit flow control is exercised)
   double psum_stall_prob = -1;
@@ -69,20 +71,21 @@ struct RunOptions {
 // Functional coverage: what the stimulus and the responses reached, counted by the testbench
 // in every unit and summed (or, for kMax bins, maximized) over units. The one list of bins:
 // X(name, aggregation, what it counts).
-#define SA_COVERAGE_BINS(X)                                                                    \
-  X(act_zero, kSum, "activations at 0")                                                        \
-  X(act_max, kSum, "activations at their maximum, 2^a - 1")                                    \
-  X(wgt_min, kSum, "weights at their minimum, -(2^(w-1) - 1)")                                 \
-  X(wgt_max, kSum, "weights at their maximum, 2^(w-1) - 1")                                    \
-  X(wgt_zero, kSum, "weights at 0")                                                            \
-  X(psum_at_layer_min, kSum, "psums equal to the layer's smallest")                            \
-  X(psum_at_layer_max, kSum, "psums equal to the layer's largest")                             \
-  X(psum_near_limit, kSum, "psums with |p| >= 2^(PsumWidth-2), the top half of the range")     \
-  X(back_to_back_passes, kSum, "passes whose first beat directly follows the previous's last") \
-  X(short_passes, kSum, "passes of fewer beats than Rows (the next tile waits for its bank)")  \
-  X(psum_backpressure_input_held, kSum,                                                        \
-    "cycles with psum_valid high, psum_ready low and act_ready low (psum FIFO full)")          \
-  X(pe_banks_loaded, kMax, "PE weight banks loaded, of Rows x Cols x 2 (even and odd passes)")
+#define SA_COVERAGE_BINS(X)                                                                      \
+  X(act_zero, kSum, "activations at 0")                                                          \
+  X(act_max, kSum, "activations at their maximum, 2^a - 1")                                      \
+  X(wgt_min, kSum, "weights at their minimum, -(2^(w-1) - 1)")                                   \
+  X(wgt_max, kSum, "weights at their maximum, 2^(w-1) - 1")                                      \
+  X(wgt_zero, kSum, "weights at 0")                                                              \
+  X(psum_at_layer_min, kSum, "psums equal to the layer's smallest")                              \
+  X(psum_at_layer_max, kSum, "psums equal to the layer's largest")                               \
+  X(psum_near_limit, kSum, "psums with |p| >= 2^(PsumWidth-2), the top half of the range")       \
+  X(back_to_back_passes, kSum, "passes whose first beat directly follows the previous's last")   \
+  X(short_passes, kSum, "passes of fewer beats than Rows (the next waits for its bank or tile)") \
+  X(psum_backpressure_input_held, kSum,                                                          \
+    "cycles with psum_valid high, psum_ready low and act_ready low (psum FIFO full)")            \
+  X(pe_banks_loaded, kMax,                                                                       \
+    "PE registers reached, of Rows x Cols x 2 (WS: both weight banks; OS: sum and drain)")
 
 enum class BinAggregation { kSum, kMax };
 
@@ -101,6 +104,12 @@ struct LayerStats {
   int64_t psums_compared = 0, mismatches = 0;
   uint64_t cycles = 0;
   int64_t expected_cycles = 0, macs = 0, passes = 0;
+  // Where the cycles went, measured from the pins (the model's CycleBreakdown beside it):
+  // before the first activation beat was taken, beats taken, the core not ready for a beat the
+  // driver offered, the driver's own random gaps, and after the last beat.
+  CycleBreakdown measured, model;
+  int64_t gap_cycles = 0;
+  bool wgt2 = false;  // ran in the 2-bit mode
   double utilization = 0;
   double wall_seconds = 0;
   bool overflow = false, hung = false;
@@ -140,7 +149,7 @@ class Driver {
   std::mt19937_64& rng_;
   std::bernoulli_distribution stall_;
   size_t wgt_pass_ = 0, act_pass_ = 0;
-  int wgt_row_ = 0;
+  int64_t wgt_beat_ = 0;
   int64_t act_beat_ = 0;
   CoverageBins* coverage_;
   bool pass_ended_last_cycle_ = false;  // the previous edge took the last beat of a pass
@@ -222,7 +231,7 @@ class LayerRun {
   bool Done() const { return done_; }
   uint64_t cycle() const { return cycle_; }
   LayerStats Finish(double wall_seconds);
-  const LayerSchedule& schedule() const { return schedule_; }
+  const LayerSchedule& schedule() const { return *schedule_; }
   TestbenchProbe& probe() { return probe_; }
   const TestbenchProbe& probe() const { return probe_; }
 
@@ -232,7 +241,7 @@ class LayerRun {
 
   ArrayConfig cfg_;
   RunOptions opt_;
-  LayerSchedule schedule_;
+  std::unique_ptr<LayerSchedule> schedule_;
   std::mt19937_64 rng_;  // shared by driver and monitor, in a fixed order per cycle
   LayerStats stats_;
   Driver driver_;
@@ -242,6 +251,7 @@ class LayerRun {
   bool done_ = false;
   int reset_edges_ = 2;
   uint64_t cycle_ = 0, last_progress_ = 0, end_cycle_ = 0;
+  bool first_beat_taken_ = false;
   std::vector<int64_t> values_;
   TestbenchProbe probe_;
 };

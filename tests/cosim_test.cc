@@ -32,7 +32,13 @@ struct Exe {
   const char* name;
   std::string path;
 };
-const Exe kExes[] = {{"4x4", SA_COSIM_4X4}, {"8x8", SA_COSIM_8X8}, {"16x16", SA_COSIM_16X16}};
+// Both dataflows: the weight-stationary sa_core (8 x 8 with the 2-bit mode) and the
+// output-stationary sa_os_core.
+const Exe kExes[] = {{"4x4", SA_COSIM_4X4},
+                     {"8x8", SA_COSIM_8X8},
+                     {"16x16", SA_COSIM_16X16},
+                     {"os-8x8", SA_COSIM_OS_8X8},
+                     {"os-16x16", SA_COSIM_OS_16X16}};
 
 nlohmann::json ReadJson(const std::string& path) {
   std::ifstream in(path);
@@ -124,6 +130,49 @@ TEST(RandomLayers, OddChannelsMapsStridesAndKernelsMatchADirectConvolution) {
   }
 }
 
+// The run-time 2-bit mode of the 8 x 8 core: random 2-bit layers against the independent
+// convolution, in 2-bit passes (auto) and in 4-bit passes (off), with and without stalls.
+TEST(Wgt2Mode, RandomTwoBitLayersMatchADirectConvolutionInBothModes) {
+  const std::string root = TempDir("wgt2_random");
+  WriteRandomSet(root + "/set", 31, /*wgt_bits=*/2);
+  int64_t passes[2] = {0, 0};
+  for (int off = 0; off < 2; ++off)
+    for (const char* stall : {"0", "0.3"}) {
+      const std::string report = root + "/r.json";
+      auto [rc, out] =
+          RunCommand(std::string(SA_COSIM_8X8) + " --vectors " + root + "/set --stall-prob " +
+                     stall + " --wgt2-mode " + (off ? "off" : "auto") + " --report " + report);
+      ASSERT_EQ(rc, 0) << out;
+      const nlohmann::json r = ReadJson(report);
+      passes[off] = 0;
+      for (const auto& l : r["layers"]) {
+        EXPECT_EQ(l["wgt2"].get<bool>(), off == 0) << l["name"];
+        passes[off] += l["passes"].get<int64_t>();
+      }
+    }
+  // Two input channels per PE row: a layer of more than 8 input channels needs fewer passes.
+  EXPECT_LT(passes[0], passes[1]);
+}
+
+TEST(Wgt2Mode, OnIsRefusedWhereTheModeCannotRun) {
+  // 4-bit weights cannot run in the mode; a core without it cannot either.
+  auto four_bit =
+      RunCommand(std::string(SA_COSIM_8X8) + " --vectors " + kDefaultSet + " --wgt2-mode on");
+  EXPECT_EQ(four_bit.status, 2);
+  EXPECT_NE(four_bit.output.find("the 2-bit mode needs 2-bit weights"), std::string::npos)
+      << four_bit.output;
+  const std::string root = TempDir("wgt2_refused");
+  WriteRandomSet(root + "/set", 32, /*wgt_bits=*/2);
+  for (const char* exe : {SA_COSIM_16X16, SA_COSIM_OS_8X8}) {
+    auto r = RunCommand(std::string(exe) + " --vectors " + root + "/set --wgt2-mode on");
+    EXPECT_EQ(r.status, 2) << exe << "\n" << r.output;
+    EXPECT_EQ(r.output.find("PASS"), std::string::npos) << "nothing may be simulated";
+  }
+  auto bad =
+      RunCommand(std::string(SA_COSIM_8X8) + " --vectors " + kDefaultSet + " --wgt2-mode maybe");
+  EXPECT_EQ(bad.status, 2);
+}
+
 class PlantedFault : public ::testing::Test {
  protected:
   void SetUp() override {
@@ -141,18 +190,21 @@ TEST_F(PlantedFault, OneBitInOnePsumFailsExactlyThatPsum) {
   const int32_t original = psum.Data<int32_t>()[index];
   psum.MutableData<int32_t>()[index] = original ^ 1;
   RewriteWithChecksum(layer, "psum.npy", sv::EncodeNpy(psum));
-  auto [rc, out] = RunCommand(std::string(SA_COSIM_8X8) + " --vectors " + dir_);
-  EXPECT_EQ(rc, 1) << out;
-  const std::string want = "MISMATCH layer2.1.conv2 image 0 channel 5 row 3 col 6: expected " +
-                           std::to_string(original ^ 1) + " ";
-  EXPECT_NE(out.find(want), std::string::npos) << out;
-  EXPECT_NE(out.find("got " + std::to_string(original) + " "), std::string::npos) << out;
-  size_t lines = 0;
-  for (size_t p = out.find("MISMATCH "); p != std::string::npos; p = out.find("MISMATCH ", p + 1))
-    ++lines;
-  EXPECT_EQ(lines, 1u) << "exactly one psum differs";
-  EXPECT_NE(out.find("layer2.1.conv2   FAIL"), std::string::npos) << out;
-  EXPECT_EQ(out.find("layer2.1.conv1   FAIL"), std::string::npos);
+  // Both dataflows place the released vector on the same pixel and channel.
+  for (const char* exe : {SA_COSIM_8X8, SA_COSIM_OS_8X8}) {
+    auto [rc, out] = RunCommand(std::string(exe) + " --vectors " + dir_);
+    EXPECT_EQ(rc, 1) << out;
+    const std::string want = "MISMATCH layer2.1.conv2 image 0 channel 5 row 3 col 6: expected " +
+                             std::to_string(original ^ 1) + " ";
+    EXPECT_NE(out.find(want), std::string::npos) << exe << "\n" << out;
+    EXPECT_NE(out.find("got " + std::to_string(original) + " "), std::string::npos) << out;
+    size_t lines = 0;
+    for (size_t p = out.find("MISMATCH "); p != std::string::npos; p = out.find("MISMATCH ", p + 1))
+      ++lines;
+    EXPECT_EQ(lines, 1u) << "exactly one psum differs";
+    EXPECT_NE(out.find("layer2.1.conv2   FAIL"), std::string::npos) << out;
+    EXPECT_EQ(out.find("layer2.1.conv1   FAIL"), std::string::npos);
+  }
   // With a trace requested, the waveform holds only a window around the mismatch.
   const std::string vcd = dir_ + "/fault.vcd";
   auto traced = RunCommand(std::string(SA_COSIM_8X8) + " --vectors " + dir_ +
@@ -247,7 +299,7 @@ TEST(Reproducible, ANarrowedRerunRepeatsTheFailureAtTheSameCycle) {
   EXPECT_EQ(a["test_image"], 1);
   // The report says what ran and on which images.
   const nlohmann::json r = ReadJson(root + "/full.json");
-  EXPECT_EQ(r["schema_version"], 3);
+  EXPECT_EQ(r["schema_version"], 4);
   EXPECT_EQ(r["seed"], 5);
   EXPECT_EQ(r["vectors"]["images"], nlohmann::json::array({0, 1}));
   EXPECT_NE(r["command_line"].get<std::string>().find("--seed 5"), std::string::npos);
@@ -380,7 +432,7 @@ TEST_F(Shards, IncompleteOrForeignShardsAreRefused) {
   std::ofstream(root_ + "/bad.json") << "{\"schema_version\": 2}";
   auto old = Merge("bad.json --report out.json");
   EXPECT_EQ(old.status, 2);
-  EXPECT_EQ(old.output, "sa-report: bad.json: not an sa-cosim report of schema version 3\n");
+  EXPECT_EQ(old.output, "sa-report: bad.json: not an sa-cosim report of schema version 4\n");
   EXPECT_FALSE(fs::exists(root_ + "/out.json"));
 }
 

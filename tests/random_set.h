@@ -42,8 +42,9 @@ inline std::vector<int32_t> DirectConv(const vectors::ConvGeometry& g,
   return out;
 }
 
-// Writes a set of 12 random layers of 2 images (test images 0 and 1) to `dir`.
-inline void WriteRandomSet(const std::string& dir, uint64_t seed) {
+// Writes a set of 12 random layers of 2 images (test images 0 and 1) to `dir`, with 4-bit or
+// (wgt_bits 2) 2-bit weights, symmetric as the golden model quantizes them.
+inline void WriteRandomSet(const std::string& dir, uint64_t seed, int wgt_bits = 4) {
   std::mt19937_64 rng(seed);
   auto pick = [&](int lo, int hi) {
     return static_cast<int64_t>(std::uniform_int_distribution<int>(lo, hi)(rng));
@@ -53,9 +54,12 @@ inline void WriteRandomSet(const std::string& dir, uint64_t seed) {
   m.checkpoint_path = "random";
   m.checkpoint_sha256 = "none";
   m.images = {0, 1};  // every layer of a set holds the same images
+  m.wgt_bits = wgt_bits;
+  const int wmax = (1 << (wgt_bits - 1)) - 1;
   for (int i = 0; i < 12; ++i) {
     vectors::LayerVectors v;
     v.info.name = "random" + std::to_string(i);
+    v.info.wgt_bits = wgt_bits;
     auto& g = v.info.geometry;
     g.batch = 2;
     g.in_channels = pick(1, 21);  // mostly not multiples of 4, 8 or 16
@@ -68,7 +72,7 @@ inline void WriteRandomSet(const std::string& dir, uint64_t seed) {
     std::vector<uint8_t> act(g.batch * g.in_channels * g.in_h * g.in_w);
     std::vector<int8_t> wgt(g.out_channels * g.in_channels * g.kernel * g.kernel);
     for (auto& a : act) a = static_cast<uint8_t>(pick(0, 15));
-    for (auto& w : wgt) w = static_cast<int8_t>(pick(-7, 7));
+    for (auto& w : wgt) w = static_cast<int8_t>(pick(-wmax, wmax));
     auto psum = DirectConv(g, act, wgt);
     v.act = {vectors::DType::kUint8, {g.batch, g.in_channels, g.in_h, g.in_w}, act};
     v.wgt = {vectors::DType::kInt8,

@@ -37,6 +37,7 @@ module sa_course_ws_adapter #(
   input  logic                      act_acc_first_i,
   input  logic                      act_acc_last_i,
   input  logic                      act_relu_i,
+  input  logic                      act_wgt2_i,  // the contract's 2-bit mode: this core has none
   output logic                      psum_valid_o,
   input  logic                      psum_ready_i,
   output logic [Cols*PsumWidth-1:0] psum_data_o,

@@ -34,6 +34,7 @@ module sa_memh_tb;
       .act_valid_i(act_valid), .act_ready_o(act_ready), .act_data_i(act_data),
       .act_last_i(act_last), .act_acc_first_i(acc_first), .act_acc_last_i(acc_last),
       .act_relu_i(1'b0),
+      .act_wgt2_i(1'b0),
       .psum_valid_o(psum_valid), .psum_ready_i(1'b1), .psum_data_o(psum_data),
       .overflow_o(overflow), .busy_o(busy)
   );

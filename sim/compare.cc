@@ -1,0 +1,125 @@
+// The comparison table and its gnuplot data (see compare.h).
+#include "sim/compare.h"
+
+#include <sstream>
+
+#include "vectors/input.h"
+#include "vectors/output.h"
+
+namespace sa::sim {
+namespace {
+
+struct Row {
+  std::vector<LayerStats> layers;
+  LayerStats total;
+};
+
+Row Layers(const Report& r) {
+  Row row;
+  row.layers = ByLayer(r.units, r.info);
+  for (const LayerStats& l : row.layers) {
+    row.total.cycles += l.cycles;
+    row.total.expected_cycles += l.expected_cycles;
+    row.total.macs += l.macs;
+    row.total.measured.fill += l.measured.fill;
+    row.total.measured.stream += l.measured.stream;
+    row.total.measured.stall += l.measured.stall;
+    row.total.measured.drain += l.measured.drain;
+    row.total.gap_cycles += l.gap_cycles;
+    row.total.wgt2 |= l.wgt2;
+  }
+  row.total.utilization =
+      row.total.cycles
+          ? static_cast<double>(row.total.macs) /
+                (static_cast<double>(r.info.config.rows) * r.info.config.cols * row.total.cycles)
+          : 0;
+  return row;
+}
+
+void PrintRow(std::FILE* out, const char* layer, const std::string& run, const LayerStats& s,
+              double first_cycles) {
+  std::fprintf(out, "%-16s %-18s %10llu %10lld %6.1f%% %6lld %10lld %8lld %6lld %7.3f\n", layer,
+               run.c_str(), static_cast<unsigned long long>(s.cycles),
+               static_cast<long long>(s.expected_cycles), 100 * s.utilization,
+               static_cast<long long>(s.measured.fill), static_cast<long long>(s.measured.stream),
+               static_cast<long long>(s.measured.stall), static_cast<long long>(s.measured.drain),
+               first_cycles > 0 ? static_cast<double>(s.cycles) / first_cycles : 0.0);
+}
+
+}  // namespace
+
+std::string RunLabel(const Report& r) {
+  const ArrayConfig& c = r.info.config;
+  bool wgt2 = false;
+  for (const LayerStats& u : r.units) wgt2 |= u.wgt2;
+  return std::string(DataflowName(c.dataflow)) + " " + std::to_string(c.rows) + "x" +
+         std::to_string(c.cols) + (wgt2 ? " 2-bit" : "");
+}
+
+void CheckComparable(const std::vector<Report>& runs, const std::vector<std::string>& paths) {
+  if (runs.empty()) throw vectors::FormatError("sa-report compare: no report given");
+  const std::vector<LayerStats> first = ByLayer(runs[0].units, runs[0].info);
+  for (size_t i = 0; i < runs.size(); ++i) {
+    const Report& r = runs[i];
+    for (const LayerStats& u : r.units)
+      if (!u.Passed())
+        throw vectors::FormatError(paths[i] + ": unit " + std::to_string(u.unit) + " (" + u.name +
+                                   ") failed; compare passing runs only");
+    if (r.info.manifest_sha256 != runs[0].info.manifest_sha256 ||
+        r.info.stall_prob != runs[0].info.stall_prob)
+      throw vectors::FormatError(paths[i] + ": another vector set or stall probability than " +
+                                 paths[0]);
+    const std::vector<LayerStats> layers = ByLayer(r.units, r.info);
+    bool same = layers.size() == first.size();
+    for (size_t k = 0; same && k < layers.size(); ++k) same = layers[k].name == first[k].name;
+    if (!same)
+      throw vectors::FormatError(paths[i] + ": other layers than " + paths[0] +
+                                 " (run every report on the same --layers)");
+  }
+}
+
+void PrintComparison(std::FILE* out, const std::vector<Report>& runs) {
+  std::vector<Row> rows;
+  for (const Report& r : runs) rows.push_back(Layers(r));
+  std::fprintf(out, "%-16s %-18s %10s %10s %7s %6s %10s %8s %6s %7s\n", "layer", "run", "cycles",
+               "model", "util", "fill", "stream", "stall", "drain", "x first");
+  std::vector<std::string> labels;
+  for (const Report& r : runs) labels.push_back(RunLabel(r));
+  for (size_t k = 0; k < rows[0].layers.size(); ++k)
+    for (size_t i = 0; i < rows.size(); ++i)
+      PrintRow(out, i == 0 ? rows[0].layers[k].name.c_str() : "", labels[i], rows[i].layers[k],
+               static_cast<double>(rows[0].layers[k].cycles));
+  for (size_t i = 0; i < rows.size(); ++i)
+    PrintRow(out, i == 0 ? "TOTAL" : "", labels[i], rows[i].total,
+             static_cast<double>(rows[0].total.cycles));
+  std::fprintf(out,
+               "fill: before the first activation beat; stream: beats taken; stall: the core not "
+               "ready for an offered beat; drain: after the last beat (measured on the RTL's "
+               "pins; model: sim/schedule.h)\n");
+}
+
+void WriteComparisonData(const std::string& path, const std::vector<Report>& runs) {
+  std::vector<Row> rows;
+  std::ostringstream s;
+  s << "index layer";
+  for (const Report& r : runs) {
+    rows.push_back(Layers(r));
+    const std::string label = RunLabel(r);
+    for (const char* what : {"", " model", " util", " fill", " stall", " drain"})
+      s << " \"" << label << what << "\"";
+  }
+  s << "\n";
+  for (size_t k = 0; k < rows[0].layers.size(); ++k) {
+    s << k << " " << rows[0].layers[k].name;
+    for (const Row& row : rows) {
+      const LayerStats& l = row.layers[k];
+      s << " " << l.cycles << " " << l.expected_cycles << " " << l.utilization << " "
+        << l.measured.fill << " " << l.measured.stall << " " << l.measured.drain;
+    }
+    s << "\n";
+  }
+  const std::string text = s.str();
+  vectors::WriteFileAtomic(path, std::vector<uint8_t>(text.begin(), text.end()));
+}
+
+}  // namespace sa::sim
