@@ -7,7 +7,7 @@
 // accumulates; row r stops shifting after r + 1 shifts, so the next tile's sums (which arrive
 // in row r from then on) are not pushed down. A tile must end at least Rows cycles after the
 // previous one (sa_os_core enforces it). Latency: step at the west/north edge -> its sums in
-// the drain registers of column c: Rows + c cycles; -> first emitted: Rows + c + 1 cycles.
+// the drain registers of column c, and the first of them emitted: Rows + c cycles.
 module sa_os_array
   import sa_pkg::*;
 #(

@@ -31,7 +31,10 @@ module sa_pe #(
   output logic signed [PsumWidth-1:0]      psum_o
 );
 
-  logic [1:0][WgtWidth-1:0]    wgt_q;  // bank 0 and 1, packed so that both simulators track it
+  // Bank b at bits [b*WgtWidth +: WgtWidth]: one flat vector, which Icarus tracks and Yosys
+  // (the area proxy, scripts/area_proxy.sh) reads.
+  logic [2*WgtWidth-1:0]       wgt_q;
+  logic signed [WgtWidth-1:0]  wgt_sel;  // the weight of the activation's bank
   logic signed [PsumWidth-1:0] mac_result;
   logic [Lanes*ActWidth-1:0]   act_q;
   logic                        act_bank_q;
@@ -44,21 +47,22 @@ module sa_pe #(
     .Wgt2Mode (Wgt2Mode)
   ) u_mac (
     .act_i (act_i),
-    .wgt_i ($signed(wgt_q[act_bank_i])),
+    .wgt_i (wgt_sel),
     .wgt2_i(act_wgt2_i),
     .psum_i(psum_i),
     .psum_o(mac_result)
   );
 
+  assign wgt_sel = wgt_q[act_bank_i*WgtWidth+:WgtWidth];
+
   always_ff @(posedge clk_i or negedge rst_ni) begin
     if (!rst_ni) begin
-      wgt_q[0]   <= '0;
-      wgt_q[1]   <= '0;
+      wgt_q      <= '0;
       act_q      <= '0;
       act_bank_q <= 1'b0;
       psum_q     <= '0;
     end else begin
-      if (wgt_we_i) wgt_q[wgt_bank_i] <= wgt_data_i;
+      if (wgt_we_i) wgt_q[wgt_bank_i*WgtWidth+:WgtWidth] <= wgt_data_i;
       act_q      <= act_i;
       act_bank_q <= act_bank_i;
       psum_q     <= mac_result;

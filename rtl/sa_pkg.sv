@@ -25,7 +25,7 @@ package sa_pkg;
   // and a signed `wgt_width`-bit weight without overflow.
   function automatic int ArrayPsumWidth(int act_width, int wgt_width,
                                                  int rows);
-    return act_width + wgt_width + $clog2(rows) + 1;
+    ArrayPsumWidth = act_width + wgt_width + $clog2(rows) + 1;  // not "return": Yosys 0.23
   endfunction
 
 endpackage

@@ -47,12 +47,15 @@ set style fill solid 0.9 border -1
 set grid ytics
 set key outside right top
 set xtics rotate by 35 right
+set yrange [0:*]
 set ylabel "cycles (measured on the RTL)"
-plot for [i=0:runs-1] "$1" using (x(i)):(column(3 + 6 * i)):xtic(2) with boxes lc i + 1 \
+plot "$1" using 1:(NaN):xtic(2) notitle, \
+     for [i=0:runs-1] "$1" using (x(i)):(column(3 + 6 * i)) with boxes lc i + 1 \
      title columnhead(3 + 6 * i)
 set ylabel "cycles not streaming a beat"
 set key title "dark: fill, mid: stall, light: drain"
-plot for [i=0:runs-1] "$1" using (x(i)):(column(6 + 6 * i) + column(7 + 6 * i) + column(8 + 6 * i)):xtic(2) \
+plot "$1" using 1:(NaN):xtic(2) notitle, \
+     for [i=0:runs-1] "$1" using (x(i)):(column(6 + 6 * i) + column(7 + 6 * i) + column(8 + 6 * i)) \
        with boxes lc i + 1 fs solid 0.25 title columnhead(3 + 6 * i), \
      for [i=0:runs-1] "$1" using (x(i)):(column(6 + 6 * i) + column(7 + 6 * i)) \
        with boxes lc i + 1 fs solid 0.6 notitle, \

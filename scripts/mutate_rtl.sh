@@ -1,18 +1,22 @@
 #!/usr/bin/env bash
-# Shows that the tests can fail: plants one fault at a time in a copy of rtl/, rebuilds the RTL
-# tests and sa-cosim against it (in build-mutants/), and reports whether they catch it.
-# Every mutant must be caught; the script exits non-zero if one survives. Slow (a rebuild each).
+# Shows that the tests can fail: plants one fault at a time in a copy of rtl/, rebuilds the
+# models that contain the mutated file (in build-mutants/, one build tree reused, so only the
+# Verilated model of the touched core is rebuilt), and reports whether the checks catch it.
+# Every mutant must be caught; the script exits non-zero if one survives. Slow: about a minute
+# per mutant on two cores.
 # Usage: scripts/mutate_rtl.sh [MUTANT...]   (default: all)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$(pwd)
 work="$root/build-mutants"
+w2_set=vectors/default-w2a4
 mkdir -p "$work"
 
-# name | file | sed expression
+# name | file | sed expression. The first group is sa_core (weight-stationary); "w2-" mutants
+# break its 2-bit mode; "os-" mutants break the output-stationary core.
 mutants=(
-  "pe-uses-wrong-bank|sa_pe.sv|s/wgt_q\[act_bank_i\]/wgt_q[~act_bank_i]/"
-  "mac-drops-sign|sa_mac.sv|s/assign act_signed = \\\$signed({1'b0, act_i});/assign act_signed = \\\$signed({act_i[ActWidth-1], act_i});/"
+  "pe-uses-wrong-bank|sa_pe.sv|s/wgt_q\[act_bank_i\*WgtWidth+:WgtWidth\]/wgt_q[(!act_bank_i)*WgtWidth+:WgtWidth]/"
+  "mac-drops-sign|sa_mac.sv|s/assign act0_signed = \\\$signed({1'b0, act_i\[ActWidth-1:0\]});/assign act0_signed = \\\$signed({act_i[ActWidth-1], act_i[ActWidth-1:0]});/"
   "deskew-off-by-one|sa_core.sv|s/localparam int PipeDepth  = Rows + Cols;/localparam int PipeDepth  = Rows + Cols + 1;/"
   "no-bank-drain|sa_core.sv|s/localparam int DrainCycles = Rows + Cols;/localparam int DrainCycles = 1;/"
   "acc-ignores-first|sa_acc.sv|s/prev = ctrl_i.acc_first ? '0 :/prev = 1'b0 ? '0 :/"
@@ -22,31 +26,88 @@ mutants=(
   "busy-ignores-fifo|sa_core.sv|s/assign busy_o = in_flight_q != '0 || psum_valid_o;/assign busy_o = in_flight_q != '0;/"
   "overflow-not-sticky|sa_acc.sv|s/overflow_d = overflow_q | sum_overflow;/overflow_d = sum_overflow;/"
   "ready-combinational|sa_core.sv|s/assign wgt_ready_o = !bank_full_q\[wgt_bank_q\] \&\& drain_q\[wgt_bank_q\] == '0;/assign wgt_ready_o = !bank_full_q[wgt_bank_q] \&\& drain_q[wgt_bank_q] == '0 \&\& !act_relu_i;/"
+  # The 2-bit mode of sa_core (caught on the w2a4 set):
+  "w2-high-product-unsigned|sa_mac.sv|s/assign product1    = act1_signed \* wgt1;/assign product1    = act1_signed * \\\$signed({1'b0, wgt1});/"
+  "w2-low-weight-zero-extended|sa_mac.sv|s/WgtWidth'(wgt_lo)/WgtWidth'(\\\$unsigned(wgt_lo))/"
+  "w2-second-product-dropped|sa_mac.sv|s/ + PsumWidth'(product1);/;/"
+  "w2-halves-swapped|sa_mac.sv|s/assign wgt_lo      = wgt_i\[1:0\];/assign wgt_lo      = wgt_i[3:2];/"
+  "w2-mode-tag-lost|sa_core.sv|s/{Rows{Wgt2Mode != 0 \&\& act_wgt2_i, act_bank_q}}/{Rows{1'b0, act_bank_q}}/"
+  # The output-stationary core:
+  "os-sum-ignores-first|sa_os_pe.sv|s/(tag_i.first ? '0 :/(1'b0 ? '0 :/"
+  "os-act-sign-extended|sa_os_pe.sv|s/assign act_signed = \\\$signed({1'b0, act_i});/assign act_signed = \\\$signed({act_i[ActWidth-1], act_i});/"
+  "os-drain-stops-early|sa_os_array.sv|s/32'(step_q\[c\]) <= r + 1;/32'(step_q[c]) <= r;/"
+  "os-weight-skew-reversed|sa_os_core.sv|s/.Width(WgtWidth), .Reverse(1'b0)) u_skew_wgt/.Width(WgtWidth), .Reverse(1'b1)) u_skew_wgt/"
+  "os-relu-dropped|sa_os_array.sv|s/relu_q\[c\] \&\& drain_v/1'b0 \&\& drain_v/"
+  "os-no-credit-check|sa_os_core.sv|s/CountWidth'(fifo_count) + in_flight_q + CountWidth'(Rows) <=/CountWidth'(0) <=/"
+  "os-busy-stuck-high|sa_os_core.sv|s/assign busy_o = act_count != '0/assign busy_o = 1'b1 || act_count != '0/"
 )
+
+# One build tree over a copy of rtl/ that each mutant rewrites; fast models only.
+rm -rf "$work/rtl"
+cp -r rtl "$work/rtl"
+cmake -S . -B "$work/build" -G Ninja -DCMAKE_BUILD_TYPE=Release -DSA_RTL_FILELIST="$work/rtl/sa.f" \
+  -DSA_BUILD_BENCH=OFF -DSA_CONFIGS="8x8:a4w4:m2:fast;8x8:a4w4:os:fast" -DSA_EXTRA_CONFIGS= >/dev/null
+
+# The targets and checks for a mutant of FILE (sets `target` and `checks`); each check is a
+# command that passes on the pristine RTL and must fail on the mutant.
+plan() {
+  checks=()
+  case "$1" in
+    sa_os_*)
+      target=(sa-cosim-os)
+      for opts in "" "--stall-prob 0.3" "--relu" "--psum-stall-prob 0.9"; do
+        checks+=("$work/build/sim/sa-cosim-os --vectors vectors/default --quiet $opts")
+      done ;;
+    w2-*)
+      target=(sa-cosim)
+      for opts in "" "--stall-prob 0.3"; do
+        checks+=("$work/build/sim/sa-cosim --vectors $w2_set --quiet --wgt2-mode on $opts")
+      done ;;
+    *)
+      target=(rtl_test sa-cosim)
+      checks+=("$work/build/tests/rtl_test")
+      for opts in "" "--stall-prob 0.3"; do
+        checks+=("$work/build/sim/sa-cosim --vectors vectors/default --quiet $opts")
+      done ;;
+  esac
+}
+
+# First the pristine RTL: every check must pass, or a "caught" below would mean nothing.
+[[ -f "$w2_set/manifest.json" ]] || { echo "mutate_rtl.sh: $w2_set is missing"; exit 2; }
+for group in sa_core w2-x sa_os_core; do
+  plan "$group"
+  cmake --build "$work/build" --target "${target[@]}" >"$work/build.log" 2>&1 ||
+    { echo "pristine RTL does not build (see $work/build.log)"; exit 2; }
+  for c in "${checks[@]}"; do
+    # shellcheck disable=SC2086
+    $c >/dev/null 2>&1 || { echo "pristine RTL fails a check: ${c#"$work/build/"}"; exit 2; }
+  done
+done
+echo "pristine RTL: every check passes"
 
 survivors=0
 for m in "${mutants[@]}"; do
   IFS='|' read -r name file expr <<<"$m"
   # With arguments, only the mutants they name.
   if (($#)) && [[ " $* " != *" $name "* ]]; then continue; fi
-  dir="$work/$name"
-  rm -rf "$dir/rtl"
-  mkdir -p "$dir"
-  cp -r rtl "$dir/rtl"
-  sed -i "$expr" "$dir/rtl/$file"
-  if cmp -s "rtl/$file" "$dir/rtl/$file"; then echo "$name: the sed expression changed nothing"; exit 2; fi
-  cmake -S . -B "$dir/build" -G Ninja -DCMAKE_BUILD_TYPE=Release -DSA_RTL_FILELIST="$dir/rtl/sa.f" \
-    -DSA_BUILD_BENCH=OFF -DSA_CONFIGS=8x8:a4w4 >/dev/null
-  cmake --build "$dir/build" --target rtl_test sa-cosim -j"$(nproc)" >/dev/null
+  for f in rtl/*.sv; do cmp -s "$f" "$work/$f" || cp "$f" "$work/$f"; done  # undo the last one
+  sed -i "$expr" "$work/rtl/$file"
+  if cmp -s "rtl/$file" "$work/rtl/$file"; then echo "$name: the sed expression changed nothing"; exit 2; fi
+  if [[ "$name" == w2-* ]]; then plan "$name"; else plan "$file"; fi
+  if ! cmake --build "$work/build" --target "${target[@]}" >"$work/build.log" 2>&1; then
+    echo "$name: does not build (see $work/build.log)"; exit 2
+  fi
   caught=()
-  "$dir/build/tests/rtl_test" >/dev/null 2>&1 || caught+=("rtl_test")
-  "$dir/build/sim/sa-cosim" --vectors vectors/default --quiet >/dev/null 2>&1 || caught+=("sa-cosim")
-  "$dir/build/sim/sa-cosim" --vectors vectors/default --quiet --stall-prob 0.3 >/dev/null 2>&1 || caught+=("sa-cosim --stall-prob 0.3")
+  for c in "${checks[@]}"; do
+    # shellcheck disable=SC2086
+    $c >/dev/null 2>&1 || caught+=("${c#"$work/build/"}")
+  done
   if ((${#caught[@]})); then
-    echo "$name: caught by ${caught[*]}"
+    echo "$name: caught by ${#caught[@]} of ${#checks[@]}: ${caught[0]}"
   else
     echo "$name: SURVIVED"
     survivors=$((survivors + 1))
   fi
 done
+for f in rtl/*.sv; do cmp -s "$f" "$work/$f" || cp "$f" "$work/$f"; done
 exit $((survivors > 0))

@@ -1,6 +1,7 @@
 // The comparison table and its gnuplot data (see compare.h).
 #include "sim/compare.h"
 
+#include <algorithm>
 #include <sstream>
 
 #include "vectors/input.h"
@@ -26,26 +27,43 @@ Row Layers(const Report& r) {
     row.total.measured.stall += l.measured.stall;
     row.total.measured.drain += l.measured.drain;
     row.total.gap_cycles += l.gap_cycles;
+    row.total.wgt_beats += l.wgt_beats;
     row.total.wgt2 |= l.wgt2;
   }
-  row.total.utilization =
-      row.total.cycles
-          ? static_cast<double>(row.total.macs) /
-                (static_cast<double>(r.info.config.rows) * r.info.config.cols * row.total.cycles)
-          : 0;
+  row.total.utilization = row.total.cycles
+                              ? static_cast<double>(row.total.macs) /
+                                    (r.info.config.PeakMacs(row.total.wgt2) * row.total.cycles)
+                              : 0;
   return row;
 }
 
 void PrintRow(std::FILE* out, const char* layer, const std::string& run, const LayerStats& s,
               double first_cycles) {
-  std::fprintf(out, "%-16s %-18s %10llu %10lld %6.1f%% %6lld %10lld %8lld %6lld %7.3f\n", layer,
+  std::fprintf(out, "%-16s %-13s %9llu %9lld %6.1f%% %5lld %9lld %7lld %5lld %7.3f %9lld\n", layer,
                run.c_str(), static_cast<unsigned long long>(s.cycles),
                static_cast<long long>(s.expected_cycles), 100 * s.utilization,
                static_cast<long long>(s.measured.fill), static_cast<long long>(s.measured.stream),
                static_cast<long long>(s.measured.stall), static_cast<long long>(s.measured.drain),
-               first_cycles > 0 ? static_cast<double>(s.cycles) / first_cycles : 0.0);
+               first_cycles > 0 ? static_cast<double>(s.cycles) / first_cycles : 0.0,
+               static_cast<long long>(s.wgt_beats));
 }
 
+}  // namespace
+
+std::string RunLabel(const Report& r);
+
+namespace {
+// The runs' labels, numbered where two runs share one ("ws 8x8 #2").
+std::vector<std::string> Labels(const std::vector<Report>& runs) {
+  std::vector<std::string> labels;
+  for (const Report& r : runs) {
+    std::string l = RunLabel(r);
+    if (std::count(labels.begin(), labels.end(), l) > 0)
+      l += " #" + std::to_string(labels.size() + 1);
+    labels.push_back(l);
+  }
+  return labels;
+}
 }  // namespace
 
 std::string RunLabel(const Report& r) {
@@ -65,10 +83,15 @@ void CheckComparable(const std::vector<Report>& runs, const std::vector<std::str
       if (!u.Passed())
         throw vectors::FormatError(paths[i] + ": unit " + std::to_string(u.unit) + " (" + u.name +
                                    ") failed; compare passing runs only");
-    if (r.info.manifest_sha256 != runs[0].info.manifest_sha256 ||
-        r.info.stall_prob != runs[0].info.stall_prob)
-      throw vectors::FormatError(paths[i] + ": another vector set or stall probability than " +
+    const RunInfo &a = runs[0].info, &b = r.info;
+    if (b.manifest_sha256 != a.manifest_sha256 || b.stall_prob != a.stall_prob ||
+        b.psum_stall_prob != a.psum_stall_prob || b.relu != a.relu || b.seed != a.seed)
+      throw vectors::FormatError(paths[i] + ": another vector set, stall pattern or --relu than " +
                                  paths[0]);
+    if (static_cast<int64_t>(r.units.size()) != b.units_planned)
+      throw vectors::FormatError(paths[i] + ": holds " + std::to_string(r.units.size()) + " of " +
+                                 std::to_string(b.units_planned) +
+                                 " units (one shard?); merge the shards first (sa-report merge)");
     const std::vector<LayerStats> layers = ByLayer(r.units, r.info);
     bool same = layers.size() == first.size();
     for (size_t k = 0; same && k < layers.size(); ++k) same = layers[k].name == first[k].name;
@@ -81,10 +104,9 @@ void CheckComparable(const std::vector<Report>& runs, const std::vector<std::str
 void PrintComparison(std::FILE* out, const std::vector<Report>& runs) {
   std::vector<Row> rows;
   for (const Report& r : runs) rows.push_back(Layers(r));
-  std::fprintf(out, "%-16s %-18s %10s %10s %7s %6s %10s %8s %6s %7s\n", "layer", "run", "cycles",
-               "model", "util", "fill", "stream", "stall", "drain", "x first");
-  std::vector<std::string> labels;
-  for (const Report& r : runs) labels.push_back(RunLabel(r));
+  std::fprintf(out, "%-16s %-13s %9s %9s %7s %5s %9s %7s %5s %7s %9s\n", "layer", "run", "cycles",
+               "model", "util", "fill", "stream", "stall", "drain", "x first", "wgt beats");
+  const std::vector<std::string> labels = Labels(runs);
   for (size_t k = 0; k < rows[0].layers.size(); ++k)
     for (size_t i = 0; i < rows.size(); ++i)
       PrintRow(out, i == 0 ? rows[0].layers[k].name.c_str() : "", labels[i], rows[i].layers[k],
@@ -93,18 +115,19 @@ void PrintComparison(std::FILE* out, const std::vector<Report>& runs) {
     PrintRow(out, i == 0 ? "TOTAL" : "", labels[i], rows[i].total,
              static_cast<double>(rows[0].total.cycles));
   std::fprintf(out,
-               "fill: before the first activation beat; stream: beats taken; stall: the core not "
-               "ready for an offered beat; drain: after the last beat (measured on the RTL's "
-               "pins; model: sim/schedule.h)\n");
+               "fill: before the first activation beat; stream: activation beats taken; stall: "
+               "the core not ready for an offered beat; drain: after the last beat; wgt beats: "
+               "weight beats taken (all measured on the RTL's pins; model: sim/schedule.h)\n");
 }
 
 void WriteComparisonData(const std::string& path, const std::vector<Report>& runs) {
   std::vector<Row> rows;
   std::ostringstream s;
   s << "index layer";
-  for (const Report& r : runs) {
-    rows.push_back(Layers(r));
-    const std::string label = RunLabel(r);
+  const std::vector<std::string> labels = Labels(runs);
+  for (size_t i = 0; i < runs.size(); ++i) {
+    rows.push_back(Layers(runs[i]));
+    const std::string& label = labels[i];
     for (const char* what : {"", " model", " util", " fill", " stall", " drain"})
       s << " \"" << label << what << "\"";
   }

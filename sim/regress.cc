@@ -420,6 +420,7 @@ int RunRegression(const RegressOptions& opt, const SimulatorInfo& sim, const std
   info.stall_prob = opt.stall_prob;
   info.psum_stall_prob = opt.psum_stall_prob;
   info.relu = opt.relu;
+  info.wgt2 = opt.wgt2;
   info.seed = opt.seed;
   info.max_mismatches = opt.max_mismatches;
   info.images = manifest.images;

@@ -17,9 +17,9 @@ double Rate(uint64_t cycles, double seconds) {
   return seconds > 0 ? static_cast<double>(cycles) / seconds : 0;
 }
 
-double Utilization(int64_t macs, uint64_t cycles, const ArrayConfig& cfg) {
-  return cycles ? static_cast<double>(macs) /
-                      (static_cast<double>(cfg.rows) * cfg.cols * static_cast<double>(cycles))
+// MACs over what the array could do in those cycles (twice as many in 2-bit passes).
+double Utilization(int64_t macs, uint64_t cycles, const ArrayConfig& cfg, bool wgt2) {
+  return cycles ? static_cast<double>(macs) / (cfg.PeakMacs(wgt2) * static_cast<double>(cycles))
                 : 0;
 }
 
@@ -129,6 +129,7 @@ json StatsJson(const LayerStats& s, const RunInfo& info) {
           {"busy_after_drain", s.busy_after_drain},
           {"busy_low_while_valid", s.busy_low_while_valid},
           {"wgt2", s.wgt2},
+          {"wgt_beats", s.wgt_beats},
           {"cycle_breakdown",
            {{"measured", BreakdownJson(s.measured)},
             {"model", BreakdownJson(s.model)},
@@ -157,7 +158,7 @@ LayerStats UnitFromJson(const json& u, const RunInfo& info, const std::string& p
   s.expected_cycles = sv::IntField(u, "expected_cycles", 0, kBig, path);
   s.passes = sv::IntField(u, "passes", 0, kBig, path);
   s.macs = sv::IntField(u, "macs", 0, kBig, path);
-  s.utilization = Utilization(s.macs, s.cycles, info.config);
+  s.utilization = Utilization(s.macs, s.cycles, info.config, BoolField(u, "wgt2", path));
   s.wall_seconds = sv::NumberField(u, "wall_seconds", path);
   s.overflow = BoolField(u, "overflow", path);
   s.hung = BoolField(u, "hung", path);
@@ -165,6 +166,7 @@ LayerStats UnitFromJson(const json& u, const RunInfo& info, const std::string& p
   s.busy_after_drain = BoolField(u, "busy_after_drain", path);
   s.busy_low_while_valid = sv::IntField(u, "busy_low_while_valid", 0, kBig, path);
   s.wgt2 = BoolField(u, "wgt2", path);
+  s.wgt_beats = sv::IntField(u, "wgt_beats", 0, kBig, path);
   const json& cb = sv::ObjectField(u, "cycle_breakdown", path);
   for (auto [key, into] : {std::pair{"measured", &s.measured}, std::pair{"model", &s.model}}) {
     const json& b = sv::ObjectField(cb, key, path);
@@ -222,6 +224,7 @@ void AddCounts(const LayerStats& from, LayerStats* into) {
     a->drain += b->drain;
   }
   into->gap_cycles += from.gap_cycles;
+  into->wgt_beats += from.wgt_beats;
   into->wgt2 |= from.wgt2;
   into->coverage.Add(from.coverage);
 }
@@ -252,7 +255,7 @@ std::vector<LayerStats> ByLayer(const std::vector<LayerStats>& units, const RunI
       l.image_mismatches[static_cast<size_t>(u.image)] += u.mismatches;
     }
   }
-  for (LayerStats& l : layers) l.utilization = Utilization(l.macs, l.cycles, info.config);
+  for (LayerStats& l : layers) l.utilization = Utilization(l.macs, l.cycles, info.config, l.wgt2);
   return layers;
 }
 
@@ -359,6 +362,7 @@ void WriteJsonReport(const std::string& path, const RunInfo& info,
   j["stall_prob"] = info.stall_prob;
   j["psum_stall_prob"] = info.psum_stall_prob;
   j["relu"] = info.relu;
+  j["wgt2_mode"] = info.wgt2;
   j["seed"] = info.seed;
   j["max_mismatches"] = info.max_mismatches;
   j["shard"] = {{"index", info.shard.index}, {"count", info.shard.count}};
@@ -393,7 +397,7 @@ void WriteJsonReport(const std::string& path, const RunInfo& info,
                 {"cycles", t.cycles},
                 {"expected_cycles", t.expected_cycles},
                 {"macs", t.macs},
-                {"utilization_mac_weighted", Utilization(t.macs, t.cycles, info.config)},
+                {"utilization_mac_weighted", Utilization(t.macs, t.cycles, info.config, t.wgt2)},
                 {"wall_seconds", t.wall_seconds},
                 {"cycles_per_second", Rate(t.cycles, t.wall_seconds)},
                 {"coverage", CoverageJson(t.coverage)}};
@@ -438,6 +442,9 @@ Report ReadJsonReport(const std::string& path) {
   info.stall_prob = sv::NumberField(j, "stall_prob", path);
   info.psum_stall_prob = sv::NumberField(j, "psum_stall_prob", path);
   info.relu = BoolField(j, "relu", path);
+  info.wgt2 = sv::StringField(j, "wgt2_mode", path);
+  if (info.wgt2 != "auto" && info.wgt2 != "on" && info.wgt2 != "off")
+    throw sv::FormatError(path + ": wgt2_mode '" + info.wgt2 + "' is not auto, on or off");
   info.seed = static_cast<uint64_t>(sv::IntField(j, "seed", 0, kBig, path));
   info.max_mismatches = static_cast<int>(sv::IntField(j, "max_mismatches", 0, 1000000, path));
   const json& shard = sv::ObjectField(j, "shard", path);
@@ -468,7 +475,7 @@ Report MergeReports(const std::vector<Report>& shards, const std::vector<std::st
       differs("array configuration");
     if (b.seed != a.seed || b.stall_prob != a.stall_prob ||
         b.psum_stall_prob != a.psum_stall_prob || b.relu != a.relu || b.mode != a.mode ||
-        b.max_mismatches != a.max_mismatches)
+        b.wgt2 != a.wgt2 || b.max_mismatches != a.max_mismatches)
       differs("seed or stall options");
     if (b.units_planned != a.units_planned) differs("plan (layers or images)");
     if (b.shard.count != a.shard.count) differs("shard count");
@@ -509,6 +516,7 @@ std::string RerunCommand(const RunInfo& info, const LayerStats& unit) {
   if (info.stall_prob > 0) cmd << " --stall-prob " << info.stall_prob;
   if (info.psum_stall_prob >= 0) cmd << " --psum-stall-prob " << info.psum_stall_prob;
   if (info.relu) cmd << " --relu";
+  if (info.wgt2 != "auto") cmd << " --wgt2-mode " << info.wgt2;
   if (info.mode != "fast") cmd << " --mode " << info.mode;
   cmd << " --trace " << ShellQuote(unit.name + "-" + std::to_string(unit.test_image) + ".vcd");
   return cmd.str();

@@ -19,6 +19,7 @@ struct RunInfo {
   ArrayConfig config;
   double stall_prob = 0, psum_stall_prob = -1;
   bool relu = false;
+  std::string wgt2 = "auto";  // --wgt2-mode
   uint64_t seed = 0;
   int max_mismatches = 10;
   std::vector<int64_t> images;  // test-set index of each image of the set, in set order
@@ -31,8 +32,8 @@ struct RunInfo {
 };
 
 // Schema 3: per-unit results ("units", one per layer and image) beside the per-layer totals.
-// Schema 4: the dataflow and 2-bit mode in "config"; per unit and layer, "wgt2" and
-// "cycle_breakdown" (measured and model).
+// Schema 4: the dataflow and 2-bit mode in "config", "wgt2_mode" (the --wgt2-mode choice); per
+// unit and layer, "wgt2", "wgt_beats" and "cycle_breakdown" (measured and model).
 constexpr int kReportSchemaVersion = 4;
 
 // One row per layer, its units summed in plan order; utilization is all MACs over all

@@ -24,6 +24,8 @@ struct ArrayConfig {
   // 4-bit weight lane holds two 2-bit weights, so act_data_i has 2 x Rows lanes.
   bool wgt2_mode = false;
   int act_lanes() const { return wgt2_mode ? 2 * rows : rows; }
+  // MACs per cycle at full rate: Rows x Cols, twice that in 2-bit passes.
+  double PeakMacs(bool wgt2) const { return static_cast<double>(rows) * cols * (wgt2 ? 2 : 1); }
   std::string Name() const;
 };
 

@@ -263,6 +263,7 @@ void LayerRun::OnEdge(const PinsOut& out, PsumPort& psums) {
   ++cycle_;
   const bool wgt_fire = in_.wgt_valid && out.wgt_ready;
   const bool act_fire = in_.act_valid && out.act_ready;
+  stats_.wgt_beats += wgt_fire;
   if (!scoreboard_.Complete()) {  // where this cycle went, from the pins
     if (driver_.Finished()) {
       ++stats_.measured.drain;
@@ -316,11 +317,10 @@ LayerStats LayerRun::Finish(double wall_seconds) {
   // A layer's cycles end with its last expected psum (the drain check is not part of it).
   stats_.cycles = end_cycle_ ? end_cycle_ : cycle_;
   stats_.wall_seconds = wall_seconds;
-  stats_.utilization =
-      stats_.cycles
-          ? static_cast<double>(stats_.macs) /
-                (static_cast<double>(cfg_.rows) * cfg_.cols * static_cast<double>(stats_.cycles))
-          : 0;
+  stats_.utilization = stats_.cycles
+                           ? static_cast<double>(stats_.macs) /
+                                 (cfg_.PeakMacs(stats_.wgt2) * static_cast<double>(stats_.cycles))
+                           : 0;
   return stats_;
 }
 

@@ -109,7 +109,8 @@ struct LayerStats {
   // driver offered, the driver's own random gaps, and after the last beat.
   CycleBreakdown measured, model;
   int64_t gap_cycles = 0;
-  bool wgt2 = false;  // ran in the 2-bit mode
+  int64_t wgt_beats = 0;  // weight beats taken (activation beats: measured.stream)
+  bool wgt2 = false;      // ran in the 2-bit mode
   double utilization = 0;
   double wall_seconds = 0;
   bool overflow = false, hung = false;

@@ -154,6 +154,28 @@ TEST(Wgt2Mode, RandomTwoBitLayersMatchADirectConvolutionInBothModes) {
   EXPECT_LT(passes[0], passes[1]);
 }
 
+// The goal: the w2a4 default network in at most 55 % of the cycles it takes in 4-bit
+// passes on the same 8 x 8 core, bit-exact both ways, each layer on its model.
+TEST(Wgt2Mode, TheW2a4DefaultNetworkTakesAtMost55PercentOfItsFourBitCycles) {
+  const std::string set = std::string(SA_SOURCE_DIR) + "/vectors/default-w2a4";
+  const std::string root = TempDir("wgt2_default");
+  int64_t cycles[2] = {0, 0};
+  for (int on = 0; on < 2; ++on) {
+    const std::string report = root + (on ? "/on.json" : "/off.json");
+    auto [rc, out] = RunCommand(std::string(SA_COSIM_8X8) + " --vectors " + set + " --quiet" +
+                                " --wgt2-mode " + (on ? "on" : "off") + " --report " + report);
+    ASSERT_EQ(rc, 0) << out;
+    const nlohmann::json r = ReadJson(report);
+    ASSERT_EQ(r["layers"].size(), 18u);
+    for (const auto& l : r["layers"]) {
+      EXPECT_EQ(l["cycles"].get<int64_t>(), l["expected_cycles"].get<int64_t>()) << l["name"];
+      cycles[on] += l["cycles"].get<int64_t>();
+    }
+  }
+  EXPECT_LE(static_cast<double>(cycles[1]), 0.55 * static_cast<double>(cycles[0]))
+      << cycles[1] << " cycles in the 2-bit mode, " << cycles[0] << " in 4-bit passes";
+}
+
 TEST(Wgt2Mode, OnIsRefusedWhereTheModeCannotRun) {
   // 4-bit weights cannot run in the mode; a core without it cannot either.
   auto four_bit =
@@ -171,6 +193,64 @@ TEST(Wgt2Mode, OnIsRefusedWhereTheModeCannotRun) {
   auto bad =
       RunCommand(std::string(SA_COSIM_8X8) + " --vectors " + kDefaultSet + " --wgt2-mode maybe");
   EXPECT_EQ(bad.status, 2);
+}
+
+// Where the cycles and the weight traffic go, per dataflow, from the RTL's pins: the weight beats
+// are what each mapping must stream (computed here by hand), and the four measured parts add
+// up to the layer's cycles; sa-report compare puts both runs side by side.
+TEST(CompareDataflows, WeightTrafficAndCycleBreakdownPerDataflow) {
+  const std::string root = TempDir("compare");
+  const std::string layers = " --layers layer1.0.conv1,layer3.0.conv1 --quiet --report ";
+  ASSERT_EQ(RunCommand(std::string(SA_COSIM_8X8) + " --vectors " + kDefaultSet + layers + root +
+                       "/ws.json")
+                .status,
+            0);
+  ASSERT_EQ(RunCommand(std::string(SA_COSIM_OS_8X8) + " --vectors " + kDefaultSet + layers + root +
+                       "/os.json")
+                .status,
+            0);
+  // layer1.0.conv1: 16 -> 16 channels, 3 x 3, 32 x 32 output; layer3.0.conv1: 32 -> 64, 3 x 3,
+  // stride 2, 8 x 8 output. WS: Rows weight beats per pass, (Cout/8)(Cin/8) 9 passes. OS: one
+  // per reduction step (Cin 9) per tile of 8 pixels x 8 channels.
+  const int64_t ws_wgt[2] = {2 * 2 * 9 * 8, 8 * 4 * 9 * 8};
+  const int64_t os_wgt[2] = {2 * (1024 / 8) * 16 * 9, 8 * (64 / 8) * 32 * 9};
+  for (const char* run : {"ws", "os"}) {
+    const nlohmann::json r = ReadJson(root + "/" + run + ".json");
+    ASSERT_EQ(r["layers"].size(), 2u);
+    for (size_t k = 0; k < 2; ++k) {
+      const auto& l = r["layers"][k];
+      EXPECT_EQ(l["wgt_beats"].get<int64_t>(), std::string(run) == "ws" ? ws_wgt[k] : os_wgt[k])
+          << run << " " << l["name"];
+      const auto& m = l["cycle_breakdown"]["measured"];
+      EXPECT_EQ(m["fill"].get<int64_t>() + m["stream"].get<int64_t>() + m["stall"].get<int64_t>() +
+                    m["drain"].get<int64_t>() + l["cycle_breakdown"]["driver_gaps"].get<int64_t>(),
+                l["cycles"].get<int64_t>())
+          << run << " " << l["name"];
+      EXPECT_EQ(m, l["cycle_breakdown"]["model"]) << "no stalls: the model's parts are measured";
+    }
+  }
+  auto cmp = RunCommand(std::string(SA_REPORT) + " compare " + root + "/ws.json " + root +
+                        "/os.json --data " + root + "/c.dat");
+  ASSERT_EQ(cmp.status, 0) << cmp.output;
+  EXPECT_NE(cmp.output.find("os 8x8"), std::string::npos) << cmp.output;
+  std::ifstream dat(root + "/c.dat");
+  std::string header, line;
+  std::getline(dat, header);
+  EXPECT_NE(header.find("\"ws 8x8\" \"ws 8x8 model\""), std::string::npos) << header;
+  EXPECT_NE(header.find("\"os 8x8 drain\""), std::string::npos) << header;
+  int rows = 0;
+  while (std::getline(dat, line)) ++rows;
+  EXPECT_EQ(rows, 2);
+  // Runs of different sets or layers are not compared.
+  ASSERT_EQ(RunCommand(std::string(SA_COSIM_OS_8X8) + " --vectors " + kDefaultSet +
+                       " --layers layer1.0.conv1 --quiet --report " + root + "/one.json")
+                .status,
+            0);
+  auto unlike =
+      RunCommand(std::string(SA_REPORT) + " compare " + root + "/ws.json " + root + "/one.json");
+  EXPECT_EQ(unlike.status, 2);
+  EXPECT_EQ(unlike.output, "sa-report: " + root + "/one.json: other layers than " + root +
+                               "/ws.json (run every report on the same --layers)\n");
 }
 
 class PlantedFault : public ::testing::Test {
