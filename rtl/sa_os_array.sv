@@ -4,8 +4,9 @@
 // Drain: when the last step of a tile reaches PE(Rows-1, c), every PE of column c holds its
 // finished sum in its drain register. The column then shifts for Rows cycles, emitting at the
 // south edge row Rows-1 first, row 0 last (col_valid_o/col_psum_o), while the next tile
-// accumulates; row r stops shifting after r + 1 shifts, so the next tile's sums (which arrive
-// in row r from then on) are not pushed down. A tile must end at least Rows cycles after the
+// accumulates. Row r loads from the row above only in the first r drain cycles (row 0's sum
+// reaches row r in cycle r), so the next tile's sums, which arrive in row r from cycle r + 1 on,
+// are not pushed down. A tile must end at least Rows cycles after the
 // previous one (sa_os_core enforces it). Latency: step at the west/north edge -> its sums in
 // the drain registers of column c, and the first of them emitted: Rows + c cycles.
 module sa_os_array
@@ -49,8 +50,8 @@ module sa_os_array
     assign tag_h[r][0] = tag_i[r];
     for (genvar c = 0; c < Cols; c++) begin : g_col
       logic shift;
-      // Row r shifts in drain cycles 1 .. r + 1 of its column.
-      assign shift = step_q[c] != '0 && 32'(step_q[c]) <= r + 1;
+      // Row r loads from row r-1 in drain cycles 1 .. r of its column (row 0 never).
+      assign shift = step_q[c] != '0 && 32'(step_q[c]) <= r;
       sa_os_pe #(
         .ActWidth (ActWidth),
         .WgtWidth (WgtWidth),

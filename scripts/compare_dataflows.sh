@@ -28,7 +28,7 @@ for s in $sizes; do
   configs+="$s:a4w4:m2:fast;$s:a4w4:os:fast;"
   targets+=" $(exe "$s" ws) $(exe "$s" os)"
 done
-cmake -S . -B build-compare -G Ninja -DCMAKE_BUILD_TYPE=Release -DSA_BUILD_BENCH=OFF \
+cmake -S . -B build-compare -G Ninja -DCMAKE_BUILD_TYPE=Release -DSA_BUILD_BENCH=OFF -DSA_BUILD_TESTS=OFF \
   -DSA_CONFIGS="${configs%;}" -DSA_EXTRA_CONFIGS= >/dev/null
 # shellcheck disable=SC2086
 cmake --build build-compare --target $targets
