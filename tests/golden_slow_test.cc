@@ -103,7 +103,7 @@ TEST(CommittedCheckpoint, AccuracyMatchesTheModelCard) {
       << "the embedded default is missing";
   for (const char* name : {"w4a4", "w2a4"}) {
     const fs::path dir = src / "golden/checkpoints" / name;
-    if (!fs::exists(dir / "model.pt")) continue;  // w2a4 arrives with the GPU issue
+    if (!fs::exists(dir / "model.pt")) continue;
     std::ifstream card_file(dir / "card.json");
     nlohmann::json card = nlohmann::json::parse(card_file);
     ResNet20 model = LoadCheckpoint((dir / "model.pt").string());
