@@ -18,22 +18,9 @@ struct Row {
 Row Layers(const Report& r) {
   Row row;
   row.layers = ByLayer(r.units, r.info);
-  for (const LayerStats& l : row.layers) {
-    row.total.cycles += l.cycles;
-    row.total.expected_cycles += l.expected_cycles;
-    row.total.macs += l.macs;
-    row.total.measured.fill += l.measured.fill;
-    row.total.measured.stream += l.measured.stream;
-    row.total.measured.stall += l.measured.stall;
-    row.total.measured.drain += l.measured.drain;
-    row.total.gap_cycles += l.gap_cycles;
-    row.total.wgt_beats += l.wgt_beats;
-    row.total.wgt2 |= l.wgt2;
-  }
-  row.total.utilization = row.total.cycles
-                              ? static_cast<double>(row.total.macs) /
-                                    (r.info.config.PeakMacs(row.total.wgt2) * row.total.cycles)
-                              : 0;
+  for (const LayerStats& l : row.layers) AddCounts(l, &row.total);
+  row.total.utilization =
+      r.info.config.Utilization(row.total.macs, row.total.cycles, row.total.wgt2);
   return row;
 }
 

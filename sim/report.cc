@@ -17,12 +17,6 @@ double Rate(uint64_t cycles, double seconds) {
   return seconds > 0 ? static_cast<double>(cycles) / seconds : 0;
 }
 
-// MACs over what the array could do in those cycles (twice as many in 2-bit passes).
-double Utilization(int64_t macs, uint64_t cycles, const ArrayConfig& cfg, bool wgt2) {
-  return cycles ? static_cast<double>(macs) / (cfg.PeakMacs(wgt2) * static_cast<double>(cycles))
-                : 0;
-}
-
 // Test-set index of image `pos` of the set (-1 if the manifest lists fewer).
 int64_t ImageIndex(const RunInfo& info, int64_t pos) {
   return pos >= 0 && pos < static_cast<int64_t>(info.images.size())
@@ -158,7 +152,7 @@ LayerStats UnitFromJson(const json& u, const RunInfo& info, const std::string& p
   s.expected_cycles = sv::IntField(u, "expected_cycles", 0, kBig, path);
   s.passes = sv::IntField(u, "passes", 0, kBig, path);
   s.macs = sv::IntField(u, "macs", 0, kBig, path);
-  s.utilization = Utilization(s.macs, s.cycles, info.config, BoolField(u, "wgt2", path));
+  s.utilization = info.config.Utilization(s.macs, s.cycles, BoolField(u, "wgt2", path));
   s.wall_seconds = sv::NumberField(u, "wall_seconds", path);
   s.overflow = BoolField(u, "overflow", path);
   s.hung = BoolField(u, "hung", path);
@@ -201,8 +195,8 @@ LayerStats UnitFromJson(const json& u, const RunInfo& info, const std::string& p
   return s;
 }
 
-// Adds the counts, flags and coverage of `from` to `into` (a layer's units, or the layers of a
-// run); mismatch lists, per-image counts and utilization are the caller's.
+}  // namespace
+
 void AddCounts(const LayerStats& from, LayerStats* into) {
   into->psums_compared += from.psums_compared;
   into->mismatches += from.mismatches;
@@ -216,20 +210,13 @@ void AddCounts(const LayerStats& from, LayerStats* into) {
   into->extra_psums += from.extra_psums;
   into->busy_after_drain |= from.busy_after_drain;
   into->busy_low_while_valid += from.busy_low_while_valid;
-  for (auto [a, b] :
-       {std::pair{&into->measured, &from.measured}, std::pair{&into->model, &from.model}}) {
-    a->fill += b->fill;
-    a->stream += b->stream;
-    a->stall += b->stall;
-    a->drain += b->drain;
-  }
+  into->measured.Add(from.measured);
+  into->model.Add(from.model);
   into->gap_cycles += from.gap_cycles;
   into->wgt_beats += from.wgt_beats;
   into->wgt2 |= from.wgt2;
   into->coverage.Add(from.coverage);
 }
-
-}  // namespace
 
 std::vector<LayerStats> ByLayer(const std::vector<LayerStats>& units, const RunInfo& info) {
   std::vector<LayerStats> layers;
@@ -255,7 +242,7 @@ std::vector<LayerStats> ByLayer(const std::vector<LayerStats>& units, const RunI
       l.image_mismatches[static_cast<size_t>(u.image)] += u.mismatches;
     }
   }
-  for (LayerStats& l : layers) l.utilization = Utilization(l.macs, l.cycles, info.config, l.wgt2);
+  for (LayerStats& l : layers) l.utilization = info.config.Utilization(l.macs, l.cycles, l.wgt2);
   return layers;
 }
 
@@ -397,7 +384,7 @@ void WriteJsonReport(const std::string& path, const RunInfo& info,
                 {"cycles", t.cycles},
                 {"expected_cycles", t.expected_cycles},
                 {"macs", t.macs},
-                {"utilization_mac_weighted", Utilization(t.macs, t.cycles, info.config, t.wgt2)},
+                {"utilization_mac_weighted", info.config.Utilization(t.macs, t.cycles, t.wgt2)},
                 {"wall_seconds", t.wall_seconds},
                 {"cycles_per_second", Rate(t.cycles, t.wall_seconds)},
                 {"coverage", CoverageJson(t.coverage)}};

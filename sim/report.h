@@ -39,6 +39,9 @@ constexpr int kReportSchemaVersion = 4;
 // One row per layer, its units summed in plan order; utilization is all MACs over all
 // array-cycles, first mismatches kept up to `max_mismatches` per layer.
 std::vector<LayerStats> ByLayer(const std::vector<LayerStats>& units, const RunInfo& info);
+// Adds the counts, flags, cycle breakdowns and coverage of `from` to `into` (a layer's units,
+// or the layers of a run); mismatch lists, per-image counts and utilization are the caller's.
+void AddCounts(const LayerStats& from, LayerStats* into);
 
 // The table: a row per layer (unless `rows` is false) and the total line.
 void PrintTable(std::FILE* out, const std::vector<LayerStats>& layers, bool rows = true);

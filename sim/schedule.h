@@ -24,8 +24,13 @@ struct ArrayConfig {
   // 4-bit weight lane holds two 2-bit weights, so act_data_i has 2 x Rows lanes.
   bool wgt2_mode = false;
   int act_lanes() const { return wgt2_mode ? 2 * rows : rows; }
-  // MACs per cycle at full rate: Rows x Cols, twice that in 2-bit passes.
-  double PeakMacs(bool wgt2) const { return static_cast<double>(rows) * cols * (wgt2 ? 2 : 1); }
+  // MACs over what the array could do in `cycles`: Rows x Cols per cycle, twice that in 2-bit
+  // passes.
+  double Utilization(int64_t macs, uint64_t cycles, bool wgt2) const {
+    return cycles ? static_cast<double>(macs) / (static_cast<double>(rows) * cols * (wgt2 ? 2 : 1) *
+                                                 static_cast<double>(cycles))
+                  : 0;
+  }
   std::string Name() const;
 };
 
@@ -50,6 +55,12 @@ struct PassDesc {
 struct CycleBreakdown {
   int64_t fill = 0, stream = 0, stall = 0, drain = 0;
   int64_t Total() const { return fill + stream + stall + drain; }
+  void Add(const CycleBreakdown& o) {
+    fill += o.fill;
+    stream += o.stream;
+    stall += o.stall;
+    drain += o.drain;
+  }
 };
 
 // How a weight-stationary core with the 2-bit mode runs a layer whose weights fit in 2 bits.

@@ -317,10 +317,7 @@ LayerStats LayerRun::Finish(double wall_seconds) {
   // A layer's cycles end with its last expected psum (the drain check is not part of it).
   stats_.cycles = end_cycle_ ? end_cycle_ : cycle_;
   stats_.wall_seconds = wall_seconds;
-  stats_.utilization = stats_.cycles
-                           ? static_cast<double>(stats_.macs) /
-                                 (cfg_.PeakMacs(stats_.wgt2) * static_cast<double>(stats_.cycles))
-                           : 0;
+  stats_.utilization = cfg_.Utilization(stats_.macs, stats_.cycles, stats_.wgt2);
   return stats_;
 }
 
