@@ -250,6 +250,13 @@ int main(int argc, char** argv) {
       ->capture_default_str();
   train->add_option("--seed", t.seed)->capture_default_str();
   train
+      ->add_option("--kernels", t.kernels,
+                   "training kernels: bf16 and fp32 fuse the quantizers and run channels-last "
+                   "(bf16: conv backward on the integers in bf16); reference: the notebook's ops "
+                   "one by one; auto: bf16 where the CPU has AVX-512 BF16, else fp32")
+      ->check(CLI::IsMember({"auto", "bf16", "fp32", "reference"}))
+      ->capture_default_str();
+  train
       ->add_option("--data", t.data, "CIFAR-10 root: binary batches or train/ and test/ JPEG trees")
       ->required();
   train->add_option("--out", t.out, "output folder")->required();

@@ -33,6 +33,9 @@ QuantConv2dImpl::QuantConv2dImpl(int64_t in_channels_, int64_t out_channels_, in
 }
 
 torch::Tensor QuantConv2dImpl::forward(const torch::Tensor& x) {
+  if (is_training() && !capture && train_kernels != TrainKernels::kReference && x.is_cpu())
+    return QuantConvTrain(x, NormalizeWeight(weight), act_alpha, wgt_alpha, config.act_bits,
+                          config.wgt_bits, stride, padding, train_kernels);
   torch::Tensor w_q = QuantizeWeight(NormalizeWeight(weight), wgt_alpha, config.wgt_bits);
   torch::Tensor x_q = QuantizeAct(x, act_alpha, config.act_bits);
   torch::Tensor out = F::conv2d(x_q, w_q, F::Conv2dFuncOptions().stride(stride).padding(padding));
@@ -89,7 +92,8 @@ torch::Tensor BasicBlockImpl::forward(const torch::Tensor& x) {
     using torch::indexing::None;
     using torch::indexing::Slice;
     shortcut = x.index({Slice(), Slice(), Slice(None, None, stride), Slice(None, None, stride)});
-    shortcut = F::pad(shortcut, F::PadFuncOptions({0, 0, 0, 0, pad_channels, pad_channels}));
+    shortcut = F::pad(shortcut, F::PadFuncOptions({0, 0, 0, 0, pad_channels, pad_channels}))
+                   .contiguous(x.suggest_memory_format());  // no-op unless channels-last
   }
   return torch::relu(out + shortcut);
 }
@@ -118,10 +122,17 @@ ResNet20Impl::ResNet20Impl(QuantConfig config_, int64_t num_classes) : config(co
 }
 
 torch::Tensor ResNet20Impl::forward(torch::Tensor x) {
+  if (is_training() && channels_last_training && x.is_cpu())
+    x = x.contiguous(torch::MemoryFormat::ChannelsLast);
   x = torch::relu(bn1(conv1(x)));
   for (auto& block : blocks) x = block(x);
   x = F::adaptive_avg_pool2d(x, F::AdaptiveAvgPool2dFuncOptions(1)).flatten(1);
   return fc(x);
+}
+
+void ResNet20Impl::SetTrainKernels(TrainKernels kernels) {
+  for (auto& [name, conv] : QuantConvs()) conv->train_kernels = kernels;
+  channels_last_training = kernels != TrainKernels::kReference;
 }
 
 std::vector<std::pair<std::string, QuantConv2d>> ResNet20Impl::QuantConvs() const {

@@ -211,6 +211,7 @@ TrainResult Train(const TrainOptions& o) {
   std::printf("data: %lld train + %lld test images from %s in %.1f s; device %s\n",
               static_cast<long long>(train.size()), static_cast<long long>(test.size()),
               o.data.c_str(), Seconds(t_load), DeviceName(device).c_str());
+  std::fflush(stdout);
   torch::Tensor train_images = train.images.to(device);
   torch::Tensor train_labels = train.labels.to(device);
 
@@ -227,6 +228,10 @@ TrainResult Train(const TrainOptions& o) {
     start_epoch = meta.epochs_done;
   }
   model->to(device);
+  // The fused kernels are CPU code; CUDA runs the reference ops.
+  const TrainKernels kernels =
+      device.is_cuda() ? TrainKernels::kReference : ParseTrainKernels(o.kernels);
+  model->SetTrainKernels(kernels);
 
   std::vector<torch::Tensor> decay, no_decay;
   for (auto& p : model->named_parameters()) {
@@ -269,6 +274,7 @@ TrainResult Train(const TrainOptions& o) {
         torch::zeros({}, torch::TensorOptions().dtype(torch::kInt64).device(device));
     auto t_epoch = Clock::now();
     double lr = o.lr;
+
     for (int64_t s = 0; s < steps_per_epoch; ++s) {
       torch::Tensor idx = perm_t.narrow(0, s * o.batch, o.batch);
       torch::Tensor x = Normalize(Augment(train_images.index_select(0, idx), rng));
@@ -349,6 +355,7 @@ TrainResult Train(const TrainOptions& o) {
       {"wall_seconds_this_run", result.seconds},
       {"train_images_per_second", result.images_per_second},
       {"device", DeviceName(device)},
+      {"kernels", TrainKernelsName(kernels)},
       {"libtorch", TORCH_VERSION},
       {"command", o.command}};
   const std::string card_text = card.dump(2) + "\n";

@@ -1,0 +1,272 @@
+// Fused CPU training kernels for QuantConv2d (see quant_conv.h).
+//
+// Why hand-written loops: LibTorch 1.13 has no fused kernel for these quantizers, and its CPU
+// fuser (TorchScript/NNC) does not reach a C++ frontend module. Composed of ATen ops, the
+// activation quantizer costs about ten passes over each activation tensor forward and backward
+// (measured with torch.profiler on the notebook's model: 40 % of a step outside the convs);
+// here it is one pass forward and one backward, in the same float operations, so the values are
+// bit-identical. The convs themselves stay ATen's (oneDNN).
+#include "golden/quant_conv.h"
+
+#include <ATen/Parallel.h>
+
+#include <algorithm>
+#include <cmath>
+#include <stdexcept>
+#include <type_traits>
+#include <vector>
+
+#include "golden/quant.h"
+
+namespace sa::golden {
+namespace {
+
+using torch::autograd::AutogradContext;
+using torch::autograd::tensor_list;
+
+constexpr int64_t kGrain = 1 << 15;  // elements per parallel chunk (32 Ki floats = 128 KiB)
+
+inline float Bf16ToFloat(uint16_t bits) {
+  return __builtin_bit_cast(float, static_cast<uint32_t>(bits) << 16);
+}
+
+// Round-to-nearest-even to bf16 (the values stored here are small integers: exact).
+inline uint16_t FloatToBf16(float f) {
+  uint32_t word = __builtin_bit_cast(uint32_t, f);
+  word += 0x7FFFu + ((word >> 16) & 1u);
+  return static_cast<uint16_t>(word >> 16);
+}
+
+// One element of the activation quantizer, in QuantizeAct's float operations and order:
+// u = x / alpha, c = min(u, 1) (NaN stays NaN), r = round-half-even(c * M), q = r / M.
+struct ActQuantElement {
+  float u, r, q;
+  ActQuantElement(float x, float alpha, float levels) {
+    u = x / alpha;
+    const float c = u > 1.f ? 1.f : u;
+    r = std::nearbyint(c * levels);
+    q = r / levels;
+  }
+};
+
+// target_clones: one build runs AVX-512 code where the CPU has it (GCC vectorizes these loops at
+// -O3, rounding with vrndscaleps; the bf16 stores need AVX-512BW, hence x86-64-v4: AVX-512 F, BW,
+// CD, DQ, VL) and plain code elsewhere. Checked with objdump: the x86-64-v4 clones are vector
+// loops.
+#define SA_CLONES __attribute__((target_clones("arch=x86-64-v4", "default")))
+
+SA_CLONES void ActForwardKernel(const float* __restrict__ x, float* __restrict__ x_q, int64_t n,
+                                float alpha, float levels) {
+  for (int64_t i = 0; i < n; ++i) x_q[i] = ActQuantElement(x[i], alpha, levels).q * alpha;
+}
+
+SA_CLONES void ActForwardIntsKernel(const float* __restrict__ x, float* __restrict__ x_q,
+                                    uint16_t* __restrict__ x_int_bf16, int64_t n, float alpha,
+                                    float levels) {
+  for (int64_t i = 0; i < n; ++i) {
+    const ActQuantElement e(x[i], alpha, levels);
+    x_q[i] = e.q * alpha;
+    x_int_bf16[i] = FloatToBf16(e.r);
+  }
+}
+
+// Straight-through gradient below the clip, zero above; alpha's gradient is the sum over
+// elements of g * (u > 1 ? 1 : q - u), g = grad * g_scale read as float or as bf16 bits. The
+// sum is a SIMD reduction (-fopenmp-simd), in double.
+template <typename G>
+__attribute__((always_inline)) inline double ActBackwardBody(const float* __restrict__ x,
+                                                             const G* __restrict__ g, float g_scale,
+                                                             float* __restrict__ grad_x, int64_t n,
+                                                             float alpha, float levels) {
+  double acc = 0;
+#pragma omp simd reduction(+ : acc)
+  for (int64_t i = 0; i < n; ++i) {
+    const ActQuantElement e(x[i], alpha, levels);
+    float gi;
+    if constexpr (std::is_same_v<G, uint16_t>)
+      gi = Bf16ToFloat(g[i]) * g_scale;
+    else
+      gi = g[i] * g_scale;
+    const bool above = e.u > 1.f;
+    grad_x[i] = above ? 0.f : gi;
+    acc += static_cast<double>(gi * (above ? 1.f : e.q - e.u));
+  }
+  return acc;
+}
+
+SA_CLONES double ActBackwardKernelF32(const float* x, const float* g, float g_scale, float* grad_x,
+                                      int64_t n, float alpha, float levels) {
+  return ActBackwardBody(x, g, g_scale, grad_x, n, alpha, levels);
+}
+
+SA_CLONES double ActBackwardKernelBf16(const float* x, const uint16_t* g, float g_scale,
+                                       float* grad_x, int64_t n, float alpha, float levels) {
+  return ActBackwardBody(x, g, g_scale, grad_x, n, alpha, levels);
+}
+
+// A tensor's own dense layout (contiguous or channels-last), so that element i of two tensors
+// laid out alike is the same logical element.
+torch::Tensor Dense(const torch::Tensor& t) { return t.contiguous(t.suggest_memory_format()); }
+
+// Forward values of QuantizeAct; also the integers as bf16 when `x_int_bf16` is given.
+torch::Tensor ActForward(const torch::Tensor& x_dense, float alpha, float levels,
+                         torch::Tensor* x_int_bf16) {
+  torch::Tensor x_q = torch::empty_like(x_dense);
+  uint16_t* ints = nullptr;
+  if (x_int_bf16) {
+    *x_int_bf16 = torch::empty_like(x_dense, x_dense.options().dtype(torch::kBFloat16));
+    ints = reinterpret_cast<uint16_t*>(x_int_bf16->data_ptr<at::BFloat16>());
+  }
+  const float* in = x_dense.data_ptr<float>();
+  float* out = x_q.data_ptr<float>();
+  at::parallel_for(0, x_dense.numel(), kGrain, [&](int64_t begin, int64_t end) {
+    if (ints)
+      ActForwardIntsKernel(in + begin, out + begin, ints + begin, end - begin, alpha, levels);
+    else
+      ActForwardKernel(in + begin, out + begin, end - begin, alpha, levels);
+  });
+  return x_q;
+}
+
+// Gradients of the activation quantizer: {grad_x, grad_alpha}, from grad_x_q = grad * g_scale.
+std::pair<torch::Tensor, torch::Tensor> ActBackward(const torch::Tensor& x_dense,
+                                                    torch::Tensor grad, float g_scale, float alpha,
+                                                    float levels) {
+  grad = grad.contiguous(x_dense.suggest_memory_format());
+  TORCH_INTERNAL_ASSERT(grad.strides() == x_dense.strides(), "layouts of x and its gradient");
+  torch::Tensor grad_x = torch::empty_like(x_dense);
+  const int64_t n = x_dense.numel();
+  const int64_t chunks = std::max<int64_t>(1, (n + kGrain - 1) / kGrain);
+  std::vector<double> partial(static_cast<size_t>(chunks), 0.0);
+  const float* xs = x_dense.data_ptr<float>();
+  float* gx = grad_x.data_ptr<float>();
+  const bool bf16 = grad.scalar_type() == torch::kBFloat16;
+  const void* gs = bf16 ? static_cast<const void*>(grad.data_ptr<at::BFloat16>())
+                        : static_cast<const void*>(grad.data_ptr<float>());
+  // Fixed chunks, summed in order: the same result on any thread count.
+  at::parallel_for(0, chunks, 1, [&](int64_t c0, int64_t c1) {
+    for (int64_t c = c0; c < c1; ++c) {
+      const int64_t begin = c * kGrain, len = std::min(kGrain, n - begin);
+      partial[static_cast<size_t>(c)] =
+          bf16 ? ActBackwardKernelBf16(xs + begin, static_cast<const uint16_t*>(gs) + begin,
+                                       g_scale, gx + begin, len, alpha, levels)
+               : ActBackwardKernelF32(xs + begin, static_cast<const float*>(gs) + begin, g_scale,
+                                      gx + begin, len, alpha, levels);
+    }
+  });
+  double total = 0;
+  for (double p : partial) total += p;
+  return {grad_x, torch::tensor(static_cast<float>(total), x_dense.options())};
+}
+
+struct QuantConvFn : public torch::autograd::Function<QuantConvFn> {
+  static torch::Tensor forward(AutogradContext* ctx, torch::Tensor x, torch::Tensor w_norm,
+                               torch::Tensor act_alpha, torch::Tensor wgt_alpha, int64_t act_bits,
+                               int64_t wgt_bits, int64_t stride, int64_t padding, bool bf16) {
+    TORCH_CHECK(x.is_cpu() && x.scalar_type() == torch::kFloat, "QuantConvTrain: CPU float32");
+    const torch::Tensor x_dense = Dense(x);
+    const float a_alpha = act_alpha.item<float>();
+    const float a_levels = static_cast<float>(ActLevels(act_bits));
+    torch::Tensor x_int16;
+    torch::Tensor x_q = ActForward(x_dense, a_alpha, a_levels, bf16 ? &x_int16 : nullptr);
+    // Weights are small (at most 64 x 64 x 3 x 3): QuantizeWeight's own ops, same values.
+    const double w_levels = static_cast<double>(WeightLevels(wgt_bits));
+    torch::Tensor w_int = WeightToInt(w_norm, wgt_alpha, wgt_bits);
+    torch::Tensor w_q = (w_int / w_levels) * wgt_alpha;
+    const auto format = x_dense.suggest_memory_format();
+    torch::Tensor w_conv = w_q.contiguous(format);
+    torch::Tensor out = at::convolution(x_q, w_conv, /*bias=*/{}, {stride, stride},
+                                        {padding, padding}, /*dilation=*/{1, 1},
+                                        /*transposed=*/false, /*output_padding=*/{0, 0},
+                                        /*groups=*/1);
+    // bf16 keeps the integers (|x_int| <= 255, |w_int| <= 127 are exact in bf16) and the
+    // scales apart: d/dx_q = (alpha_w / L) conv^T(g, w_int), d/dw_q = (alpha_x / M) corr(x_int, g).
+    if (bf16)
+      ctx->save_for_backward({x_dense, w_norm, act_alpha, wgt_alpha, w_int, x_int16,
+                              w_int.to(torch::kBFloat16).contiguous(format)});
+    else
+      ctx->save_for_backward({x_dense, w_norm, act_alpha, wgt_alpha, w_int, x_q, w_conv});
+    ctx->saved_data["act_bits"] = act_bits;
+    ctx->saved_data["wgt_bits"] = wgt_bits;
+    ctx->saved_data["stride"] = stride;
+    ctx->saved_data["padding"] = padding;
+    ctx->saved_data["bf16"] = bf16;
+    return out;
+  }
+
+  static tensor_list backward(AutogradContext* ctx, tensor_list grads) {
+    auto saved = ctx->get_saved_variables();
+    const torch::Tensor &x_dense = saved[0], &w_norm = saved[1], &act_alpha = saved[2],
+                        &wgt_alpha = saved[3], &w_int = saved[4], &conv_in = saved[5],
+                        &conv_w = saved[6];
+    const int64_t act_bits = ctx->saved_data["act_bits"].toInt();
+    const int64_t wgt_bits = ctx->saved_data["wgt_bits"].toInt();
+    const int64_t stride = ctx->saved_data["stride"].toInt();
+    const int64_t padding = ctx->saved_data["padding"].toInt();
+    const bool bf16 = ctx->saved_data["bf16"].toBool();
+    const float a_alpha = act_alpha.item<float>();
+    const float w_alpha = wgt_alpha.item<float>();
+    const float a_levels = static_cast<float>(ActLevels(act_bits));
+    const float w_levels = static_cast<float>(WeightLevels(wgt_bits));
+
+    torch::Tensor g = grads[0].contiguous(x_dense.suggest_memory_format());
+    if (bf16) g = g.to(torch::kBFloat16);
+    auto [grad_in, grad_w, unused] = at::convolution_backward(
+        g, conv_in, conv_w, /*bias_sizes=*/c10::nullopt, {stride, stride}, {padding, padding},
+        /*dilation=*/{1, 1}, /*transposed=*/false, /*output_padding=*/{0, 0}, /*groups=*/1,
+        {true, true, false});
+    (void)unused;
+    const float in_scale = bf16 ? w_alpha / w_levels : 1.f;
+    auto [grad_x, grad_act_alpha] = ActBackward(x_dense, grad_in, in_scale, a_alpha, a_levels);
+
+    // Weight quantizer: straight through for w_norm; alpha as in quant.cc's WeightQuantFn.
+    torch::Tensor grad_wq = grad_w.to(torch::kFloat).contiguous();
+    if (bf16) grad_wq = grad_wq * (a_alpha / a_levels);
+    torch::Tensor u = w_norm / wgt_alpha;
+    torch::Tensor q = w_int / static_cast<double>(w_levels);
+    torch::Tensor grad_wgt_alpha =
+        (grad_wq * torch::where(u.abs() > 1, u.sign(), q - u)).sum().reshape({});
+    return {grad_x,          grad_wq,         grad_act_alpha.reshape({}),
+            grad_wgt_alpha,  torch::Tensor(), torch::Tensor(),
+            torch::Tensor(), torch::Tensor(), torch::Tensor()};
+  }
+};
+
+}  // namespace
+
+bool CpuHasBf16() { return __builtin_cpu_supports("avx512bf16"); }
+
+TrainKernels ParseTrainKernels(const std::string& name) {
+  if (name == "reference") return TrainKernels::kReference;
+  if (name == "fp32") return TrainKernels::kFp32;
+  if (name == "bf16") return TrainKernels::kBf16;
+  if (name == "auto") return CpuHasBf16() ? TrainKernels::kBf16 : TrainKernels::kFp32;
+  throw std::invalid_argument("--kernels " + name + ": must be auto, bf16, fp32 or reference");
+}
+
+std::string TrainKernelsName(TrainKernels kernels) {
+  switch (kernels) {
+    case TrainKernels::kReference:
+      return "reference";
+    case TrainKernels::kFp32:
+      return "fp32";
+    case TrainKernels::kBf16:
+      return "bf16";
+  }
+  return "?";
+}
+
+torch::Tensor QuantConvTrain(const torch::Tensor& x, const torch::Tensor& w_norm,
+                             const torch::Tensor& act_alpha, const torch::Tensor& wgt_alpha,
+                             int64_t act_bits, int64_t wgt_bits, int64_t stride, int64_t padding,
+                             TrainKernels kernels) {
+  return QuantConvFn::apply(x, w_norm, act_alpha, wgt_alpha, act_bits, wgt_bits, stride, padding,
+                            kernels == TrainKernels::kBf16);
+}
+
+torch::Tensor FusedActQuant(const torch::Tensor& x, const torch::Tensor& alpha, int64_t bits) {
+  torch::NoGradGuard no_grad;
+  return ActForward(Dense(x), alpha.item<float>(), static_cast<float>(ActLevels(bits)), nullptr);
+}
+
+}  // namespace sa::golden

@@ -1,0 +1,35 @@
+// The training step's quantized convolution on the CPU: both quantizers and the conv in one
+// autograd node, activation quantizer fused into single passes, conv backward optionally in bf16
+// on the integers.
+#pragma once
+
+#include <torch/torch.h>
+
+#include <string>
+
+namespace sa::golden {
+
+// How a training step computes the quantized convs.
+enum class TrainKernels {
+  kReference,  // the notebook's ops one by one (QuantizeAct/QuantizeWeight + conv2d), NCHW
+  kFp32,       // fused quantizer passes, channels-last, conv backward in float32
+  kBf16,       // as kFp32, conv backward in bf16 on the integers (exact in bf16), fp32 sums
+};
+// "reference", "fp32", "bf16"; "auto" is bf16 where the CPU has AVX-512 BF16, else fp32.
+TrainKernels ParseTrainKernels(const std::string& name);
+std::string TrainKernelsName(TrainKernels kernels);
+bool CpuHasBf16();
+
+// Forward: conv2d(QuantizeAct(x), QuantizeWeight(w_norm)) with the quantizers' float values
+// bit-identical to QuantizeAct and QuantizeWeight (tests/golden_quant_test). Gradients: the
+// quantizers' straight-through and alpha gradients of quant.cc, through the conv's backward.
+// CPU tensors only; `x` may be contiguous or channels-last (the output follows it).
+torch::Tensor QuantConvTrain(const torch::Tensor& x, const torch::Tensor& w_norm,
+                             const torch::Tensor& act_alpha, const torch::Tensor& wgt_alpha,
+                             int64_t act_bits, int64_t wgt_bits, int64_t stride, int64_t padding,
+                             TrainKernels kernels);
+
+// The fused activation quantizer alone (the forward values of QuantizeAct), for tests.
+torch::Tensor FusedActQuant(const torch::Tensor& x, const torch::Tensor& alpha, int64_t bits);
+
+}  // namespace sa::golden

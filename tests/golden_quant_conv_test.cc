@@ -1,0 +1,206 @@
+// The fused training kernels (golden/quant_conv.h) against the reference ops of quant.cc: the
+// same float values forward, the same gradients backward (fp32), close ones (bf16).
+#include <gtest/gtest.h>
+#include <torch/torch.h>
+
+#include <cstring>
+#include <tuple>
+
+#include "golden/model.h"
+#include "golden/quant.h"
+#include "golden/quant_conv.h"
+
+namespace {
+using namespace sa::golden;
+
+// Bit patterns equal, element by element (NaN-safe, distinguishes -0 from 0).
+::testing::AssertionResult BitIdentical(const torch::Tensor& a, const torch::Tensor& b) {
+  if (a.sizes() != b.sizes()) return ::testing::AssertionFailure() << "sizes differ";
+  torch::Tensor ca = a.contiguous(), cb = b.contiguous();
+  const auto* pa = reinterpret_cast<const uint32_t*>(ca.data_ptr<float>());
+  const auto* pb = reinterpret_cast<const uint32_t*>(cb.data_ptr<float>());
+  for (int64_t i = 0; i < ca.numel(); ++i)
+    if (pa[i] != pb[i]) {
+      float fa, fb;
+      std::memcpy(&fa, pa + i, 4);
+      std::memcpy(&fb, pb + i, 4);
+      return ::testing::AssertionFailure() << "element " << i << ": " << fa << " vs " << fb;
+    }
+  return ::testing::AssertionSuccess();
+}
+
+double RelErr(const torch::Tensor& got, const torch::Tensor& want) {
+  return (got - want).norm().item<double>() / std::max(1e-30, want.norm().item<double>());
+}
+
+// Activations that exercise every branch: negatives, zeros, values above the clip, and many
+// sitting exactly on a rounding tie of the quantizer (x = alpha * (k + 0.5) / M) or one ulp off.
+torch::Tensor HardActivations(std::vector<int64_t> shape, float alpha, int64_t bits) {
+  torch::manual_seed(7);
+  torch::Tensor x = torch::rand(shape) * (3 * alpha) - 0.5 * alpha;
+  const auto m = static_cast<double>(ActLevels(bits));
+  torch::Tensor k = torch::randint(0, ActLevels(bits), shape).to(torch::kFloat);
+  torch::Tensor ties = (k + 0.5) * (alpha / m);
+  torch::Tensor pick = torch::rand(shape);
+  x = torch::where(pick < 0.2, ties, x);
+  x = torch::where((pick >= 0.2) & (pick < 0.3), torch::nextafter(ties, ties + 1), x);
+  x = torch::where((pick >= 0.3) & (pick < 0.35), torch::zeros_like(x), x);
+  return x;
+}
+
+class FusedActQuantTest
+    : public ::testing::TestWithParam<std::tuple<int64_t, bool /*channels_last*/>> {};
+
+TEST_P(FusedActQuantTest, BitIdenticalToQuantizeAct) {
+  const auto [bits, channels_last] = GetParam();
+  const float alpha = 2.7f;
+  // 3 x 16 x 41 x 43 = 84,624 elements: several parallel chunks and a ragged SIMD tail.
+  torch::Tensor x = HardActivations({3, 16, 41, 43}, alpha, bits);
+  if (channels_last) x = x.contiguous(torch::MemoryFormat::ChannelsLast);
+  torch::Tensor a = torch::tensor(alpha);
+  torch::Tensor want = QuantizeAct(x, a, bits).detach();
+  torch::Tensor got = FusedActQuant(x, a, bits);
+  EXPECT_EQ(got.suggest_memory_format(), x.suggest_memory_format());
+  EXPECT_TRUE(BitIdentical(got, want));
+  // Not vacuous: many elements sit on ties, where half-away rounding would differ.
+  const auto m = static_cast<double>(ActLevels(bits));
+  torch::Tensor half_away =
+      (torch::sign(x / a) * torch::floor((x / a).clamp_max(1).abs() * m + 0.5));
+  EXPECT_GT(half_away.ne(ActToInt(x, a, bits)).sum().item<int64_t>(), 1000);
+}
+
+INSTANTIATE_TEST_SUITE_P(BitsAndLayouts, FusedActQuantTest,
+                         ::testing::Combine(::testing::Values(2, 4, 8), ::testing::Bool()));
+
+struct ConvCase {
+  int64_t cin, cout, size, stride, wgt_bits;
+};
+void PrintTo(const ConvCase& c, std::ostream* os) {
+  *os << c.cin << "->" << c.cout << " " << c.size << "x" << c.size << " stride " << c.stride << " w"
+      << c.wgt_bits;
+}
+
+// One quantized conv through the reference ops (autograd of quant.cc) and through
+// QuantConvTrain, with leaf inputs; returns {out, grad_x, grad_w, grad_act_alpha, grad_wgt_alpha}.
+std::vector<torch::Tensor> RunConv(const ConvCase& c, TrainKernels kernels, bool channels_last) {
+  torch::manual_seed(3);
+  torch::Tensor x = HardActivations({4, c.cin, c.size, c.size}, 2.0f, 4);
+  if (channels_last) x = x.contiguous(torch::MemoryFormat::ChannelsLast);
+  x.requires_grad_(true);
+  torch::Tensor w = torch::randn({c.cout, c.cin, 3, 3}).requires_grad_(true);
+  torch::Tensor act_alpha = torch::tensor(2.0f).requires_grad_(true);
+  torch::Tensor wgt_alpha = torch::tensor(1.7f).requires_grad_(true);
+  torch::Tensor w_norm = NormalizeWeight(w);
+  torch::Tensor out;
+  if (kernels == TrainKernels::kReference) {
+    out = torch::conv2d(QuantizeAct(x, act_alpha, 4), QuantizeWeight(w_norm, wgt_alpha, c.wgt_bits),
+                        /*bias=*/{}, c.stride, /*padding=*/1);
+  } else {
+    out = QuantConvTrain(x, w_norm, act_alpha, wgt_alpha, /*act_bits=*/4, c.wgt_bits, c.stride,
+                         /*padding=*/1, kernels);
+  }
+  torch::manual_seed(5);
+  torch::Tensor upstream = torch::randn(out.sizes());
+  out.backward(upstream);
+  return {out.detach(), x.grad(), w.grad(), act_alpha.grad(), wgt_alpha.grad()};
+}
+
+class QuantConvTrainTest : public ::testing::TestWithParam<ConvCase> {};
+
+TEST_P(QuantConvTrainTest, Fp32MatchesTheReferenceOps) {
+  const auto want = RunConv(GetParam(), TrainKernels::kReference, /*channels_last=*/false);
+  const auto got = RunConv(GetParam(), TrainKernels::kFp32, /*channels_last=*/false);
+  // Same conv on the same quantized values: the output and the element-wise gradients are the
+  // same floats; the alpha gradients are sums taken in another order.
+  EXPECT_TRUE(BitIdentical(got[0], want[0]));
+  EXPECT_TRUE(BitIdentical(got[1], want[1]));
+  EXPECT_TRUE(BitIdentical(got[2], want[2]));
+  EXPECT_NEAR(got[3].item<double>(), want[3].item<double>(),
+              1e-5 * std::abs(want[3].item<double>()) + 1e-6);
+  EXPECT_NEAR(got[4].item<double>(), want[4].item<double>(),
+              1e-5 * std::abs(want[4].item<double>()) + 1e-6);
+}
+
+TEST_P(QuantConvTrainTest, ChannelsLastMatchesUpToSummationOrder) {
+  const auto want = RunConv(GetParam(), TrainKernels::kReference, false);
+  const auto got = RunConv(GetParam(), TrainKernels::kFp32, /*channels_last=*/true);
+  EXPECT_EQ(got[0].suggest_memory_format(), torch::MemoryFormat::ChannelsLast);
+  for (int i = 0; i < 5; ++i) EXPECT_LT(RelErr(got[i], want[i]), 1e-5) << "result " << i;
+}
+
+TEST_P(QuantConvTrainTest, Bf16KeepsTheForwardAndBendsGradientsByBf16Rounding) {
+  const auto want = RunConv(GetParam(), TrainKernels::kFp32, true);
+  const auto got = RunConv(GetParam(), TrainKernels::kBf16, true);
+  EXPECT_TRUE(BitIdentical(got[0], want[0]));  // the forward stays float32
+  // bf16 keeps 8 significant bits: the upstream gradient and the conv's outputs are rounded to
+  // 2^-9 relative each, the integers are exact. The alpha gradients are sums of terms of both
+  // signs, so their relative error is larger.
+  for (int i = 1; i < 3; ++i) EXPECT_LT(RelErr(got[i], want[i]), 1e-2) << "result " << i;
+  for (int i = 3; i < 5; ++i) EXPECT_LT(RelErr(got[i], want[i]), 5e-2) << "result " << i;
+  // A scale slip (alpha / levels applied to the wrong side) would be off by far more.
+  for (int i = 1; i < 5; ++i) EXPECT_GT(RelErr(got[i], want[i]), 0) << "result " << i;
+}
+
+INSTANTIATE_TEST_SUITE_P(Shapes, QuantConvTrainTest,
+                         ::testing::Values(ConvCase{16, 16, 12, 1, 4}, ConvCase{16, 32, 12, 2, 4},
+                                           ConvCase{32, 32, 8, 1, 2}));
+
+// Three copies of one freshly initialized model, one per kernel choice.
+std::vector<ResNet20> ModelCopies() {
+  torch::manual_seed(1);
+  std::vector<ResNet20> models;
+  for (auto kernels : {TrainKernels::kReference, TrainKernels::kFp32, TrainKernels::kBf16}) {
+    models.emplace_back(QuantConfig{4, 4});
+    models.back()->SetTrainKernels(kernels);
+  }
+  torch::NoGradGuard no_grad;
+  for (size_t m = 1; m < models.size(); ++m) {
+    auto src = models[0]->parameters();
+    auto dst = models[m]->parameters();
+    for (size_t i = 0; i < src.size(); ++i) dst[i].copy_(src[i]);
+  }
+  return models;
+}
+
+TEST(TrainKernels, Bf16AndFp32ModelsShareTheForwardAndNearlyTheGradients) {
+  auto models = ModelCopies();
+  torch::Tensor x = torch::randn({8, 3, 32, 32});
+  torch::Tensor y = torch::randint(0, 10, {8});
+  std::vector<torch::Tensor> losses;
+  for (auto& m : models) {
+    m->train();
+    losses.push_back(torch::cross_entropy_loss(m->forward(x), y));
+    losses.back().backward();
+  }
+  // fp32 and bf16 run the same float32 forward in the same layout: the same loss, bit for bit.
+  EXPECT_TRUE(BitIdentical(losses[2].detach(), losses[1].detach()));
+  // The reference runs NCHW; channels-last sums in another order, and over 18 quantized layers
+  // an ulp now and then moves an activation across a rounding tie, so only a close loss.
+  EXPECT_NEAR(losses[1].item<double>(), losses[0].item<double>(), 1e-2 * losses[0].item<double>());
+  const auto g32 = models[1]->parameters(), g16 = models[2]->parameters();
+  for (size_t i = 0; i < g32.size(); ++i)
+    EXPECT_LT(RelErr(g16[i].grad(), g32[i].grad()), 5e-2) << "parameter " << i;
+}
+
+TEST(TrainKernels, EvaluationNeverTakesThem) {
+  auto models = ModelCopies();
+  torch::Tensor x = torch::randn({8, 3, 32, 32});
+  torch::NoGradGuard no_grad;
+  std::vector<torch::Tensor> logits;
+  for (auto& m : models) {
+    m->eval();
+    logits.push_back(m->forward(x));
+  }
+  EXPECT_TRUE(BitIdentical(logits[1], logits[0]));
+  EXPECT_TRUE(BitIdentical(logits[2], logits[0]));
+}
+
+TEST(TrainKernels, ParsesTheFlagAndRefusesOthers) {
+  EXPECT_EQ(ParseTrainKernels("reference"), TrainKernels::kReference);
+  EXPECT_EQ(ParseTrainKernels("fp32"), TrainKernels::kFp32);
+  EXPECT_EQ(ParseTrainKernels("bf16"), TrainKernels::kBf16);
+  EXPECT_EQ(ParseTrainKernels("auto"), CpuHasBf16() ? TrainKernels::kBf16 : TrainKernels::kFp32);
+  EXPECT_THROW(ParseTrainKernels("fp16"), std::invalid_argument);
+}
+
+}  // namespace
