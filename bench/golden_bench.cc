@@ -19,8 +19,14 @@ void SetThreads() { ConfigureCpuRuntime(); }
 void BM_TrainStep(benchmark::State& state) {
   SetThreads();
   const int64_t batch = state.range(0), wbits = state.range(1);
+  const auto kernels = static_cast<TrainKernels>(state.range(2));
+  if (kernels == TrainKernels::kBf16 && !CpuHasBf16()) {
+    state.SkipWithError("this CPU has no AVX-512 BF16");
+    return;
+  }
   torch::manual_seed(0);
   ResNet20 model(QuantConfig{wbits, 4});
+  model->SetTrainKernels(kernels);
   model->train();
   torch::optim::SGD opt(model->parameters(), torch::optim::SGDOptions(0.05).momentum(0.9));
   torch::Tensor images =
@@ -36,9 +42,17 @@ void BM_TrainStep(benchmark::State& state) {
     benchmark::DoNotOptimize(loss.item<float>());
   }
   state.SetItemsProcessed(state.iterations() * batch);
-  state.SetLabel("images/s = items_per_second");
+  state.SetLabel("--kernels " + TrainKernelsName(kernels) + "; images/s = items_per_second");
 }
-BENCHMARK(BM_TrainStep)->Args({128, 4})->Args({128, 2})->Unit(benchmark::kMillisecond)->MinTime(5);
+// Args: batch, weight bits, TrainKernels (0 reference, 1 fp32, 2 bf16). The notebook's own step
+// beside these is measured by scripts/bench_train_speed.sh.
+BENCHMARK(BM_TrainStep)
+    ->Args({128, 4, static_cast<int64_t>(TrainKernels::kReference)})
+    ->Args({128, 4, static_cast<int64_t>(TrainKernels::kFp32)})
+    ->Args({128, 4, static_cast<int64_t>(TrainKernels::kBf16)})
+    ->Args({128, 2, static_cast<int64_t>(TrainKernels::kBf16)})
+    ->Unit(benchmark::kMillisecond)
+    ->MinTime(5);
 
 void BM_Inference(benchmark::State& state) {
   SetThreads();

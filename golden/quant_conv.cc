@@ -239,7 +239,11 @@ bool CpuHasBf16() { return __builtin_cpu_supports("avx512bf16"); }
 TrainKernels ParseTrainKernels(const std::string& name) {
   if (name == "reference") return TrainKernels::kReference;
   if (name == "fp32") return TrainKernels::kFp32;
-  if (name == "bf16") return TrainKernels::kBf16;
+  if (name == "bf16") {
+    if (!CpuHasBf16())
+      throw std::invalid_argument("--kernels bf16: this CPU has no AVX-512 BF16; use fp32");
+    return TrainKernels::kBf16;
+  }
   if (name == "auto") return CpuHasBf16() ? TrainKernels::kBf16 : TrainKernels::kFp32;
   throw std::invalid_argument("--kernels " + name + ": must be auto, bf16, fp32 or reference");
 }

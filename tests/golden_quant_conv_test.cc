@@ -129,6 +129,7 @@ TEST_P(QuantConvTrainTest, ChannelsLastMatchesUpToSummationOrder) {
 }
 
 TEST_P(QuantConvTrainTest, Bf16KeepsTheForwardAndBendsGradientsByBf16Rounding) {
+  if (!CpuHasBf16()) GTEST_SKIP() << "this CPU has no AVX-512 BF16";
   const auto want = RunConv(GetParam(), TrainKernels::kFp32, true);
   const auto got = RunConv(GetParam(), TrainKernels::kBf16, true);
   EXPECT_TRUE(BitIdentical(got[0], want[0]));  // the forward stays float32
@@ -163,6 +164,7 @@ std::vector<ResNet20> ModelCopies() {
 }
 
 TEST(TrainKernels, Bf16AndFp32ModelsShareTheForwardAndNearlyTheGradients) {
+  if (!CpuHasBf16()) GTEST_SKIP() << "this CPU has no AVX-512 BF16";
   auto models = ModelCopies();
   torch::Tensor x = torch::randn({8, 3, 32, 32});
   torch::Tensor y = torch::randint(0, 10, {8});
@@ -198,7 +200,10 @@ TEST(TrainKernels, EvaluationNeverTakesThem) {
 TEST(TrainKernels, ParsesTheFlagAndRefusesOthers) {
   EXPECT_EQ(ParseTrainKernels("reference"), TrainKernels::kReference);
   EXPECT_EQ(ParseTrainKernels("fp32"), TrainKernels::kFp32);
-  EXPECT_EQ(ParseTrainKernels("bf16"), TrainKernels::kBf16);
+  if (CpuHasBf16())
+    EXPECT_EQ(ParseTrainKernels("bf16"), TrainKernels::kBf16);
+  else
+    EXPECT_THROW(ParseTrainKernels("bf16"), std::invalid_argument);
   EXPECT_EQ(ParseTrainKernels("auto"), CpuHasBf16() ? TrainKernels::kBf16 : TrainKernels::kFp32);
   EXPECT_THROW(ParseTrainKernels("fp16"), std::invalid_argument);
 }
