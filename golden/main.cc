@@ -251,10 +251,11 @@ int main(int argc, char** argv) {
   train->add_option("--seed", t.seed)->capture_default_str();
   train
       ->add_option("--kernels", t.kernels,
-                   "training kernels: bf16 and fp32 fuse the quantizers and run channels-last "
-                   "(bf16: conv backward on the integers in bf16); reference: the notebook's ops "
-                   "one by one; auto: bf16 where the CPU has AVX-512 BF16, else fp32")
-      ->check(CLI::IsMember({"auto", "bf16", "fp32", "reference"}))
+                   "training kernels: int8, bf16 and fp32 fuse the quantizers and run "
+                   "channels-last (bf16: conv backward on the integers in bf16; int8: also the "
+                   "forward conv on the integers, exact sums); reference: the notebook's ops one "
+                   "by one; auto: the fastest this CPU has (docs/training-speed.md)")
+      ->check(CLI::IsMember({"auto", "int8", "bf16", "fp32", "reference"}))
       ->capture_default_str();
   train
       ->add_option("--data", t.data, "CIFAR-10 root: binary batches or train/ and test/ JPEG trees")

@@ -32,8 +32,22 @@ QuantConv2dImpl::QuantConv2dImpl(int64_t in_channels_, int64_t out_channels_, in
   act_alpha = register_parameter("act_alpha", torch::tensor(8.0f));
 }
 
+namespace {
+bool UsesTrainKernels(const QuantConv2dImpl& conv, const torch::Tensor& x) {
+  return conv.is_training() && !conv.capture && conv.train_kernels != TrainKernels::kReference &&
+         x.is_cpu();
+}
+}  // namespace
+
+torch::Tensor QuantConv2dImpl::ForwardOfRelu(const torch::Tensor& x) {
+  if (UsesTrainKernels(*this, x))
+    return QuantConvTrain(x, NormalizeWeight(weight), act_alpha, wgt_alpha, config.act_bits,
+                          config.wgt_bits, stride, padding, train_kernels, /*relu_input=*/true);
+  return forward(torch::relu(x));
+}
+
 torch::Tensor QuantConv2dImpl::forward(const torch::Tensor& x) {
-  if (is_training() && !capture && train_kernels != TrainKernels::kReference && x.is_cpu())
+  if (UsesTrainKernels(*this, x))
     return QuantConvTrain(x, NormalizeWeight(weight), act_alpha, wgt_alpha, config.act_bits,
                           config.wgt_bits, stride, padding, train_kernels);
   torch::Tensor w_q = QuantizeWeight(NormalizeWeight(weight), wgt_alpha, config.wgt_bits);
@@ -85,8 +99,7 @@ BasicBlockImpl::BasicBlockImpl(int64_t in_planes, int64_t planes, int64_t stride
       pad_channels((planes - in_planes) / 2) {}
 
 torch::Tensor BasicBlockImpl::forward(const torch::Tensor& x) {
-  torch::Tensor out = torch::relu(bn1(conv1(x)));
-  out = bn2(conv2(out));
+  torch::Tensor out = bn2(conv2->ForwardOfRelu(bn1(conv1(x))));
   torch::Tensor shortcut = x;
   if (stride != 1 || pad_channels != 0) {
     using torch::indexing::None;

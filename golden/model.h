@@ -31,6 +31,8 @@ struct QuantConv2dImpl : torch::nn::Module {
   QuantConv2dImpl(int64_t in_channels, int64_t out_channels, int64_t kernel, int64_t stride,
                   int64_t padding, QuantConfig config);
   torch::Tensor forward(const torch::Tensor& x);
+  // forward(relu(x)); the training kernels fold the ReLU into the quantizer.
+  torch::Tensor ForwardOfRelu(const torch::Tensor& x);
 
   // Integer weights and the step between them, from the current parameters.
   torch::Tensor WeightInt() const;

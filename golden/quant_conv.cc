@@ -11,11 +11,13 @@
 #include <ATen/Parallel.h>
 
 #include <algorithm>
+#include <atomic>
 #include <cmath>
 #include <stdexcept>
 #include <type_traits>
 #include <vector>
 
+#include "golden/int8_conv.h"
 #include "golden/quant.h"
 
 namespace sa::golden {
@@ -55,61 +57,116 @@ struct ActQuantElement {
 // loops.
 #define SA_CLONES __attribute__((target_clones("arch=x86-64-v4", "default")))
 
-SA_CLONES void ActForwardKernel(const float* __restrict__ x, float* __restrict__ x_q, int64_t n,
-                                float alpha, float levels) {
-  for (int64_t i = 0; i < n; ++i) x_q[i] = ActQuantElement(x[i], alpha, levels).q * alpha;
+// The kernels' bodies are templates on kRelu (a ReLU folded in front: max(x, 0) as torch::relu
+// has it, NaN staying NaN) so that each clone is a branch-free loop; measured, a run-time flag
+// in the loop cost 13 % of a training step.
+#define SA_INLINE __attribute__((always_inline)) inline
+
+template <bool kRelu>
+SA_INLINE float Relu(float x) {
+  if constexpr (kRelu) return x < 0.f ? 0.f : x;
+  return x;
 }
 
-SA_CLONES void ActForwardIntsKernel(const float* __restrict__ x, float* __restrict__ x_q,
-                                    uint16_t* __restrict__ x_int_bf16, int64_t n, float alpha,
-                                    float levels) {
+template <bool kRelu>
+SA_INLINE void ActForwardBody(const float* __restrict__ x, float* __restrict__ x_q, int64_t n,
+                              float alpha, float levels) {
+  for (int64_t i = 0; i < n; ++i)
+    x_q[i] = ActQuantElement(Relu<kRelu>(x[i]), alpha, levels).q * alpha;
+}
+
+template <bool kRelu>
+SA_INLINE void ActForwardIntsBody(const float* __restrict__ x, float* __restrict__ x_q,
+                                  uint16_t* __restrict__ x_int_bf16, int64_t n, float alpha,
+                                  float levels) {
   for (int64_t i = 0; i < n; ++i) {
-    const ActQuantElement e(x[i], alpha, levels);
+    const ActQuantElement e(Relu<kRelu>(x[i]), alpha, levels);
     x_q[i] = e.q * alpha;
     x_int_bf16[i] = FloatToBf16(e.r);
   }
 }
 
-// Straight-through gradient below the clip, zero above; alpha's gradient is the sum over
+// The integers as u8 (for the int8 conv) and bf16 (for the backward); returns how many fall
+// outside 0..255 (negative inputs, NaN), which u8 cannot hold: the caller then takes float.
+// In blocks, the u8 stores in a loop of their own: mixed with the float work, GCC vectorizes
+// the whole loop at 16 bytes (xmm) only.
+template <bool kRelu>
+SA_INLINE int32_t ActIntsBody(const float* __restrict__ x, uint8_t* __restrict__ x_u8,
+                              uint16_t* __restrict__ x_int_bf16, int64_t n, float alpha,
+                              float levels) {
+  constexpr int64_t kBlock = 256;
+  float r_fit[kBlock];
+  int32_t outside = 0;
+  for (int64_t b = 0; b < n; b += kBlock) {
+    const int64_t len = std::min(kBlock, n - b);
+#pragma omp simd reduction(+ : outside)
+    for (int64_t j = 0; j < len; ++j) {
+      const float r = ActQuantElement(Relu<kRelu>(x[b + j]), alpha, levels).r;
+      const bool fits = r >= 0.f && r <= 255.f;
+      outside += fits ? 0 : 1;
+      r_fit[j] = fits ? r : 0.f;
+      x_int_bf16[b + j] = FloatToBf16(r);
+    }
+    for (int64_t j = 0; j < len; ++j) x_u8[b + j] = static_cast<uint8_t>(r_fit[j]);
+  }
+  return outside;
+}
+
+// Straight-through gradient below the clip, zero above (and, with kRelu, zero where ReLU's
+// output is not positive, as torch's threshold_backward); alpha's gradient is the sum over
 // elements of g * (u > 1 ? 1 : q - u), g = grad * g_scale read as float or as bf16 bits. The
 // sum is a SIMD reduction (-fopenmp-simd), in double.
-template <typename G>
-__attribute__((always_inline)) inline double ActBackwardBody(const float* __restrict__ x,
-                                                             const G* __restrict__ g, float g_scale,
-                                                             float* __restrict__ grad_x, int64_t n,
-                                                             float alpha, float levels) {
+template <bool kRelu, typename G>
+SA_INLINE double ActBackwardBody(const float* __restrict__ x, const G* __restrict__ g,
+                                 float g_scale, float* __restrict__ grad_x, int64_t n, float alpha,
+                                 float levels) {
   double acc = 0;
 #pragma omp simd reduction(+ : acc)
   for (int64_t i = 0; i < n; ++i) {
-    const ActQuantElement e(x[i], alpha, levels);
+    const ActQuantElement e(Relu<kRelu>(x[i]), alpha, levels);
     float gi;
     if constexpr (std::is_same_v<G, uint16_t>)
       gi = Bf16ToFloat(g[i]) * g_scale;
     else
       gi = g[i] * g_scale;
     const bool above = e.u > 1.f;
-    grad_x[i] = above ? 0.f : gi;
+    bool pass = !above;
+    if constexpr (kRelu) pass = pass && x[i] > 0.f;
+    grad_x[i] = pass ? gi : 0.f;
     acc += static_cast<double>(gi * (above ? 1.f : e.q - e.u));
   }
   return acc;
 }
 
-SA_CLONES double ActBackwardKernelF32(const float* x, const float* g, float g_scale, float* grad_x,
-                                      int64_t n, float alpha, float levels) {
-  return ActBackwardBody(x, g, g_scale, grad_x, n, alpha, levels);
-}
+// One x86-64-v4 + baseline clone pair per body and ReLU choice.
+#define SA_KERNEL_PAIR(RET, NAME, BODY, PARAMS, ARGS)           \
+  SA_CLONES RET NAME##Plain PARAMS { return BODY<false> ARGS; } \
+  SA_CLONES RET NAME##Relu PARAMS { return BODY<true> ARGS; }
 
-SA_CLONES double ActBackwardKernelBf16(const float* x, const uint16_t* g, float g_scale,
-                                       float* grad_x, int64_t n, float alpha, float levels) {
-  return ActBackwardBody(x, g, g_scale, grad_x, n, alpha, levels);
-}
+SA_KERNEL_PAIR(void, ActForwardKernel, ActForwardBody,
+               (const float* x, float* x_q, int64_t n, float alpha, float levels),
+               (x, x_q, n, alpha, levels))
+SA_KERNEL_PAIR(void, ActForwardIntsKernel, ActForwardIntsBody,
+               (const float* x, float* x_q, uint16_t* ints, int64_t n, float alpha, float levels),
+               (x, x_q, ints, n, alpha, levels))
+SA_KERNEL_PAIR(int32_t, ActIntsKernel, ActIntsBody,
+               (const float* x, uint8_t* u8, uint16_t* ints, int64_t n, float alpha, float levels),
+               (x, u8, ints, n, alpha, levels))
+SA_KERNEL_PAIR(double, ActBackwardKernelF32, ActBackwardBody,
+               (const float* x, const float* g, float g_scale, float* grad_x, int64_t n,
+                float alpha, float levels),
+               (x, g, g_scale, grad_x, n, alpha, levels))
+SA_KERNEL_PAIR(double, ActBackwardKernelBf16, ActBackwardBody,
+               (const float* x, const uint16_t* g, float g_scale, float* grad_x, int64_t n,
+                float alpha, float levels),
+               (x, g, g_scale, grad_x, n, alpha, levels))
 
 // A tensor's own dense layout (contiguous or channels-last), so that element i of two tensors
 // laid out alike is the same logical element.
 torch::Tensor Dense(const torch::Tensor& t) { return t.contiguous(t.suggest_memory_format()); }
 
 // Forward values of QuantizeAct; also the integers as bf16 when `x_int_bf16` is given.
-torch::Tensor ActForward(const torch::Tensor& x_dense, float alpha, float levels,
+torch::Tensor ActForward(const torch::Tensor& x_dense, float alpha, float levels, bool relu,
                          torch::Tensor* x_int_bf16) {
   torch::Tensor x_q = torch::empty_like(x_dense);
   uint16_t* ints = nullptr;
@@ -121,17 +178,35 @@ torch::Tensor ActForward(const torch::Tensor& x_dense, float alpha, float levels
   float* out = x_q.data_ptr<float>();
   at::parallel_for(0, x_dense.numel(), kGrain, [&](int64_t begin, int64_t end) {
     if (ints)
-      ActForwardIntsKernel(in + begin, out + begin, ints + begin, end - begin, alpha, levels);
+      (relu ? ActForwardIntsKernelRelu : ActForwardIntsKernelPlain)(
+          in + begin, out + begin, ints + begin, end - begin, alpha, levels);
     else
-      ActForwardKernel(in + begin, out + begin, end - begin, alpha, levels);
+      (relu ? ActForwardKernelRelu : ActForwardKernelPlain)(in + begin, out + begin, end - begin,
+                                                            alpha, levels);
   });
   return x_q;
+}
+
+// The integers as u8 and bf16, or false if some do not fit in u8.
+bool ActInts(const torch::Tensor& x_dense, float alpha, float levels, bool relu,
+             torch::Tensor* x_u8, torch::Tensor* x_int_bf16) {
+  *x_u8 = torch::empty_like(x_dense, x_dense.options().dtype(torch::kByte));
+  *x_int_bf16 = torch::empty_like(x_dense, x_dense.options().dtype(torch::kBFloat16));
+  const float* in = x_dense.data_ptr<float>();
+  uint8_t* u8 = x_u8->data_ptr<uint8_t>();
+  auto* bf = reinterpret_cast<uint16_t*>(x_int_bf16->data_ptr<at::BFloat16>());
+  std::atomic<int64_t> outside{0};
+  at::parallel_for(0, x_dense.numel(), kGrain, [&](int64_t begin, int64_t end) {
+    outside += (relu ? ActIntsKernelRelu : ActIntsKernelPlain)(in + begin, u8 + begin, bf + begin,
+                                                               end - begin, alpha, levels);
+  });
+  return outside == 0;
 }
 
 // Gradients of the activation quantizer: {grad_x, grad_alpha}, from grad_x_q = grad * g_scale.
 std::pair<torch::Tensor, torch::Tensor> ActBackward(const torch::Tensor& x_dense,
                                                     torch::Tensor grad, float g_scale, float alpha,
-                                                    float levels) {
+                                                    float levels, bool relu) {
   grad = grad.contiguous(x_dense.suggest_memory_format());
   TORCH_INTERNAL_ASSERT(grad.strides() == x_dense.strides(), "layouts of x and its gradient");
   torch::Tensor grad_x = torch::empty_like(x_dense);
@@ -148,10 +223,12 @@ std::pair<torch::Tensor, torch::Tensor> ActBackward(const torch::Tensor& x_dense
     for (int64_t c = c0; c < c1; ++c) {
       const int64_t begin = c * kGrain, len = std::min(kGrain, n - begin);
       partial[static_cast<size_t>(c)] =
-          bf16 ? ActBackwardKernelBf16(xs + begin, static_cast<const uint16_t*>(gs) + begin,
-                                       g_scale, gx + begin, len, alpha, levels)
-               : ActBackwardKernelF32(xs + begin, static_cast<const float*>(gs) + begin, g_scale,
-                                      gx + begin, len, alpha, levels);
+          bf16 ? (relu ? ActBackwardKernelBf16Relu : ActBackwardKernelBf16Plain)(
+                     xs + begin, static_cast<const uint16_t*>(gs) + begin, g_scale, gx + begin, len,
+                     alpha, levels)
+               : (relu ? ActBackwardKernelF32Relu : ActBackwardKernelF32Plain)(
+                     xs + begin, static_cast<const float*>(gs) + begin, g_scale, gx + begin, len,
+                     alpha, levels);
     }
   });
   double total = 0;
@@ -162,35 +239,44 @@ std::pair<torch::Tensor, torch::Tensor> ActBackward(const torch::Tensor& x_dense
 struct QuantConvFn : public torch::autograd::Function<QuantConvFn> {
   static torch::Tensor forward(AutogradContext* ctx, torch::Tensor x, torch::Tensor w_norm,
                                torch::Tensor act_alpha, torch::Tensor wgt_alpha, int64_t act_bits,
-                               int64_t wgt_bits, int64_t stride, int64_t padding, bool bf16) {
+                               int64_t wgt_bits, int64_t stride, int64_t padding,
+                               int64_t kernels_id, bool relu) {
     TORCH_CHECK(x.is_cpu() && x.scalar_type() == torch::kFloat, "QuantConvTrain: CPU float32");
+    const auto kernels = static_cast<TrainKernels>(kernels_id);
+    const bool bf16 = kernels == TrainKernels::kBf16 || kernels == TrainKernels::kInt8;
     const torch::Tensor x_dense = Dense(x);
     const float a_alpha = act_alpha.item<float>();
     const float a_levels = static_cast<float>(ActLevels(act_bits));
-    torch::Tensor x_int16;
-    torch::Tensor x_q = ActForward(x_dense, a_alpha, a_levels, bf16 ? &x_int16 : nullptr);
     // Weights are small (at most 64 x 64 x 3 x 3): QuantizeWeight's own ops, same values.
     const double w_levels = static_cast<double>(WeightLevels(wgt_bits));
     torch::Tensor w_int = WeightToInt(w_norm, wgt_alpha, wgt_bits);
-    torch::Tensor w_q = (w_int / w_levels) * wgt_alpha;
     const auto format = x_dense.suggest_memory_format();
-    torch::Tensor w_conv = w_q.contiguous(format);
-    torch::Tensor out = at::convolution(x_q, w_conv, /*bias=*/{}, {stride, stride},
-                                        {padding, padding}, /*dilation=*/{1, 1},
-                                        /*transposed=*/false, /*output_padding=*/{0, 0},
-                                        /*groups=*/1);
+    torch::Tensor x_int16, x_u8, out, conv_in, conv_w;  // conv_*: what the backward convolves
+    if (kernels == TrainKernels::kInt8 &&
+        ActInts(x_dense, a_alpha, a_levels, relu, &x_u8, &x_int16)) {
+      // Exact integer sums, then one float scale: the float32 conv of the quantized values
+      // differs from this by rounding only (ulps), as any other summation order does.
+      const float scale =
+          (a_alpha / a_levels) * (wgt_alpha.item<float>() / static_cast<float>(w_levels));
+      out = Int8Conv2d(x_u8, w_int.to(torch::kChar), stride, padding).mul_(scale);
+    } else {
+      torch::Tensor x_q = ActForward(x_dense, a_alpha, a_levels, relu, bf16 ? &x_int16 : nullptr);
+      torch::Tensor w_q = (w_int / w_levels) * wgt_alpha;
+      out = at::convolution(x_q, w_q.contiguous(format), /*bias=*/{}, {stride, stride},
+                            {padding, padding}, /*dilation=*/{1, 1}, /*transposed=*/false,
+                            /*output_padding=*/{0, 0}, /*groups=*/1);
+      if (!bf16) conv_in = x_q, conv_w = w_q.contiguous(format);
+    }
     // bf16 keeps the integers (|x_int| <= 255, |w_int| <= 127 are exact in bf16) and the
     // scales apart: d/dx_q = (alpha_w / L) conv^T(g, w_int), d/dw_q = (alpha_x / M) corr(x_int, g).
-    if (bf16)
-      ctx->save_for_backward({x_dense, w_norm, act_alpha, wgt_alpha, w_int, x_int16,
-                              w_int.to(torch::kBFloat16).contiguous(format)});
-    else
-      ctx->save_for_backward({x_dense, w_norm, act_alpha, wgt_alpha, w_int, x_q, w_conv});
+    if (bf16) conv_in = x_int16, conv_w = w_int.to(torch::kBFloat16).contiguous(format);
+    ctx->save_for_backward({x_dense, w_norm, act_alpha, wgt_alpha, w_int, conv_in, conv_w});
     ctx->saved_data["act_bits"] = act_bits;
     ctx->saved_data["wgt_bits"] = wgt_bits;
     ctx->saved_data["stride"] = stride;
     ctx->saved_data["padding"] = padding;
     ctx->saved_data["bf16"] = bf16;
+    ctx->saved_data["relu"] = relu;
     return out;
   }
 
@@ -204,6 +290,7 @@ struct QuantConvFn : public torch::autograd::Function<QuantConvFn> {
     const int64_t stride = ctx->saved_data["stride"].toInt();
     const int64_t padding = ctx->saved_data["padding"].toInt();
     const bool bf16 = ctx->saved_data["bf16"].toBool();
+    const bool relu = ctx->saved_data["relu"].toBool();
     const float a_alpha = act_alpha.item<float>();
     const float w_alpha = wgt_alpha.item<float>();
     const float a_levels = static_cast<float>(ActLevels(act_bits));
@@ -217,7 +304,8 @@ struct QuantConvFn : public torch::autograd::Function<QuantConvFn> {
         {true, true, false});
     (void)unused;
     const float in_scale = bf16 ? w_alpha / w_levels : 1.f;
-    auto [grad_x, grad_act_alpha] = ActBackward(x_dense, grad_in, in_scale, a_alpha, a_levels);
+    auto [grad_x, grad_act_alpha] =
+        ActBackward(x_dense, grad_in, in_scale, a_alpha, a_levels, relu);
 
     // Weight quantizer: straight through for w_norm; alpha as in quant.cc's WeightQuantFn.
     torch::Tensor grad_wq = grad_w.to(torch::kFloat).contiguous();
@@ -228,7 +316,8 @@ struct QuantConvFn : public torch::autograd::Function<QuantConvFn> {
         (grad_wq * torch::where(u.abs() > 1, u.sign(), q - u)).sum().reshape({});
     return {grad_x,          grad_wq,         grad_act_alpha.reshape({}),
             grad_wgt_alpha,  torch::Tensor(), torch::Tensor(),
-            torch::Tensor(), torch::Tensor(), torch::Tensor()};
+            torch::Tensor(), torch::Tensor(), torch::Tensor(),
+            torch::Tensor()};
   }
 };
 
@@ -244,8 +333,17 @@ TrainKernels ParseTrainKernels(const std::string& name) {
       throw std::invalid_argument("--kernels bf16: this CPU has no AVX-512 BF16; use fp32");
     return TrainKernels::kBf16;
   }
-  if (name == "auto") return CpuHasBf16() ? TrainKernels::kBf16 : TrainKernels::kFp32;
-  throw std::invalid_argument("--kernels " + name + ": must be auto, bf16, fp32 or reference");
+  if (name == "int8") {
+    if (!CpuHasBf16() || !CpuHasVnni())
+      throw std::invalid_argument(
+          "--kernels int8: this CPU lacks AVX-512 VNNI or BF16; use bf16 or fp32");
+    return TrainKernels::kInt8;
+  }
+  if (name == "auto")
+    return CpuHasBf16() ? (CpuHasVnni() ? TrainKernels::kInt8 : TrainKernels::kBf16)
+                        : TrainKernels::kFp32;
+  throw std::invalid_argument("--kernels " + name +
+                              ": must be auto, int8, bf16, fp32 or reference");
 }
 
 std::string TrainKernelsName(TrainKernels kernels) {
@@ -256,6 +354,8 @@ std::string TrainKernelsName(TrainKernels kernels) {
       return "fp32";
     case TrainKernels::kBf16:
       return "bf16";
+    case TrainKernels::kInt8:
+      return "int8";
   }
   return "?";
 }
@@ -263,14 +363,16 @@ std::string TrainKernelsName(TrainKernels kernels) {
 torch::Tensor QuantConvTrain(const torch::Tensor& x, const torch::Tensor& w_norm,
                              const torch::Tensor& act_alpha, const torch::Tensor& wgt_alpha,
                              int64_t act_bits, int64_t wgt_bits, int64_t stride, int64_t padding,
-                             TrainKernels kernels) {
+                             TrainKernels kernels, bool relu_input) {
+  TORCH_CHECK(kernels != TrainKernels::kReference, "QuantConvTrain: not for the reference ops");
   return QuantConvFn::apply(x, w_norm, act_alpha, wgt_alpha, act_bits, wgt_bits, stride, padding,
-                            kernels == TrainKernels::kBf16);
+                            static_cast<int64_t>(kernels), relu_input);
 }
 
 torch::Tensor FusedActQuant(const torch::Tensor& x, const torch::Tensor& alpha, int64_t bits) {
   torch::NoGradGuard no_grad;
-  return ActForward(Dense(x), alpha.item<float>(), static_cast<float>(ActLevels(bits)), nullptr);
+  return ActForward(Dense(x), alpha.item<float>(), static_cast<float>(ActLevels(bits)),
+                    /*relu=*/false, nullptr);
 }
 
 }  // namespace sa::golden

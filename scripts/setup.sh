@@ -11,6 +11,7 @@ build_dir="${1:-build}"
 packages=(
   build-essential cmake ninja-build ccache pkg-config git clang-format
   libtorch-dev libopenblas0     # golden model (LibTorch 1.13, CPU) and the BLAS it recommends
+  libdnnl-dev                   # oneDNN headers: exact int8 convs of the training kernels
   libjpeg62-turbo-dev          # CIFAR-10 JPEG edition
   libssl-dev zlib1g-dev        # sha256 of vector files
   libcli11-dev nlohmann-json3-dev libfmt-dev

@@ -6,6 +6,7 @@
 #include <cstring>
 #include <tuple>
 
+#include "golden/int8_conv.h"
 #include "golden/model.h"
 #include "golden/quant.h"
 #include "golden/quant_conv.h"
@@ -82,9 +83,11 @@ void PrintTo(const ConvCase& c, std::ostream* os) {
 
 // One quantized conv through the reference ops (autograd of quant.cc) and through
 // QuantConvTrain, with leaf inputs; returns {out, grad_x, grad_w, grad_act_alpha, grad_wgt_alpha}.
-std::vector<torch::Tensor> RunConv(const ConvCase& c, TrainKernels kernels, bool channels_last) {
+std::vector<torch::Tensor> RunConv(const ConvCase& c, TrainKernels kernels, bool channels_last,
+                                   bool after_relu = false, bool relu_input = false) {
   torch::manual_seed(3);
   torch::Tensor x = HardActivations({4, c.cin, c.size, c.size}, 2.0f, 4);
+  if (after_relu) x = x.clamp_min(0);
   if (channels_last) x = x.contiguous(torch::MemoryFormat::ChannelsLast);
   x.requires_grad_(true);
   torch::Tensor w = torch::randn({c.cout, c.cin, 3, 3}).requires_grad_(true);
@@ -93,11 +96,12 @@ std::vector<torch::Tensor> RunConv(const ConvCase& c, TrainKernels kernels, bool
   torch::Tensor w_norm = NormalizeWeight(w);
   torch::Tensor out;
   if (kernels == TrainKernels::kReference) {
-    out = torch::conv2d(QuantizeAct(x, act_alpha, 4), QuantizeWeight(w_norm, wgt_alpha, c.wgt_bits),
+    out = torch::conv2d(QuantizeAct(relu_input ? torch::relu(x) : x, act_alpha, 4),
+                        QuantizeWeight(w_norm, wgt_alpha, c.wgt_bits),
                         /*bias=*/{}, c.stride, /*padding=*/1);
   } else {
     out = QuantConvTrain(x, w_norm, act_alpha, wgt_alpha, /*act_bits=*/4, c.wgt_bits, c.stride,
-                         /*padding=*/1, kernels);
+                         /*padding=*/1, kernels, relu_input);
   }
   torch::manual_seed(5);
   torch::Tensor upstream = torch::randn(out.sizes());
@@ -140,6 +144,71 @@ TEST_P(QuantConvTrainTest, Bf16KeepsTheForwardAndBendsGradientsByBf16Rounding) {
   for (int i = 3; i < 5; ++i) EXPECT_LT(RelErr(got[i], want[i]), 5e-2) << "result " << i;
   // A scale slip (alpha / levels applied to the wrong side) would be off by far more.
   for (int i = 1; i < 5; ++i) EXPECT_GT(RelErr(got[i], want[i]), 0) << "result " << i;
+}
+
+bool CpuHasInt8() { return CpuHasBf16() && CpuHasVnni(); }
+
+TEST_P(QuantConvTrainTest, FoldedReluMatchesReluThenQuantize) {
+  const auto want = RunConv(GetParam(), TrainKernels::kReference, false, false, /*relu=*/true);
+  const auto got = RunConv(GetParam(), TrainKernels::kFp32, false, false, /*relu=*/true);
+  EXPECT_TRUE(BitIdentical(got[0], want[0]));
+  EXPECT_TRUE(BitIdentical(got[1], want[1]));  // ReLU's and the quantizer's masks, both
+  EXPECT_TRUE(BitIdentical(got[2], want[2]));
+  for (int i = 3; i < 5; ++i)
+    EXPECT_NEAR(got[i].item<double>(), want[i].item<double>(),
+                1e-5 * std::abs(want[i].item<double>()) + 1e-6);
+  if (!CpuHasInt8()) return;
+  // After the folded ReLU every integer fits u8, so int8 takes its integer conv here.
+  const auto int8 = RunConv(GetParam(), TrainKernels::kInt8, true, false, /*relu=*/true);
+  EXPECT_LT(RelErr(int8[0], want[0]), 1e-5);
+}
+
+TEST_P(QuantConvTrainTest, Int8ForwardIsTheExactIntegerSumScaled) {
+  if (!CpuHasInt8()) GTEST_SKIP() << "this CPU lacks AVX-512 VNNI or BF16";
+  const ConvCase& c = GetParam();
+  const auto got = RunConv(c, TrainKernels::kInt8, true, /*after_relu=*/true);
+  const auto bf16 = RunConv(c, TrainKernels::kBf16, true, /*after_relu=*/true);
+  // Independent: the integers' convolution in double (exact), then the one float scale. The
+  // same x and w as RunConv's (HardActivations seeds the generator; w is drawn right after).
+  torch::Tensor x = HardActivations({4, c.cin, c.size, c.size}, 2.0f, 4).clamp_min(0);
+  torch::Tensor w = torch::randn({c.cout, c.cin, 3, 3});
+  torch::Tensor act_alpha = torch::tensor(2.0f), wgt_alpha = torch::tensor(1.7f);
+  torch::Tensor sums = torch::conv2d(
+      ActToInt(x, act_alpha, 4).to(torch::kDouble),
+      WeightToInt(NormalizeWeight(w), wgt_alpha, c.wgt_bits).to(torch::kDouble), {}, c.stride, 1);
+  const float scale = (2.0f / 15.0f) * (1.7f / static_cast<float>(WeightLevels(c.wgt_bits)));
+  EXPECT_TRUE(BitIdentical(got[0], sums.to(torch::kFloat) * scale));
+  EXPECT_LT(RelErr(got[0], bf16[0]), 1e-5);  // and the float32 conv of the quantized values
+  // The backward is bf16's, on the same integers.
+  for (int i = 1; i < 5; ++i) EXPECT_TRUE(BitIdentical(got[i], bf16[i])) << "result " << i;
+}
+
+TEST_P(QuantConvTrainTest, Int8FallsBackToFloatWhereIntegersAreNegative) {
+  if (!CpuHasInt8()) GTEST_SKIP() << "this CPU lacks AVX-512 VNNI or BF16";
+  // HardActivations has negatives (the quantizer keeps them): u8 cannot hold them.
+  const auto got = RunConv(GetParam(), TrainKernels::kInt8, true);
+  const auto bf16 = RunConv(GetParam(), TrainKernels::kBf16, true);
+  for (int i = 0; i < 5; ++i) EXPECT_TRUE(BitIdentical(got[i], bf16[i])) << "result " << i;
+}
+
+TEST(Int8Conv2d, SumsExactlyInBothLayouts) {
+  if (!CpuHasVnni()) GTEST_SKIP() << "this CPU has no AVX-512 VNNI";
+  torch::manual_seed(9);
+  // 8-bit extremes: 255 x 127 x 64 x 9 = 18.6 M < 2^24, exact in float.
+  torch::Tensor x = torch::randint(0, 256, {2, 64, 9, 9}).to(torch::kByte);
+  torch::Tensor w = torch::randint(-127, 128, {32, 64, 3, 3}).to(torch::kChar);
+  x.index_put_({0, torch::indexing::Slice(), 0, 0}, 255);
+  w.index_put_({0}, 127);
+  for (bool channels_last : {false, true}) {
+    torch::Tensor xi = channels_last ? x.contiguous(torch::MemoryFormat::ChannelsLast) : x;
+    for (int64_t stride : {1, 2}) {
+      torch::Tensor want = torch::conv2d(x.to(torch::kDouble), w.to(torch::kDouble), {}, stride, 1);
+      torch::Tensor got = Int8Conv2d(xi, w, stride, /*padding=*/1);
+      EXPECT_TRUE(torch::equal(got.to(torch::kDouble), want))
+          << "channels_last " << channels_last << " stride " << stride;
+      EXPECT_EQ(got.suggest_memory_format(), xi.suggest_memory_format());
+    }
+  }
 }
 
 INSTANTIATE_TEST_SUITE_P(Shapes, QuantConvTrainTest,
@@ -204,7 +273,13 @@ TEST(TrainKernels, ParsesTheFlagAndRefusesOthers) {
     EXPECT_EQ(ParseTrainKernels("bf16"), TrainKernels::kBf16);
   else
     EXPECT_THROW(ParseTrainKernels("bf16"), std::invalid_argument);
-  EXPECT_EQ(ParseTrainKernels("auto"), CpuHasBf16() ? TrainKernels::kBf16 : TrainKernels::kFp32);
+  EXPECT_EQ(ParseTrainKernels("auto"), CpuHasInt8()   ? TrainKernels::kInt8
+                                       : CpuHasBf16() ? TrainKernels::kBf16
+                                                      : TrainKernels::kFp32);
+  if (CpuHasInt8())
+    EXPECT_EQ(ParseTrainKernels("int8"), TrainKernels::kInt8);
+  else
+    EXPECT_THROW(ParseTrainKernels("int8"), std::invalid_argument);
   EXPECT_THROW(ParseTrainKernels("fp16"), std::invalid_argument);
 }
 
