@@ -41,15 +41,15 @@ bool UsesTrainKernels(const QuantConv2dImpl& conv, const torch::Tensor& x) {
 
 torch::Tensor QuantConv2dImpl::ForwardOfRelu(const torch::Tensor& x) {
   if (UsesTrainKernels(*this, x))
-    return QuantConvTrain(x, NormalizeWeight(weight), act_alpha, wgt_alpha, config.act_bits,
-                          config.wgt_bits, stride, padding, train_kernels, /*relu_input=*/true);
+    return QuantConvTrain(x, weight, act_alpha, wgt_alpha, config.act_bits, config.wgt_bits, stride,
+                          padding, train_kernels, /*relu_input=*/true);
   return forward(torch::relu(x));
 }
 
 torch::Tensor QuantConv2dImpl::forward(const torch::Tensor& x) {
   if (UsesTrainKernels(*this, x))
-    return QuantConvTrain(x, NormalizeWeight(weight), act_alpha, wgt_alpha, config.act_bits,
-                          config.wgt_bits, stride, padding, train_kernels);
+    return QuantConvTrain(x, weight, act_alpha, wgt_alpha, config.act_bits, config.wgt_bits, stride,
+                          padding, train_kernels);
   torch::Tensor w_q = QuantizeWeight(NormalizeWeight(weight), wgt_alpha, config.wgt_bits);
   torch::Tensor x_q = QuantizeAct(x, act_alpha, config.act_bits);
   torch::Tensor out = F::conv2d(x_q, w_q, F::Conv2dFuncOptions().stride(stride).padding(padding));
@@ -108,7 +108,8 @@ torch::Tensor BasicBlockImpl::forward(const torch::Tensor& x) {
     shortcut = F::pad(shortcut, F::PadFuncOptions({0, 0, 0, 0, pad_channels, pad_channels}))
                    .contiguous(x.suggest_memory_format());  // no-op unless channels-last
   }
-  return torch::relu(out + shortcut);
+  // In place: batch norm's backward needs its input, not its output; one tensor fewer.
+  return out.add_(shortcut).relu_();
 }
 
 ResNet20Impl::ResNet20Impl(QuantConfig config_, int64_t num_classes) : config(config_) {

@@ -236,8 +236,98 @@ std::pair<torch::Tensor, torch::Tensor> ActBackward(const torch::Tensor& x_dense
   return {grad_x, torch::tensor(static_cast<float>(total), x_dense.options())};
 }
 
+// The weight side: NormalizeWeight and QuantizeWeight's float operations, element by element in
+// one vector loop (a conv has at most 64 x 64 x 3 x 3 weights, so one thread): ~25 small ATen ops
+// per conv and step fewer. The mean and standard deviation stay ATen's reductions, for their
+// values.
+struct WeightQuantized {
+  float mean = 0, std = 0, alpha = 0, levels = 0;
+  torch::Tensor w_int;       // float, as WeightToInt
+  torch::Tensor w_q;         // float, (w_int / L) * alpha
+  torch::Tensor w_int_s8;    // the integers for the int8 conv
+  torch::Tensor w_int_bf16;  // and for the bf16 backward
+};
+
+// u = ((w - mean) / std) / alpha: NormalizeWeight, then QuantizeWeight's division.
+SA_INLINE float WeightU(float w, float mean, float std, float alpha) {
+  return ((w - mean) / std) / alpha;
+}
+SA_INLINE float Sign(float u) { return static_cast<float>((0.f < u) - (u < 0.f)); }
+
+SA_CLONES void WeightForwardKernel(const float* __restrict__ w, float* __restrict__ ints,
+                                   float* __restrict__ q, int8_t* __restrict__ s8,
+                                   uint16_t* __restrict__ bf, int64_t n, float mean, float std,
+                                   float alpha, float levels) {
+  for (int64_t i = 0; i < n; ++i) {
+    const float u = WeightU(w[i], mean, std, alpha);
+    const float c = u < -1.f ? -1.f : (u > 1.f ? 1.f : u);  // clamp(-1, 1)
+    const float r = std::nearbyint(std::fabs(c) * levels);
+    ints[i] = Sign(u) * r;
+    q[i] = (ints[i] / levels) * alpha;
+    bf[i] = FloatToBf16(ints[i]);
+  }
+  // Narrow stores in a loop of their own (see ActIntsBody).
+  for (int64_t i = 0; i < n; ++i) s8[i] = static_cast<int8_t>(ints[i]);  // |w_int| <= 127
+}
+
+SA_CLONES double WeightBackwardKernel(const float* __restrict__ w, const float* __restrict__ g,
+                                      const float* __restrict__ ints, float* __restrict__ grad_w,
+                                      int64_t n, float g_scale, float mean, float std, float alpha,
+                                      float levels) {
+  double acc = 0;
+#pragma omp simd reduction(+ : acc)
+  for (int64_t i = 0; i < n; ++i) {
+    const float u = WeightU(w[i], mean, std, alpha);
+    const float q = ints[i] / levels;
+    const float g_i = g[i] * g_scale;  // the bf16 backward's alpha_x / M
+    acc += static_cast<double>(g_i * (std::fabs(u) > 1.f ? Sign(u) : q - u));
+    grad_w[i] = g_i / std;
+  }
+  return acc;
+}
+
+WeightQuantized QuantizeWeights(const torch::Tensor& weight, const torch::Tensor& alpha,
+                                int64_t bits) {
+  torch::NoGradGuard no_grad;
+  const torch::Tensor w = weight.contiguous();
+  WeightQuantized k;
+  k.mean = w.mean().item<float>();
+  k.std = w.std(/*unbiased=*/true).item<float>();
+  k.alpha = alpha.item<float>();
+  k.levels = static_cast<float>(WeightLevels(bits));
+  k.w_int = torch::empty_like(w);
+  k.w_q = torch::empty_like(w);
+  k.w_int_s8 = torch::empty_like(w, w.options().dtype(torch::kChar));
+  k.w_int_bf16 = torch::empty_like(w, w.options().dtype(torch::kBFloat16));
+  const float* in = w.data_ptr<float>();
+  float* ints = k.w_int.data_ptr<float>();
+  float* q = k.w_q.data_ptr<float>();
+  int8_t* s8 = k.w_int_s8.data_ptr<int8_t>();
+  auto* bf = reinterpret_cast<uint16_t*>(k.w_int_bf16.data_ptr<at::BFloat16>());
+  WeightForwardKernel(in, ints, q, s8, bf, w.numel(), k.mean, k.std, k.alpha, k.levels);
+  return k;
+}
+
+// {grad of the raw weight, grad of alpha} from the gradient of w_q (grad_wq * g_scale):
+// straight through to the normalized weight, then NormalizeWeight's backward (division by the
+// detached std); alpha as quant.cc's WeightQuantFn: the sum of g * (|u| > 1 ? sign(u) : q - u).
+std::pair<torch::Tensor, torch::Tensor> WeightBackward(const torch::Tensor& weight,
+                                                       const WeightQuantized& k,
+                                                       const torch::Tensor& grad_wq,
+                                                       float g_scale) {
+  const torch::Tensor w = weight.contiguous(), g = grad_wq.contiguous();
+  torch::Tensor grad_w = torch::empty_like(w);
+  const float* in = w.data_ptr<float>();
+  const float* gs = g.data_ptr<float>();
+  const float* ints = k.w_int.data_ptr<float>();
+  float* out = grad_w.data_ptr<float>();
+  const double acc =
+      WeightBackwardKernel(in, gs, ints, out, w.numel(), g_scale, k.mean, k.std, k.alpha, k.levels);
+  return {grad_w, torch::tensor(static_cast<float>(acc), w.options())};
+}
+
 struct QuantConvFn : public torch::autograd::Function<QuantConvFn> {
-  static torch::Tensor forward(AutogradContext* ctx, torch::Tensor x, torch::Tensor w_norm,
+  static torch::Tensor forward(AutogradContext* ctx, torch::Tensor x, torch::Tensor weight,
                                torch::Tensor act_alpha, torch::Tensor wgt_alpha, int64_t act_bits,
                                int64_t wgt_bits, int64_t stride, int64_t padding,
                                int64_t kernels_id, bool relu) {
@@ -247,30 +337,28 @@ struct QuantConvFn : public torch::autograd::Function<QuantConvFn> {
     const torch::Tensor x_dense = Dense(x);
     const float a_alpha = act_alpha.item<float>();
     const float a_levels = static_cast<float>(ActLevels(act_bits));
-    // Weights are small (at most 64 x 64 x 3 x 3): QuantizeWeight's own ops, same values.
-    const double w_levels = static_cast<double>(WeightLevels(wgt_bits));
-    torch::Tensor w_int = WeightToInt(w_norm, wgt_alpha, wgt_bits);
+    const WeightQuantized wq = QuantizeWeights(weight, wgt_alpha, wgt_bits);
     const auto format = x_dense.suggest_memory_format();
     torch::Tensor x_int16, x_u8, out, conv_in, conv_w;  // conv_*: what the backward convolves
     if (kernels == TrainKernels::kInt8 &&
         ActInts(x_dense, a_alpha, a_levels, relu, &x_u8, &x_int16)) {
       // Exact integer sums, then one float scale: the float32 conv of the quantized values
       // differs from this by rounding only (ulps), as any other summation order does.
-      const float scale =
-          (a_alpha / a_levels) * (wgt_alpha.item<float>() / static_cast<float>(w_levels));
-      out = Int8Conv2d(x_u8, w_int.to(torch::kChar), stride, padding).mul_(scale);
+      const float scale = (a_alpha / a_levels) * (wq.alpha / wq.levels);
+      out = Int8Conv2d(x_u8, wq.w_int_s8, stride, padding).mul_(scale);
     } else {
       torch::Tensor x_q = ActForward(x_dense, a_alpha, a_levels, relu, bf16 ? &x_int16 : nullptr);
-      torch::Tensor w_q = (w_int / w_levels) * wgt_alpha;
-      out = at::convolution(x_q, w_q.contiguous(format), /*bias=*/{}, {stride, stride},
+      out = at::convolution(x_q, wq.w_q.contiguous(format), /*bias=*/{}, {stride, stride},
                             {padding, padding}, /*dilation=*/{1, 1}, /*transposed=*/false,
                             /*output_padding=*/{0, 0}, /*groups=*/1);
-      if (!bf16) conv_in = x_q, conv_w = w_q.contiguous(format);
+      if (!bf16) conv_in = x_q, conv_w = wq.w_q.contiguous(format);
     }
     // bf16 keeps the integers (|x_int| <= 255, |w_int| <= 127 are exact in bf16) and the
     // scales apart: d/dx_q = (alpha_w / L) conv^T(g, w_int), d/dw_q = (alpha_x / M) corr(x_int, g).
-    if (bf16) conv_in = x_int16, conv_w = w_int.to(torch::kBFloat16).contiguous(format);
-    ctx->save_for_backward({x_dense, w_norm, act_alpha, wgt_alpha, w_int, conv_in, conv_w});
+    if (bf16) conv_in = x_int16, conv_w = wq.w_int_bf16.contiguous(format);
+    ctx->save_for_backward({x_dense, weight, act_alpha, wgt_alpha, wq.w_int, conv_in, conv_w});
+    ctx->saved_data["w_mean"] = static_cast<double>(wq.mean);
+    ctx->saved_data["w_std"] = static_cast<double>(wq.std);
     ctx->saved_data["act_bits"] = act_bits;
     ctx->saved_data["wgt_bits"] = wgt_bits;
     ctx->saved_data["stride"] = stride;
@@ -282,7 +370,7 @@ struct QuantConvFn : public torch::autograd::Function<QuantConvFn> {
 
   static tensor_list backward(AutogradContext* ctx, tensor_list grads) {
     auto saved = ctx->get_saved_variables();
-    const torch::Tensor &x_dense = saved[0], &w_norm = saved[1], &act_alpha = saved[2],
+    const torch::Tensor &x_dense = saved[0], &weight = saved[1], &act_alpha = saved[2],
                         &wgt_alpha = saved[3], &w_int = saved[4], &conv_in = saved[5],
                         &conv_w = saved[6];
     const int64_t act_bits = ctx->saved_data["act_bits"].toInt();
@@ -307,16 +395,23 @@ struct QuantConvFn : public torch::autograd::Function<QuantConvFn> {
     auto [grad_x, grad_act_alpha] =
         ActBackward(x_dense, grad_in, in_scale, a_alpha, a_levels, relu);
 
-    // Weight quantizer: straight through for w_norm; alpha as in quant.cc's WeightQuantFn.
-    torch::Tensor grad_wq = grad_w.to(torch::kFloat).contiguous();
-    if (bf16) grad_wq = grad_wq * (a_alpha / a_levels);
-    torch::Tensor u = w_norm / wgt_alpha;
-    torch::Tensor q = w_int / static_cast<double>(w_levels);
-    torch::Tensor grad_wgt_alpha =
-        (grad_wq * torch::where(u.abs() > 1, u.sign(), q - u)).sum().reshape({});
-    return {grad_x,          grad_wq,         grad_act_alpha.reshape({}),
-            grad_wgt_alpha,  torch::Tensor(), torch::Tensor(),
-            torch::Tensor(), torch::Tensor(), torch::Tensor(),
+    WeightQuantized k;
+    k.mean = static_cast<float>(ctx->saved_data["w_mean"].toDouble());
+    k.std = static_cast<float>(ctx->saved_data["w_std"].toDouble());
+    k.alpha = w_alpha;
+    k.levels = w_levels;
+    k.w_int = w_int;
+    auto [grad_weight, grad_wgt_alpha] =
+        WeightBackward(weight, k, grad_w.to(torch::kFloat), bf16 ? a_alpha / a_levels : 1.f);
+    return {grad_x,
+            grad_weight,
+            grad_act_alpha.reshape({}),
+            grad_wgt_alpha.reshape({}),
+            torch::Tensor(),
+            torch::Tensor(),
+            torch::Tensor(),
+            torch::Tensor(),
+            torch::Tensor(),
             torch::Tensor()};
   }
 };
@@ -360,12 +455,12 @@ std::string TrainKernelsName(TrainKernels kernels) {
   return "?";
 }
 
-torch::Tensor QuantConvTrain(const torch::Tensor& x, const torch::Tensor& w_norm,
+torch::Tensor QuantConvTrain(const torch::Tensor& x, const torch::Tensor& weight,
                              const torch::Tensor& act_alpha, const torch::Tensor& wgt_alpha,
                              int64_t act_bits, int64_t wgt_bits, int64_t stride, int64_t padding,
                              TrainKernels kernels, bool relu_input) {
   TORCH_CHECK(kernels != TrainKernels::kReference, "QuantConvTrain: not for the reference ops");
-  return QuantConvFn::apply(x, w_norm, act_alpha, wgt_alpha, act_bits, wgt_bits, stride, padding,
+  return QuantConvFn::apply(x, weight, act_alpha, wgt_alpha, act_bits, wgt_bits, stride, padding,
                             static_cast<int64_t>(kernels), relu_input);
 }
 

@@ -22,14 +22,14 @@ TrainKernels ParseTrainKernels(const std::string& name);
 std::string TrainKernelsName(TrainKernels kernels);
 bool CpuHasBf16();
 
-// Forward: conv2d(QuantizeAct(x), QuantizeWeight(w_norm)) with the quantizers' float values
+// Forward: conv2d(QuantizeAct(x), QuantizeWeight(NormalizeWeight(weight))) with the float values
 // bit-identical to QuantizeAct and QuantizeWeight (tests/golden_quant_conv_test); with kInt8,
 // the exact integer sums times (alpha_x / M) * (alpha_w / L) instead. Gradients: the
 // quantizers' straight-through and alpha gradients of quant.cc, through the conv's backward.
 // CPU tensors only; `x` may be contiguous or channels-last (the output follows it). With
 // `relu_input`, the conv quantizes relu(x) and the gradient passes ReLU too: the ReLU before a
 // conv costs no pass of its own.
-torch::Tensor QuantConvTrain(const torch::Tensor& x, const torch::Tensor& w_norm,
+torch::Tensor QuantConvTrain(const torch::Tensor& x, const torch::Tensor& weight,
                              const torch::Tensor& act_alpha, const torch::Tensor& wgt_alpha,
                              int64_t act_bits, int64_t wgt_bits, int64_t stride, int64_t padding,
                              TrainKernels kernels, bool relu_input = false);

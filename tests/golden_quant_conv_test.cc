@@ -93,14 +93,13 @@ std::vector<torch::Tensor> RunConv(const ConvCase& c, TrainKernels kernels, bool
   torch::Tensor w = torch::randn({c.cout, c.cin, 3, 3}).requires_grad_(true);
   torch::Tensor act_alpha = torch::tensor(2.0f).requires_grad_(true);
   torch::Tensor wgt_alpha = torch::tensor(1.7f).requires_grad_(true);
-  torch::Tensor w_norm = NormalizeWeight(w);
   torch::Tensor out;
   if (kernels == TrainKernels::kReference) {
     out = torch::conv2d(QuantizeAct(relu_input ? torch::relu(x) : x, act_alpha, 4),
-                        QuantizeWeight(w_norm, wgt_alpha, c.wgt_bits),
+                        QuantizeWeight(NormalizeWeight(w), wgt_alpha, c.wgt_bits),
                         /*bias=*/{}, c.stride, /*padding=*/1);
   } else {
-    out = QuantConvTrain(x, w_norm, act_alpha, wgt_alpha, /*act_bits=*/4, c.wgt_bits, c.stride,
+    out = QuantConvTrain(x, w, act_alpha, wgt_alpha, /*act_bits=*/4, c.wgt_bits, c.stride,
                          /*padding=*/1, kernels, relu_input);
   }
   torch::manual_seed(5);
