@@ -81,6 +81,7 @@ bool CpuHasVnni() { return __builtin_cpu_supports("avx512vnni"); }
 
 torch::Tensor Int8Conv2d(const torch::Tensor& x, const torch::Tensor& w, int64_t stride,
                          int64_t padding) {
+  TORCH_CHECK(CpuHasVnni(), "Int8Conv2d: this CPU has no AVX-512 VNNI (sums would saturate)");
   TORCH_CHECK(x.is_cpu() && x.scalar_type() == torch::kByte && x.dim() == 4,
               "Int8Conv2d: x must be a 4-d CPU uint8 tensor");
   TORCH_CHECK(w.is_cpu() && w.scalar_type() == torch::kChar && w.dim() == 4 &&

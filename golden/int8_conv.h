@@ -9,10 +9,12 @@ namespace sa::golden {
 // 32-bit sums (without it oneDNN pairs products in saturating 16-bit sums).
 bool CpuHasVnni();
 
-// conv2d(x, w) with 3x3-style zero padding, as float32 tensors holding the exact integer sums
-// (|sum| < 2^24 for ResNet-20's layers, so float32 holds them exactly). `x` is kByte, contiguous
-// or channels-last (the output follows it); `w` is kChar [Cout, Cin, K, K]. Primitives are built
-// once per shape and reused.
+// conv2d(x, w) with zero padding, as float32 tensors holding the integer sums: exact while
+// |sum| < 2^24, which every ResNet-20 layer with 4-bit activations or weights keeps (at most
+// 255 x 7 x 576 = 1.03 M); at a8w8 a sum near the maximum (18.7 M) is rounded once to float32,
+// as the float conv's would be. Needs AVX-512 VNNI (without it oneDNN saturates 16-bit pairs). `x`
+// is kByte, contiguous or channels-last (the output follows it); `w` is kChar [Cout, Cin, K, K].
+// Primitives are built once per shape and reused.
 torch::Tensor Int8Conv2d(const torch::Tensor& x, const torch::Tensor& w, int64_t stride,
                          int64_t padding);
 

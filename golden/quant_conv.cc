@@ -5,7 +5,8 @@
 // activation quantizer costs about ten passes over each activation tensor forward and backward
 // (measured with torch.profiler on the notebook's model: 40 % of a step outside the convs);
 // here it is one pass forward and one backward, in the same float operations, so the values are
-// bit-identical. The convs themselves stay ATen's (oneDNN).
+// bit-identical. The float convs stay ATen's (oneDNN); the int8 one is oneDNN's, called directly
+// (int8_conv.h).
 #include "golden/quant_conv.h"
 
 #include <ATen/Parallel.h>
@@ -113,7 +114,7 @@ SA_INLINE int32_t ActIntsBody(const float* __restrict__ x, uint8_t* __restrict__
 }
 
 // Straight-through gradient below the clip, zero above (and, with kRelu, zero where ReLU's
-// output is not positive, as torch's threshold_backward); alpha's gradient is the sum over
+// output is <= 0, as torch's threshold_backward); alpha's gradient is the sum over
 // elements of g * (u > 1 ? 1 : q - u), g = grad * g_scale read as float or as bf16 bits. The
 // sum is a SIMD reduction (-fopenmp-simd), in double.
 template <bool kRelu, typename G>
@@ -131,7 +132,7 @@ SA_INLINE double ActBackwardBody(const float* __restrict__ x, const G* __restric
       gi = g[i] * g_scale;
     const bool above = e.u > 1.f;
     bool pass = !above;
-    if constexpr (kRelu) pass = pass && x[i] > 0.f;
+    if constexpr (kRelu) pass = pass && !(x[i] <= 0.f);  // NaN passes, as in threshold_backward
     grad_x[i] = pass ? gi : 0.f;
     acc += static_cast<double>(gi * (above ? 1.f : e.q - e.u));
   }
@@ -207,8 +208,10 @@ bool ActInts(const torch::Tensor& x_dense, float alpha, float levels, bool relu,
 std::pair<torch::Tensor, torch::Tensor> ActBackward(const torch::Tensor& x_dense,
                                                     torch::Tensor grad, float g_scale, float alpha,
                                                     float levels, bool relu) {
-  grad = grad.contiguous(x_dense.suggest_memory_format());
-  TORCH_INTERNAL_ASSERT(grad.strides() == x_dense.strides(), "layouts of x and its gradient");
+  const auto format = x_dense.suggest_memory_format();
+  grad = grad.contiguous(format);
+  TORCH_INTERNAL_ASSERT(grad.is_contiguous(format) && x_dense.is_contiguous(format),
+                        "layouts of x and its gradient");
   torch::Tensor grad_x = torch::empty_like(x_dense);
   const int64_t n = x_dense.numel();
   const int64_t chunks = std::max<int64_t>(1, (n + kGrain - 1) / kGrain);
@@ -267,7 +270,8 @@ SA_CLONES void WeightForwardKernel(const float* __restrict__ w, float* __restric
     bf[i] = FloatToBf16(ints[i]);
   }
   // Narrow stores in a loop of their own (see ActIntsBody).
-  for (int64_t i = 0; i < n; ++i) s8[i] = static_cast<int8_t>(ints[i]);  // |w_int| <= 127
+  // |w_int| <= 127 for bits <= 8 (QuantConvTrain checks); NaN (a constant weight: std 0) -> 0.
+  for (int64_t i = 0; i < n; ++i) s8[i] = static_cast<int8_t>(ints[i] == ints[i] ? ints[i] : 0.f);
 }
 
 SA_CLONES double WeightBackwardKernel(const float* __restrict__ w, const float* __restrict__ g,
@@ -291,6 +295,8 @@ WeightQuantized QuantizeWeights(const torch::Tensor& weight, const torch::Tensor
   torch::NoGradGuard no_grad;
   const torch::Tensor w = weight.contiguous();
   WeightQuantized k;
+  // The reference reduces the weight in its own layout; training keeps weights contiguous
+  // (SetTrainKernels converts only activations), so the mean and std are the same floats.
   k.mean = w.mean().item<float>();
   k.std = w.std(/*unbiased=*/true).item<float>();
   k.alpha = alpha.item<float>();
@@ -353,8 +359,10 @@ struct QuantConvFn : public torch::autograd::Function<QuantConvFn> {
                             /*output_padding=*/{0, 0}, /*groups=*/1);
       if (!bf16) conv_in = x_q, conv_w = wq.w_q.contiguous(format);
     }
-    // bf16 keeps the integers (|x_int| <= 255, |w_int| <= 127 are exact in bf16) and the
-    // scales apart: d/dx_q = (alpha_w / L) conv^T(g, w_int), d/dw_q = (alpha_x / M) corr(x_int, g).
+    // bf16 keeps the integers (|x_int| <= 256, |w_int| <= 127 are exact in bf16; x_int is 0..255
+    // after a ReLU, as every quantized conv's input in ResNet-20 is; a larger negative integer
+    // would be rounded) and the scales apart: d/dx_q = (alpha_w / L) conv^T(g, w_int), d/dw_q =
+    // (alpha_x / M) corr(x_int, g).
     if (bf16) conv_in = x_int16, conv_w = wq.w_int_bf16.contiguous(format);
     ctx->save_for_backward({x_dense, weight, act_alpha, wgt_alpha, wq.w_int, conv_in, conv_w});
     ctx->saved_data["w_mean"] = static_cast<double>(wq.mean);
@@ -460,6 +468,7 @@ torch::Tensor QuantConvTrain(const torch::Tensor& x, const torch::Tensor& weight
                              int64_t act_bits, int64_t wgt_bits, int64_t stride, int64_t padding,
                              TrainKernels kernels, bool relu_input) {
   TORCH_CHECK(kernels != TrainKernels::kReference, "QuantConvTrain: not for the reference ops");
+  TORCH_CHECK(act_bits <= 8 && wgt_bits <= 8, "QuantConvTrain: integers of at most 8 bits");
   return QuantConvFn::apply(x, weight, act_alpha, wgt_alpha, act_bits, wgt_bits, stride, padding,
                             static_cast<int64_t>(kernels), relu_input);
 }

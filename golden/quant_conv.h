@@ -13,7 +13,8 @@ namespace sa::golden {
 enum class TrainKernels {
   kReference,  // the notebook's ops one by one (QuantizeAct/QuantizeWeight + conv2d), NCHW
   kFp32,       // fused quantizer passes, channels-last, conv backward in float32
-  kBf16,       // as kFp32, conv backward in bf16 on the integers (exact in bf16), fp32 sums
+  kBf16,       // as kFp32, conv backward in bf16 on the integers (exact in bf16); oneDNN sums
+               // in fp32 and stores the two gradients in bf16
   kInt8,       // as kBf16, conv forward on the integers in oneDNN's u8 x s8 with exact sums
 };
 // "reference", "fp32", "bf16", "int8"; "auto" is int8 where the CPU has AVX-512 VNNI and BF16,

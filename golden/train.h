@@ -27,10 +27,11 @@ struct TrainOptions {
   std::string init;         // checkpoint to initialize weights from (e.g. full precision)
   int64_t train_limit = 0;  // > 0: use only the first N training images (tests, smoke runs)
   int64_t test_limit = 0;
-  int64_t stop_after = 0;        // > 0: stop once this many epochs are done (resume later)
-  int64_t eval_every = 1;        // evaluate on the test set every N epochs (and at the end)
-  std::string kernels = "auto";  // training kernels: auto, bf16, fp32, reference (quant_conv.h)
-  std::string command;           // the command line, recorded in the model card
+  int64_t stop_after = 0;  // > 0: stop once this many epochs are done (resume later)
+  int64_t eval_every = 1;  // evaluate on the test set every N epochs (and at the end)
+  std::string kernels =
+      "auto";           // training kernels: auto, int8, bf16, fp32, reference (quant_conv.h)
+  std::string command;  // the command line, recorded in the model card
 };
 
 struct TrainResult {
