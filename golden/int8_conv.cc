@@ -15,7 +15,9 @@ using tag = dnnl::memory::format_tag;
 struct Int8ConvPlan {
   dnnl::convolution_forward::primitive_desc pd;
   dnnl::convolution_forward conv;
-  dnnl::memory weights;  // in the layout the primitive chose, refilled by `reorder` every call
+  dnnl::memory::desc user_weights;  // s8 oihw, as the caller's tensor holds them
+  dnnl::memory weights;             // in the layout the primitive chose, refilled every call
+  dnnl::reorder reorder;            // user_weights -> weights, built once per shape
 };
 
 // N, Cin, H, W, Cout, K, stride, padding, channels-last.
@@ -47,15 +49,19 @@ class Int8ConvCache {
           dnnl::prop_kind::forward_inference, dnnl::algorithm::convolution_direct, src_md, wei_md,
           dst_md, {stride, stride}, {padding, padding}, {padding, padding});
       dnnl::convolution_forward::primitive_desc pd(desc, engine_);
+      const dnnl::memory::desc user_md({cout, cin, k, k}, dt::s8, tag::oihw);
+      dnnl::memory weights(pd.weights_desc(), engine_);
+      dnnl::reorder reorder(
+          dnnl::reorder::primitive_desc(engine_, user_md, engine_, pd.weights_desc()));
       it = plans_
-               .emplace(key, Int8ConvPlan{pd, dnnl::convolution_forward(pd),
-                                          dnnl::memory(pd.weights_desc(), engine_)})
+               .emplace(key,
+                        Int8ConvPlan{pd, dnnl::convolution_forward(pd), user_md, weights, reorder})
                .first;
     }
     Int8ConvPlan& plan = it->second;
     torch::Tensor w_dense = w.contiguous();
-    dnnl::memory user_w({{cout, cin, k, k}, dt::s8, tag::oihw}, engine_, w_dense.data_ptr());
-    dnnl::reorder(user_w, plan.weights).execute(stream_, user_w, plan.weights);
+    dnnl::memory user_w(plan.user_weights, engine_, w_dense.data_ptr());
+    plan.reorder.execute(stream_, user_w, plan.weights);
     torch::Tensor out = torch::empty(
         {n, cout, oh, ow}, x.options().dtype(torch::kFloat),
         channels_last ? torch::MemoryFormat::ChannelsLast : torch::MemoryFormat::Contiguous);

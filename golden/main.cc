@@ -255,7 +255,7 @@ int main(int argc, char** argv) {
                    "channels-last (bf16: conv backward on the integers in bf16; int8: also the "
                    "forward conv on the integers, exact sums); reference: the notebook's ops one "
                    "by one; auto: the fastest this CPU has (docs/training-speed.md)")
-      ->check(CLI::IsMember({"auto", "int8", "bf16", "fp32", "reference"}))
+      ->check(CLI::IsMember(sa::golden::TrainKernelsChoices()))
       ->capture_default_str();
   train
       ->add_option("--data", t.data, "CIFAR-10 root: binary batches or train/ and test/ JPEG trees")

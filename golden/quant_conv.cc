@@ -10,6 +10,7 @@
 #include "golden/quant_conv.h"
 
 #include <ATen/Parallel.h>
+#include <c10/util/BFloat16.h>
 
 #include <algorithm>
 #include <atomic>
@@ -29,16 +30,10 @@ using torch::autograd::tensor_list;
 
 constexpr int64_t kGrain = 1 << 15;  // elements per parallel chunk (32 Ki floats = 128 KiB)
 
-inline float Bf16ToFloat(uint16_t bits) {
-  return __builtin_bit_cast(float, static_cast<uint32_t>(bits) << 16);
-}
-
-// Round-to-nearest-even to bf16 (the values stored here are small integers: exact).
-inline uint16_t FloatToBf16(float f) {
-  uint32_t word = __builtin_bit_cast(uint32_t, f);
-  word += 0x7FFFu + ((word >> 16) & 1u);
-  return static_cast<uint16_t>(word >> 16);
-}
+// c10's own bf16 conversions (round to nearest even; the values stored here are small integers,
+// exact), on raw bits so that the loops stay plain arithmetic the compiler vectorizes.
+using c10::detail::f32_from_bits;
+using c10::detail::round_to_nearest_even;
 
 // One element of the activation quantizer, in QuantizeAct's float operations and order:
 // u = x / alpha, c = min(u, 1) (NaN stays NaN), r = round-half-even(c * M), q = r / M.
@@ -83,7 +78,7 @@ SA_INLINE void ActForwardIntsBody(const float* __restrict__ x, float* __restrict
   for (int64_t i = 0; i < n; ++i) {
     const ActQuantElement e(Relu<kRelu>(x[i]), alpha, levels);
     x_q[i] = e.q * alpha;
-    x_int_bf16[i] = FloatToBf16(e.r);
+    x_int_bf16[i] = round_to_nearest_even(e.r);
   }
 }
 
@@ -106,7 +101,7 @@ SA_INLINE int32_t ActIntsBody(const float* __restrict__ x, uint8_t* __restrict__
       const bool fits = r >= 0.f && r <= 255.f;
       outside += fits ? 0 : 1;
       r_fit[j] = fits ? r : 0.f;
-      x_int_bf16[b + j] = FloatToBf16(r);
+      x_int_bf16[b + j] = round_to_nearest_even(r);
     }
     for (int64_t j = 0; j < len; ++j) x_u8[b + j] = static_cast<uint8_t>(r_fit[j]);
   }
@@ -127,7 +122,7 @@ SA_INLINE double ActBackwardBody(const float* __restrict__ x, const G* __restric
     const ActQuantElement e(Relu<kRelu>(x[i]), alpha, levels);
     float gi;
     if constexpr (std::is_same_v<G, uint16_t>)
-      gi = Bf16ToFloat(g[i]) * g_scale;
+      gi = f32_from_bits(g[i]) * g_scale;
     else
       gi = g[i] * g_scale;
     const bool above = e.u > 1.f;
@@ -267,7 +262,7 @@ SA_CLONES void WeightForwardKernel(const float* __restrict__ w, float* __restric
     const float r = std::nearbyint(std::fabs(c) * levels);
     ints[i] = Sign(u) * r;
     q[i] = (ints[i] / levels) * alpha;
-    bf[i] = FloatToBf16(ints[i]);
+    bf[i] = round_to_nearest_even(ints[i]);
   }
   // Narrow stores in a loop of their own (see ActIntsBody).
   // |w_int| <= 127 for bits <= 8 (QuantConvTrain checks); NaN (a constant weight: std 0) -> 0.
@@ -354,10 +349,11 @@ struct QuantConvFn : public torch::autograd::Function<QuantConvFn> {
       out = Int8Conv2d(x_u8, wq.w_int_s8, stride, padding).mul_(scale);
     } else {
       torch::Tensor x_q = ActForward(x_dense, a_alpha, a_levels, relu, bf16 ? &x_int16 : nullptr);
-      out = at::convolution(x_q, wq.w_q.contiguous(format), /*bias=*/{}, {stride, stride},
-                            {padding, padding}, /*dilation=*/{1, 1}, /*transposed=*/false,
-                            /*output_padding=*/{0, 0}, /*groups=*/1);
-      if (!bf16) conv_in = x_q, conv_w = wq.w_q.contiguous(format);
+      const torch::Tensor w_q = wq.w_q.contiguous(format);
+      out = at::convolution(x_q, w_q, /*bias=*/{}, {stride, stride}, {padding, padding},
+                            /*dilation=*/{1, 1}, /*transposed=*/false, /*output_padding=*/{0, 0},
+                            /*groups=*/1);
+      if (!bf16) conv_in = x_q, conv_w = w_q;
     }
     // bf16 keeps the integers (|x_int| <= 256, |w_int| <= 127 are exact in bf16; x_int is 0..255
     // after a ReLU, as every quantized conv's input in ResNet-20 is; a larger negative integer
@@ -428,38 +424,56 @@ struct QuantConvFn : public torch::autograd::Function<QuantConvFn> {
 
 bool CpuHasBf16() { return __builtin_cpu_supports("avx512bf16"); }
 
+namespace {
+// Each choice's flag name and, for those that need instructions, what to say where they lack.
+struct TrainKernelsInfo {
+  TrainKernels kernels;
+  const char* name;
+  const char* missing;  // nullptr: runs on any CPU
+};
+constexpr TrainKernelsInfo kTrainKernels[] = {
+    {TrainKernels::kReference, "reference", nullptr},
+    {TrainKernels::kFp32, "fp32", nullptr},
+    {TrainKernels::kBf16, "bf16", "this CPU has no AVX-512 BF16; use fp32"},
+    {TrainKernels::kInt8, "int8", "this CPU lacks AVX-512 VNNI or BF16; use bf16 or fp32"},
+};
+}  // namespace
+
+bool CpuRuns(TrainKernels kernels) {
+  switch (kernels) {
+    case TrainKernels::kBf16:
+      return CpuHasBf16();
+    case TrainKernels::kInt8:
+      return CpuHasBf16() && CpuHasVnni();
+    default:
+      return true;
+  }
+}
+
+std::vector<std::string> TrainKernelsChoices() {
+  std::vector<std::string> names{"auto"};
+  for (const auto& k : kTrainKernels) names.emplace_back(k.name);
+  return names;
+}
+
 TrainKernels ParseTrainKernels(const std::string& name) {
-  if (name == "reference") return TrainKernels::kReference;
-  if (name == "fp32") return TrainKernels::kFp32;
-  if (name == "bf16") {
-    if (!CpuHasBf16())
-      throw std::invalid_argument("--kernels bf16: this CPU has no AVX-512 BF16; use fp32");
-    return TrainKernels::kBf16;
+  if (name == "auto") {
+    for (TrainKernels fastest : {TrainKernels::kInt8, TrainKernels::kBf16})
+      if (CpuRuns(fastest)) return fastest;
+    return TrainKernels::kFp32;
   }
-  if (name == "int8") {
-    if (!CpuHasBf16() || !CpuHasVnni())
-      throw std::invalid_argument(
-          "--kernels int8: this CPU lacks AVX-512 VNNI or BF16; use bf16 or fp32");
-    return TrainKernels::kInt8;
+  for (const auto& k : kTrainKernels) {
+    if (name != k.name) continue;
+    if (!CpuRuns(k.kernels)) throw std::invalid_argument("--kernels " + name + ": " + k.missing);
+    return k.kernels;
   }
-  if (name == "auto")
-    return CpuHasBf16() ? (CpuHasVnni() ? TrainKernels::kInt8 : TrainKernels::kBf16)
-                        : TrainKernels::kFp32;
   throw std::invalid_argument("--kernels " + name +
                               ": must be auto, int8, bf16, fp32 or reference");
 }
 
 std::string TrainKernelsName(TrainKernels kernels) {
-  switch (kernels) {
-    case TrainKernels::kReference:
-      return "reference";
-    case TrainKernels::kFp32:
-      return "fp32";
-    case TrainKernels::kBf16:
-      return "bf16";
-    case TrainKernels::kInt8:
-      return "int8";
-  }
+  for (const auto& k : kTrainKernels)
+    if (k.kernels == kernels) return k.name;
   return "?";
 }
 

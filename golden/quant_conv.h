@@ -6,6 +6,7 @@
 #include <torch/torch.h>
 
 #include <string>
+#include <vector>
 
 namespace sa::golden {
 
@@ -21,7 +22,11 @@ enum class TrainKernels {
 // bf16 where it has BF16, else fp32.
 TrainKernels ParseTrainKernels(const std::string& name);
 std::string TrainKernelsName(TrainKernels kernels);
+// The flag's accepted values: "auto" and each choice's name.
+std::vector<std::string> TrainKernelsChoices();
 bool CpuHasBf16();
+// Whether this CPU has the instructions `kernels` needs (bf16: AVX-512 BF16; int8: also VNNI).
+bool CpuRuns(TrainKernels kernels);
 
 // Forward: conv2d(QuantizeAct(x), QuantizeWeight(NormalizeWeight(weight))) with the float values
 // bit-identical to QuantizeAct and QuantizeWeight (tests/golden_quant_conv_test); with kInt8,
