@@ -264,6 +264,23 @@ int main(int argc, char** argv) {
   train->add_option("--resume", t.resume, "checkpoint to continue from")->check(CLI::ExistingFile);
   train->add_option("--init", t.init, "checkpoint to take matching weights from")
       ->check(CLI::ExistingFile);
+  auto* teacher = train
+                      ->add_option("--teacher", t.teacher,
+                                   "checkpoint whose soft predictions the model also learns "
+                                   "(knowledge distillation; any bit widths)")
+                      ->check(CLI::ExistingFile);
+  train
+      ->add_option("--distill-weight", t.distill_weight,
+                   "share of the teacher's soft targets in the loss (the labels get the rest)")
+      ->check(CLI::Range(0.0, 1.0))
+      ->needs(teacher)
+      ->capture_default_str();
+  train
+      ->add_option("--distill-temperature", t.distill_temperature,
+                   "temperature of both softmaxes in the soft-target term")
+      ->check(CLI::Range(0.01, 100.0))
+      ->needs(teacher)
+      ->capture_default_str();
   train
       ->add_option("--train-limit", t.train_limit,
                    "use a class-balanced subset of N training images")

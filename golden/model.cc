@@ -34,8 +34,8 @@ QuantConv2dImpl::QuantConv2dImpl(int64_t in_channels_, int64_t out_channels_, in
 
 namespace {
 bool UsesTrainKernels(const QuantConv2dImpl& conv, const torch::Tensor& x) {
-  return conv.is_training() && !conv.capture && conv.train_kernels != TrainKernels::kReference &&
-         x.is_cpu();
+  return (conv.is_training() || conv.kernels_in_eval) && !conv.capture &&
+         conv.train_kernels != TrainKernels::kReference && x.is_cpu();
 }
 }  // namespace
 
@@ -136,7 +136,7 @@ ResNet20Impl::ResNet20Impl(QuantConfig config_, int64_t num_classes) : config(co
 }
 
 torch::Tensor ResNet20Impl::forward(torch::Tensor x) {
-  if (is_training() && channels_last_training && x.is_cpu())
+  if ((is_training() || kernels_in_eval) && channels_last_training && x.is_cpu())
     x = x.contiguous(torch::MemoryFormat::ChannelsLast);
   x = torch::relu(bn1(conv1(x)));
   for (auto& block : blocks) x = block(x);
@@ -147,6 +147,12 @@ torch::Tensor ResNet20Impl::forward(torch::Tensor x) {
 void ResNet20Impl::SetTrainKernels(TrainKernels kernels) {
   for (auto& [name, conv] : QuantConvs()) conv->train_kernels = kernels;
   channels_last_training = kernels != TrainKernels::kReference;
+}
+
+void ResNet20Impl::SetTeacherKernels(TrainKernels kernels) {
+  SetTrainKernels(kernels);
+  kernels_in_eval = true;
+  for (auto& [name, conv] : QuantConvs()) conv->kernels_in_eval = true;
 }
 
 std::vector<std::pair<std::string, QuantConv2d>> ResNet20Impl::QuantConvs() const {

@@ -44,8 +44,10 @@ struct QuantConv2dImpl : torch::nn::Module {
   torch::Tensor weight, wgt_alpha, act_alpha;
   bool capture = false;
   ConvCapture captured;
-  // Kernels of a training-mode forward on the CPU (quant_conv.h); eval always runs the reference.
+  // Kernels of a training-mode forward on the CPU (quant_conv.h); eval runs the reference
+  // unless kernels_in_eval (a distillation teacher only: ResNet20Impl::SetTeacherKernels).
   TrainKernels train_kernels = TrainKernels::kReference;
+  bool kernels_in_eval = false;
 };
 TORCH_MODULE(QuantConv2d);
 
@@ -68,6 +70,10 @@ struct ResNet20Impl : torch::nn::Module {
   // Selects the training kernels; the fused ones also run training in channels-last layout,
   // which oneDNN convolves without reordering (1.6x faster convs here).
   void SetTrainKernels(TrainKernels kernels);
+  // For a distillation teacher: the same kernels in eval mode too. Their sums are exact or float
+  // sums in another order, so a logit may differ from Evaluate's in the last bits and a near-tie
+  // integer may flip: fine for soft targets, never for evaluation, dumps or vectors.
+  void SetTeacherKernels(TrainKernels kernels);
 
   QuantConfig config;
   torch::nn::Conv2d conv1{nullptr};  // full precision 3 -> 16
@@ -75,6 +81,7 @@ struct ResNet20Impl : torch::nn::Module {
   std::vector<BasicBlock> blocks;  // 9 blocks, 3 per stage
   torch::nn::Linear fc{nullptr};   // full precision 64 -> 10
   bool channels_last_training = false;
+  bool kernels_in_eval = false;
 };
 TORCH_MODULE(ResNet20);
 

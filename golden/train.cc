@@ -11,6 +11,7 @@
 #include <fstream>
 #include <nlohmann/json.hpp>
 #include <numeric>
+#include <optional>
 #include <thread>
 
 #include "golden/data.h"
@@ -77,6 +78,10 @@ void ValidateOptions(const TrainOptions& o) {
   if (o.label_smoothing < 0 || o.label_smoothing >= 1)
     throw std::invalid_argument("--label-smoothing must be in [0, 1)");
   if (o.out.empty()) throw std::invalid_argument("--out is required");
+  if (!(o.distill_weight >= 0 && o.distill_weight <= 1))
+    throw std::invalid_argument("--distill-weight must be in [0, 1]");
+  if (!(o.distill_temperature >= 0.01 && o.distill_temperature <= 100))
+    throw std::invalid_argument("--distill-temperature must be in [0.01, 100]");
 }
 
 std::string DeviceName(torch::Device device) {
@@ -100,6 +105,19 @@ void InitFrom(const std::string& path, ResNet20& model) {
 }
 
 }  // namespace
+
+torch::Tensor DistillationLoss(const torch::Tensor& student_logits,
+                               const torch::Tensor& teacher_logits, const torch::Tensor& labels,
+                               double weight, double temperature, double label_smoothing) {
+  torch::Tensor hard = F::cross_entropy(
+      student_logits, labels, F::CrossEntropyFuncOptions().label_smoothing(label_smoothing));
+  if (weight == 0) return hard;
+  torch::Tensor soft =
+      F::kl_div(F::log_softmax(student_logits / temperature, 1),
+                F::log_softmax(teacher_logits.detach() / temperature, 1),
+                F::KLDivFuncOptions().reduction(torch::kBatchMean).log_target(true));
+  return (1 - weight) * hard + weight * temperature * temperature * soft;
+}
 
 void ConfigureCpuRuntime(int threads) {
   mallopt(M_MMAP_THRESHOLD, 256 << 20);  // fixed threshold: no mmap for tensors below 256 MiB
@@ -228,10 +246,20 @@ TrainResult Train(const TrainOptions& o) {
     start_epoch = meta.epochs_done;
   }
   model->to(device);
+  // The teacher keeps its batch-norm statistics and never trains: eval mode, no gradients.
+  std::optional<ResNet20> teacher;
+  if (!o.teacher.empty()) {
+    teacher = LoadCheckpoint(o.teacher);
+    (*teacher)->to(device);
+    (*teacher)->eval();
+  }
   // The fused kernels are CPU code; CUDA runs the reference ops.
   const TrainKernels kernels =
       device.is_cuda() ? TrainKernels::kReference : ParseTrainKernels(o.kernels);
   model->SetTrainKernels(kernels);
+  // The teacher's forward through the same kernels: a w2a4 epoch with a w4a4 teacher took 54 s
+  // here instead of 65 s with the reference ops (40 s without a teacher).
+  if (teacher) (*teacher)->SetTeacherKernels(kernels);
 
   std::vector<torch::Tensor> decay, no_decay;
   for (auto& p : model->named_parameters()) {
@@ -282,9 +310,17 @@ TrainResult Train(const TrainOptions& o) {
       lr = LearningRate(o, epoch * steps_per_epoch + s, steps_per_epoch);
       for (auto& g : optimizer.param_groups())
         static_cast<torch::optim::SGDOptions&>(g.options()).lr(lr);
+      torch::Tensor teacher_logits;
+      if (teacher) {
+        torch::NoGradGuard no_grad;
+        teacher_logits = (*teacher)->forward(x);
+      }
       torch::Tensor logits = model->forward(x);
-      torch::Tensor loss = F::cross_entropy(
-          logits, y, F::CrossEntropyFuncOptions().label_smoothing(o.label_smoothing));
+      torch::Tensor loss =
+          teacher ? DistillationLoss(logits, teacher_logits, y, o.distill_weight,
+                                     o.distill_temperature, o.label_smoothing)
+                  : F::cross_entropy(
+                        logits, y, F::CrossEntropyFuncOptions().label_smoothing(o.label_smoothing));
       optimizer.zero_grad();
       loss.backward();
       optimizer.step();
@@ -358,6 +394,10 @@ TrainResult Train(const TrainOptions& o) {
       {"kernels", TrainKernelsName(kernels)},
       {"libtorch", TORCH_VERSION},
       {"command", o.command}};
+  if (!o.teacher.empty())
+    card["distillation"] = {{"teacher", o.teacher},
+                            {"weight", o.distill_weight},
+                            {"temperature", o.distill_temperature}};
   const std::string card_text = card.dump(2) + "\n";
   vectors::WriteFileAtomic((fs::path(o.out) / "card.json").string(),
                            std::vector<uint8_t>(card_text.begin(), card_text.end()));

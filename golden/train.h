@@ -21,10 +21,15 @@ struct TrainOptions {
   double warmup_epochs = 2;    // linear warm-up, then cosine to zero, stepped per batch
   double label_smoothing = 0;
   uint64_t seed = 0;
-  std::string data;         // CIFAR-10 root (binary or JPEG tree)
-  std::string out;          // output folder: checkpoint.pt, train_log.csv, card.json
-  std::string resume;       // checkpoint to continue from, or empty
-  std::string init;         // checkpoint to initialize weights from (e.g. full precision)
+  std::string data;    // CIFAR-10 root (binary or JPEG tree)
+  std::string out;     // output folder: checkpoint.pt, train_log.csv, card.json
+  std::string resume;  // checkpoint to continue from, or empty
+  std::string init;    // checkpoint to initialize weights from (e.g. full precision)
+  // Knowledge distillation (Hinton et al. 2015): with a teacher checkpoint, the loss is
+  // DistillationLoss below. The teacher runs in eval mode on the same augmented batch.
+  std::string teacher;
+  double distill_weight = 0.9;       // share of the soft-target term (0: labels only)
+  double distill_temperature = 4.0;  // softens both distributions in the soft-target term
   int64_t train_limit = 0;  // > 0: use only the first N training images (tests, smoke runs)
   int64_t test_limit = 0;
   int64_t stop_after = 0;  // > 0: stop once this many epochs are done (resume later)
@@ -40,6 +45,13 @@ struct TrainResult {
   double seconds = 0;
   double images_per_second = 0;
 };
+
+// (1 - weight) * CE(student, labels) + weight * T^2 * KL(softmax(teacher / T) || softmax(student
+// / T)), each averaged over the batch. T^2 keeps the soft term's gradient scale independent of T.
+// The teacher's logits carry no gradient. Label smoothing applies to the CE term only.
+torch::Tensor DistillationLoss(const torch::Tensor& student_logits,
+                               const torch::Tensor& teacher_logits, const torch::Tensor& labels,
+                               double weight, double temperature, double label_smoothing = 0);
 
 // Writes OUT/checkpoint.pt atomically after every epoch, appends OUT/train_log.csv and writes
 // OUT/card.json at the end. Prints one progress line per epoch.

@@ -234,4 +234,37 @@ TEST(Checkpoint, ANewCheckpointHasAnOrdinaryFilesMode) {
   fs::remove_all(dir);
 }
 
+// Two classes, worked by hand. Student logits (0, 0): p_s = (1/2, 1/2). Teacher logits
+// (0, 2 ln 3) at T = 2: p_t = softmax(0, ln 3) = (1/4, 3/4). Label 0: CE = ln 2.
+// KL(p_t || p_s) = 1/4 ln(1/2) + 3/4 ln(3/2).
+TEST(Distillation, LossMatchesTheHandComputedValue) {
+  torch::Tensor student = torch::zeros({1, 2});
+  torch::Tensor teacher = torch::tensor({{0.0, 2 * std::log(3.0)}}, torch::kFloat32);
+  torch::Tensor label = torch::tensor({0}, torch::kInt64);
+  const double ce = std::log(2.0);
+  const double kl = 0.25 * std::log(0.5) + 0.75 * std::log(1.5);
+  for (double w : {0.0, 0.3, 0.9, 1.0}) {
+    const double expected = (1 - w) * ce + w * 4 * kl;
+    EXPECT_NEAR(DistillationLoss(student, teacher, label, w, /*temperature=*/2).item<double>(),
+                expected, 1e-6)
+        << "weight " << w;
+  }
+  // A teacher that agrees with the student adds nothing: only the label term is left.
+  torch::Tensor logits = torch::tensor({{1.0, -2.0, 0.5}, {0.1, 0.2, 3.0}}, torch::kFloat32);
+  torch::Tensor labels = torch::tensor({2, 0}, torch::kInt64);
+  const double hand_ce =
+      0.5 * (-std::log(std::exp(0.5) / (std::exp(1.0) + std::exp(-2.0) + std::exp(0.5))) -
+             std::log(std::exp(0.1) / (std::exp(0.1) + std::exp(0.2) + std::exp(3.0))));
+  EXPECT_NEAR(DistillationLoss(logits, logits, labels, 0.9, 4).item<double>(), 0.1 * hand_ce, 1e-6);
+}
+
+TEST(Distillation, GradientReachesOnlyTheStudent) {
+  torch::Tensor student = torch::tensor({{0.3, -0.1, 0.8}}, torch::requires_grad());
+  torch::Tensor teacher = torch::tensor({{1.0, 0.0, -1.0}}, torch::requires_grad());
+  DistillationLoss(student, teacher, torch::tensor({1}, torch::kInt64), 0.5, 3).backward();
+  ASSERT_TRUE(student.grad().defined());
+  EXPECT_GT(student.grad().abs().sum().item<double>(), 0);
+  EXPECT_FALSE(teacher.grad().defined());
+}
+
 }  // namespace

@@ -293,6 +293,28 @@ TEST(TrainKernels, EvaluationNeverTakesThem) {
     EXPECT_TRUE(BitIdentical(logits[m], logits[0])) << "model " << m;
 }
 
+// A distillation teacher runs the kernels in eval mode: its logits stay close to Evaluate's
+// (exact or reordered sums; a near-tie integer may flip), and setting it touches no other model.
+TEST(TrainKernels, TeacherKernelsInEvalAreCloseToTheReference) {
+  auto models = ModelCopies();
+  torch::Tensor x = torch::randn({8, 3, 32, 32});
+  torch::NoGradGuard no_grad;
+  models[0]->eval();
+  torch::Tensor reference = models[0]->forward(x);
+  for (size_t m = 1; m < models.size(); ++m) {
+    models[m]->eval();
+    EXPECT_TRUE(BitIdentical(models[m]->forward(x), reference)) << "model " << m;
+    models[m]->SetTeacherKernels(models[m]->QuantConvs()[0].second->train_kernels);
+    torch::Tensor teacher = models[m]->forward(x);
+    EXPECT_FALSE(teacher.requires_grad());
+    EXPECT_TRUE(torch::allclose(teacher, reference, /*rtol=*/1e-3, /*atol=*/1e-3))
+        << "model " << m << ": max diff " << (teacher - reference).abs().max().item<float>();
+    // The int8 kernels' exact sums round differently from the float conv: proof they ran.
+    if (models[m]->QuantConvs()[0].second->train_kernels == TrainKernels::kInt8)
+      EXPECT_FALSE(BitIdentical(teacher, reference));
+  }
+}
+
 TEST(TrainKernels, ParsesTheFlagAndRefusesOthers) {
   EXPECT_EQ(ParseTrainKernels("reference"), TrainKernels::kReference);
   EXPECT_EQ(ParseTrainKernels("fp32"), TrainKernels::kFp32);

@@ -77,6 +77,46 @@ TEST(Train, TinyRunLowersTheLossAndResumeIsBitIdentical) {
   fs::remove_all(dir);
 }
 
+// With a teacher, the run learns from it: the weights differ from a labels-only run of the same
+// seed, and a distillation weight of 0 gives the labels-only run bit for bit. The card says so.
+TEST(Train, DistillationUsesTheTeacher) {
+  const std::string dir = TempDir("distill");
+  WriteFakeBinaryCifar(dir, 32);
+  TrainOptions o;
+  o.data = dir;
+  o.batch = 32;
+  o.epochs = 2;
+  o.lr = 0.05;
+  o.warmup_epochs = 0;
+  o.out = dir + "/teacher";
+  Train(o);
+  auto run = [&](const std::string& name, double weight) {
+    TrainOptions r = o;
+    r.out = dir + "/" + name;
+    r.seed = 3;
+    if (weight >= 0) {
+      r.teacher = o.out + "/checkpoint.pt";
+      r.distill_weight = weight;
+    }
+    Train(r);
+    return LoadCheckpoint(r.out + "/checkpoint.pt");
+  };
+  ResNet20 plain = run("plain", -1), zero = run("zero", 0), distilled = run("distilled", 0.9);
+  auto zp = zero->named_parameters(), dp = distilled->named_parameters();
+  bool any_differs = false;
+  for (auto& p : plain->named_parameters()) {
+    EXPECT_TRUE(torch::equal(p.value(), zp[p.key()])) << p.key();
+    any_differs |= !torch::equal(p.value(), dp[p.key()]);
+  }
+  EXPECT_TRUE(any_differs);
+  nlohmann::json card = nlohmann::json::parse(std::ifstream(dir + "/distilled/card.json"));
+  EXPECT_EQ(card["distillation"]["teacher"], o.out + "/checkpoint.pt");
+  EXPECT_EQ(card["distillation"]["weight"], 0.9);
+  EXPECT_FALSE(
+      nlohmann::json::parse(std::ifstream(dir + "/plain/card.json")).contains("distillation"));
+  fs::remove_all(dir);
+}
+
 // The CIFAR-10 JPEG test split, unpacked once from ../shared/data into the temp dir; empty
 // where the archive is absent (a user's machine), and the caller skips.
 std::string TestSplitRoot() {
