@@ -203,6 +203,10 @@ double Evaluate(ResNet20& model, const Dataset& data, torch::Device device, int6
 TrainResult Train(const TrainOptions& o) {
   ValidateOptions(o);
   const torch::Device device = DefaultDevice();
+  // The teacher keeps its batch-norm statistics and never trains: eval mode, no gradients.
+  // Loaded first, so that a bad teacher file stops the run before anything is written.
+  std::optional<ResNet20> teacher;
+  if (!o.teacher.empty()) teacher = LoadCheckpoint(o.teacher);
   // A new run writes only into an absent or empty folder; continuing one (--resume) may write
   // into a folder that already holds that run's files. Nothing else of the user's is replaced.
   std::error_code ec;
@@ -246,10 +250,7 @@ TrainResult Train(const TrainOptions& o) {
     start_epoch = meta.epochs_done;
   }
   model->to(device);
-  // The teacher keeps its batch-norm statistics and never trains: eval mode, no gradients.
-  std::optional<ResNet20> teacher;
-  if (!o.teacher.empty()) {
-    teacher = LoadCheckpoint(o.teacher);
+  if (teacher) {
     (*teacher)->to(device);
     (*teacher)->eval();
   }

@@ -446,6 +446,19 @@ TEST_F(DumpOutput, TrainNeverWritesIntoAFolderOfTheUsers) {
   ExpectVictimsIntact();
 }
 
+// A teacher that is no checkpoint stops the run before its --out folder is made.
+TEST_F(DumpOutput, TrainChecksTheTeacherBeforeWritingAnything) {
+  std::ofstream(root_ + "/teacher.pt") << "not a checkpoint";
+  const std::string out = root_ + "/run";
+  auto r = RunCommand(kGolden + " train --data /nonexistent --out " + out + " --teacher " + root_ +
+                      "/teacher.pt --epochs 1");
+  EXPECT_EQ(r.status, 2);
+  EXPECT_EQ(r.output.rfind("sa-golden: " + root_ + "/teacher.pt: not a readable checkpoint", 0), 0u)
+      << r.output;
+  EXPECT_EQ(std::count(r.output.begin(), r.output.end(), '\n'), 1) << r.output;
+  EXPECT_FALSE(fs::exists(out));
+}
+
 TEST_F(DumpOutput, SamplesChecksBothFilesBeforeReadingAnything) {
   fs::create_directories(root_ + "/s.json");
   auto r =
