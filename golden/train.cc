@@ -111,7 +111,7 @@ torch::Tensor DistillationLoss(const torch::Tensor& student_logits,
                                double weight, double temperature, double label_smoothing) {
   torch::Tensor hard = F::cross_entropy(
       student_logits, labels, F::CrossEntropyFuncOptions().label_smoothing(label_smoothing));
-  if (weight == 0) return hard;
+  if (weight == 0 || !teacher_logits.defined()) return hard;
   torch::Tensor soft =
       F::kl_div(F::log_softmax(student_logits / temperature, 1),
                 F::log_softmax(teacher_logits.detach() / temperature, 1),
@@ -206,7 +206,11 @@ TrainResult Train(const TrainOptions& o) {
   // The teacher keeps its batch-norm statistics and never trains: eval mode, no gradients.
   // Loaded first, so that a bad teacher file stops the run before anything is written.
   std::optional<ResNet20> teacher;
-  if (!o.teacher.empty()) teacher = LoadCheckpoint(o.teacher);
+  if (!o.teacher.empty()) {
+    teacher = LoadCheckpoint(o.teacher);
+    (*teacher)->to(device);
+    (*teacher)->eval();
+  }
   // A new run writes only into an absent or empty folder; continuing one (--resume) may write
   // into a folder that already holds that run's files. Nothing else of the user's is replaced.
   std::error_code ec;
@@ -250,10 +254,6 @@ TrainResult Train(const TrainOptions& o) {
     start_epoch = meta.epochs_done;
   }
   model->to(device);
-  if (teacher) {
-    (*teacher)->to(device);
-    (*teacher)->eval();
-  }
   // The fused kernels are CPU code; CUDA runs the reference ops.
   const TrainKernels kernels =
       device.is_cuda() ? TrainKernels::kReference : ParseTrainKernels(o.kernels);
@@ -317,11 +317,8 @@ TrainResult Train(const TrainOptions& o) {
         teacher_logits = (*teacher)->forward(x);
       }
       torch::Tensor logits = model->forward(x);
-      torch::Tensor loss =
-          teacher ? DistillationLoss(logits, teacher_logits, y, o.distill_weight,
-                                     o.distill_temperature, o.label_smoothing)
-                  : F::cross_entropy(
-                        logits, y, F::CrossEntropyFuncOptions().label_smoothing(o.label_smoothing));
+      torch::Tensor loss = DistillationLoss(logits, teacher_logits, y, o.distill_weight,
+                                            o.distill_temperature, o.label_smoothing);
       optimizer.zero_grad();
       loss.backward();
       optimizer.step();

@@ -48,7 +48,8 @@ struct TrainResult {
 
 // (1 - weight) * CE(student, labels) + weight * T^2 * KL(softmax(teacher / T) || softmax(student
 // / T)), each averaged over the batch. T^2 keeps the soft term's gradient scale independent of T.
-// The teacher's logits carry no gradient. Label smoothing applies to the CE term only.
+// The teacher's logits carry no gradient; undefined ones (no teacher) leave the CE term alone.
+// Label smoothing applies to the CE term only.
 torch::Tensor DistillationLoss(const torch::Tensor& student_logits,
                                const torch::Tensor& teacher_logits, const torch::Tensor& labels,
                                double weight, double temperature, double label_smoothing = 0);

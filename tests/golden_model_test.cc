@@ -256,6 +256,9 @@ TEST(Distillation, LossMatchesTheHandComputedValue) {
       0.5 * (-std::log(std::exp(0.5) / (std::exp(1.0) + std::exp(-2.0) + std::exp(0.5))) -
              std::log(std::exp(0.1) / (std::exp(0.1) + std::exp(0.2) + std::exp(3.0))));
   EXPECT_NEAR(DistillationLoss(logits, logits, labels, 0.9, 4).item<double>(), 0.1 * hand_ce, 1e-6);
+  // No teacher (undefined logits): the labels' term alone, at full weight.
+  EXPECT_NEAR(DistillationLoss(logits, torch::Tensor(), labels, 0.9, 4).item<double>(), hand_ce,
+              1e-6);
 }
 
 TEST(Distillation, GradientReachesOnlyTheStudent) {

@@ -37,16 +37,22 @@ std::string WriteFakeBinaryCifar(const std::string& dir, int per_batch) {
   return dir;
 }
 
-TEST(Train, TinyRunLowersTheLossAndResumeIsBitIdentical) {
-  const std::string dir = TempDir("train");
-  WriteFakeBinaryCifar(dir, 64);
+// A few epochs on WriteFakeBinaryCifar's data in `dir`, writing into dir/name.
+TrainOptions TinyRun(const std::string& dir, const std::string& name, int64_t epochs) {
   TrainOptions o;
   o.data = dir;
   o.batch = 32;
-  o.epochs = 4;
+  o.epochs = epochs;
   o.lr = 0.05;
   o.warmup_epochs = 0;
-  o.out = dir + "/full";
+  o.out = dir + "/" + name;
+  return o;
+}
+
+TEST(Train, TinyRunLowersTheLossAndResumeIsBitIdentical) {
+  const std::string dir = TempDir("train");
+  WriteFakeBinaryCifar(dir, 64);
+  TrainOptions o = TinyRun(dir, "full", /*epochs=*/4);
   TrainResult full = Train(o);
   std::ifstream log(o.out + "/train_log.csv");
   std::string header, first, line, last;
@@ -82,17 +88,10 @@ TEST(Train, TinyRunLowersTheLossAndResumeIsBitIdentical) {
 TEST(Train, DistillationUsesTheTeacher) {
   const std::string dir = TempDir("distill");
   WriteFakeBinaryCifar(dir, 32);
-  TrainOptions o;
-  o.data = dir;
-  o.batch = 32;
-  o.epochs = 2;
-  o.lr = 0.05;
-  o.warmup_epochs = 0;
-  o.out = dir + "/teacher";
+  TrainOptions o = TinyRun(dir, "teacher", /*epochs=*/2);
   Train(o);
   auto run = [&](const std::string& name, double weight) {
-    TrainOptions r = o;
-    r.out = dir + "/" + name;
+    TrainOptions r = TinyRun(dir, name, /*epochs=*/2);
     r.seed = 3;
     if (weight >= 0) {
       r.teacher = o.out + "/checkpoint.pt";
