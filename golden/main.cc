@@ -79,22 +79,39 @@ int RunTrain(TrainOptions o) {
   return 0;
 }
 
-int RunEval(const std::string& checkpoint, const std::string& data, int64_t limit,
+// One line per checkpoint; with several, also the accuracy of their ensemble (mean logits), the
+// figure an ensemble teacher of `train --teacher A --teacher B` reaches.
+int RunEval(const std::vector<std::string>& checkpoints, const std::string& data, int64_t limit,
             const std::string& json_out) {
   if (!json_out.empty()) sa::vectors::CheckOutputFile(json_out, "--json");
-  CheckpointMeta meta;
-  ResNet20 model = LoadCheckpoint(checkpoint, &meta);
+  std::vector<ResNet20> models;
+  std::vector<CheckpointMeta> metas(checkpoints.size());
+  for (size_t m = 0; m < checkpoints.size(); ++m)
+    models.push_back(LoadCheckpoint(checkpoints[m], &metas[m]));
   Dataset test = LoadCifar10(data, Split::kTest, limit);
   torch::Device device = DefaultDevice();
-  model->to(device);
-  const double acc = Evaluate(model, test, device);
-  std::printf("%s: w%lld a%lld, %lld epochs; test accuracy %.2f%% on %lld images of %s\n",
-              checkpoint.c_str(), static_cast<long long>(meta.quant.wgt_bits),
-              static_cast<long long>(meta.quant.act_bits), static_cast<long long>(meta.epochs_done),
-              acc, static_cast<long long>(test.size()), data.c_str());
+  nlohmann::json j = {{"test_images", test.size()}};
+  for (size_t m = 0; m < models.size(); ++m) {
+    models[m]->to(device);
+    const double acc = Evaluate(models[m], test, device);
+    std::printf("%s: w%lld a%lld, %lld epochs; test accuracy %.2f%% on %lld images of %s\n",
+                checkpoints[m].c_str(), static_cast<long long>(metas[m].quant.wgt_bits),
+                static_cast<long long>(metas[m].quant.act_bits),
+                static_cast<long long>(metas[m].epochs_done), acc,
+                static_cast<long long>(test.size()), data.c_str());
+    if (models.size() == 1) {
+      j["checkpoint"] = checkpoints[m];
+      j["test_accuracy"] = acc;
+    } else {
+      j["members"].push_back({{"checkpoint", checkpoints[m]}, {"test_accuracy", acc}});
+    }
+  }
+  if (models.size() > 1) {
+    const double acc = EvaluateEnsemble(models, test, device);
+    std::printf("ensemble of %zu (mean logits): test accuracy %.2f%%\n", models.size(), acc);
+    j["test_accuracy"] = acc;
+  }
   if (!json_out.empty()) {
-    nlohmann::json j = {
-        {"checkpoint", checkpoint}, {"test_accuracy", acc}, {"test_images", test.size()}};
     auto text = j.dump(2) + "\n";
     sa::vectors::WriteFileAtomic(json_out, std::vector<uint8_t>(text.begin(), text.end()));
   }
@@ -265,9 +282,11 @@ int main(int argc, char** argv) {
   train->add_option("--init", t.init, "checkpoint to take matching weights from")
       ->check(CLI::ExistingFile);
   auto* teacher = train
-                      ->add_option("--teacher", t.teacher,
+                      ->add_option("--teacher", t.teachers,
                                    "checkpoint whose soft predictions the model also learns "
-                                   "(knowledge distillation; any bit widths)")
+                                   "(knowledge distillation; any bit widths); repeat it for an "
+                                   "ensemble teacher, whose logits are the teachers' mean")
+                      ->allow_extra_args(false)
                       ->check(CLI::ExistingFile);
   train
       ->add_option("--distill-weight", t.distill_weight,
@@ -302,7 +321,11 @@ int main(int argc, char** argv) {
   std::vector<int64_t> images{0};
   double max_recon_err = 1e-3;
   auto* eval = app.add_subcommand("eval", "test accuracy of a checkpoint");
-  eval->add_option("--checkpoint", checkpoint)->required();
+  std::vector<std::string> eval_checkpoints;
+  eval->add_option("--checkpoint", eval_checkpoints,
+                   "checkpoint to evaluate; repeat it to also evaluate the ensemble")
+      ->allow_extra_args(false)
+      ->required();
   eval->add_option("--data", data)->required();
   eval->add_option("--limit", limit, "evaluate on a class-balanced subset")
       ->check(CLI::NonNegativeNumber);
@@ -367,7 +390,7 @@ int main(int argc, char** argv) {
   try {
     ConfigureCpuRuntime(threads);
     if (train->parsed()) return RunTrain(t);
-    if (eval->parsed()) return RunEval(checkpoint, data, limit, json_out);
+    if (eval->parsed()) return RunEval(eval_checkpoints, data, limit, json_out);
     if (dump->parsed()) return RunDump(checkpoint, data, samples, images, out, force);
     if (verify->parsed()) return RunVerify(vectors_dir, max_recon_err, histogram);
     if (samples_cmd->parsed()) return RunSamples(data, images, out);

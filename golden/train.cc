@@ -187,13 +187,27 @@ void LoadOptimizerState(const std::string& path, torch::optim::Optimizer& optimi
 }
 
 double Evaluate(ResNet20& model, const Dataset& data, torch::Device device, int64_t batch) {
+  std::vector<ResNet20> one = {model};
+  return EvaluateEnsemble(one, data, device, batch);
+}
+
+torch::Tensor EnsembleLogits(std::vector<ResNet20>& models, const torch::Tensor& x) {
+  TORCH_CHECK(!models.empty(), "EnsembleLogits: no models");
   torch::NoGradGuard no_grad;
-  model->eval();
+  torch::Tensor sum = models[0]->forward(x);
+  for (size_t m = 1; m < models.size(); ++m) sum += models[m]->forward(x);
+  return models.size() == 1 ? sum : sum / static_cast<double>(models.size());
+}
+
+double EvaluateEnsemble(std::vector<ResNet20>& models, const Dataset& data, torch::Device device,
+                        int64_t batch) {
+  torch::NoGradGuard no_grad;
+  for (auto& m : models) m->eval();
   int64_t correct = 0;
   for (int64_t i = 0; i < data.size(); i += batch) {
     const int64_t n = std::min(batch, data.size() - i);
     torch::Tensor x = Normalize(data.images.narrow(0, i, n).to(device));
-    torch::Tensor pred = model->forward(x).argmax(1).cpu();
+    torch::Tensor pred = EnsembleLogits(models, x).argmax(1).cpu();
     correct += pred.eq(data.labels.narrow(0, i, n)).sum().item<int64_t>();
   }
   return 100.0 * static_cast<double>(correct) /
@@ -203,13 +217,13 @@ double Evaluate(ResNet20& model, const Dataset& data, torch::Device device, int6
 TrainResult Train(const TrainOptions& o) {
   ValidateOptions(o);
   const torch::Device device = DefaultDevice();
-  // The teacher keeps its batch-norm statistics and never trains: eval mode, no gradients.
+  // The teachers keep their batch-norm statistics and never train: eval mode, no gradients.
   // Loaded first, so that a bad teacher file stops the run before anything is written.
-  std::optional<ResNet20> teacher;
-  if (!o.teacher.empty()) {
-    teacher = LoadCheckpoint(o.teacher);
-    (*teacher)->to(device);
-    (*teacher)->eval();
+  std::vector<ResNet20> teachers;
+  for (const std::string& path : o.teachers) {
+    teachers.push_back(LoadCheckpoint(path));
+    teachers.back()->to(device);
+    teachers.back()->eval();
   }
   // A new run writes only into an absent or empty folder; continuing one (--resume) may write
   // into a folder that already holds that run's files. Nothing else of the user's is replaced.
@@ -261,7 +275,7 @@ TrainResult Train(const TrainOptions& o) {
   // The teacher's forward through the same kernels. From the logs of separate runs here (not a
   // same-run benchmark): a w2a4 epoch with a w4a4 teacher took 54 s, against 65 s with the
   // reference ops for the teacher and 40 s without a teacher.
-  if (teacher) (*teacher)->SetTeacherKernels(kernels);
+  for (auto& t : teachers) t->SetTeacherKernels(kernels);
 
   std::vector<torch::Tensor> decay, no_decay;
   for (auto& p : model->named_parameters()) {
@@ -313,10 +327,7 @@ TrainResult Train(const TrainOptions& o) {
       for (auto& g : optimizer.param_groups())
         static_cast<torch::optim::SGDOptions&>(g.options()).lr(lr);
       torch::Tensor teacher_logits;
-      if (teacher) {
-        torch::NoGradGuard no_grad;
-        teacher_logits = (*teacher)->forward(x);
-      }
+      if (!teachers.empty()) teacher_logits = EnsembleLogits(teachers, x);
       torch::Tensor logits = model->forward(x);
       torch::Tensor loss = DistillationLoss(logits, teacher_logits, y, o.distill_weight,
                                             o.distill_temperature, o.label_smoothing);
@@ -393,8 +404,8 @@ TrainResult Train(const TrainOptions& o) {
       {"kernels", TrainKernelsName(kernels)},
       {"libtorch", TORCH_VERSION},
       {"command", o.command}};
-  if (!o.teacher.empty())
-    card["distillation"] = {{"teacher", o.teacher},
+  if (!o.teachers.empty())
+    card["distillation"] = {{"teachers", o.teachers},
                             {"weight", o.distill_weight},
                             {"temperature", o.distill_temperature}};
   const std::string card_text = card.dump(2) + "\n";

@@ -5,6 +5,7 @@
 
 #include <functional>
 #include <string>
+#include <vector>
 
 #include "golden/data.h"
 #include "golden/model.h"
@@ -25,9 +26,10 @@ struct TrainOptions {
   std::string out;     // output folder: checkpoint.pt, train_log.csv, card.json
   std::string resume;  // checkpoint to continue from, or empty
   std::string init;    // checkpoint to initialize weights from (e.g. full precision)
-  // Knowledge distillation (Hinton et al. 2015): with a teacher checkpoint, the loss is
-  // DistillationLoss below. The teacher runs in eval mode on the same augmented batch.
-  std::string teacher;
+  // Knowledge distillation (Hinton et al. 2015): with teacher checkpoints, the loss is
+  // DistillationLoss below. The teachers run in eval mode on the same augmented batch; with
+  // several, their mean logits are the soft targets (an ensemble teacher, EnsembleLogits).
+  std::vector<std::string> teachers;
   double distill_weight = 0.9;       // share of the soft-target term (0: labels only)
   double distill_temperature = 4.0;  // softens both distributions in the soft-target term
   int64_t train_limit = 0;  // > 0: use only the first N training images (tests, smoke runs)
@@ -73,6 +75,12 @@ void LoadOptimizerState(const std::string& path, torch::optim::Optimizer& optimi
 
 // Top-1 accuracy in percent on `data`, in eval mode, in batches of `batch`.
 double Evaluate(ResNet20& model, const Dataset& data, torch::Device device, int64_t batch = 500);
+// The mean of the models' logits for the normalized batch x (no gradients): the prediction of an
+// ensemble, and the soft targets of several distillation teachers.
+torch::Tensor EnsembleLogits(std::vector<ResNet20>& models, const torch::Tensor& x);
+// Top-1 accuracy in percent of the ensemble's mean logits, in eval mode.
+double EvaluateEnsemble(std::vector<ResNet20>& models, const Dataset& data, torch::Device device,
+                        int64_t batch = 500);
 
 torch::Device DefaultDevice();
 

@@ -270,4 +270,49 @@ TEST(Distillation, GradientReachesOnlyTheStudent) {
   EXPECT_FALSE(teacher.grad().defined());
 }
 
+// An ensemble teacher's soft targets are its members' mean logits: against the mean taken here
+// in double, and one member alone is that member's own logits, bit for bit.
+TEST(Distillation, EnsembleLogitsAreTheMembersMean) {
+  torch::manual_seed(1);
+  ResNet20 a(QuantConfig{4, 4});
+  torch::manual_seed(2);
+  ResNet20 b(QuantConfig{2, 4});
+  a->eval();
+  b->eval();
+  torch::Tensor x = torch::randn({8, 3, 32, 32});
+  torch::NoGradGuard no_grad;
+  const torch::Tensor la = a->forward(x), lb = b->forward(x);
+  std::vector<ResNet20> both = {a, b}, only_a = {a};
+  const torch::Tensor mean = (la.to(torch::kDouble) + lb.to(torch::kDouble)) / 2;
+  EXPECT_TRUE(torch::allclose(EnsembleLogits(both, x).to(torch::kDouble), mean, 0, 1e-5));
+  EXPECT_TRUE(torch::equal(EnsembleLogits(only_a, x), la));
+}
+
+// The ensemble's accuracy counts the argmax of the mean logits: labels made from that argmax
+// score 100 %, while each member alone misses some of them.
+TEST(Distillation, EnsembleAccuracyCountsTheMeanLogitsArgmax) {
+  torch::manual_seed(3);
+  ResNet20 a(QuantConfig{4, 4});
+  torch::manual_seed(4);
+  ResNet20 b(QuantConfig{4, 4});
+  a->eval();
+  b->eval();
+  Dataset d;
+  d.images = torch::randint(0, 256, {64, 3, 32, 32}, torch::kUInt8);
+  torch::Tensor la, lb;
+  {
+    torch::NoGradGuard no_grad;
+    torch::Tensor x = Normalize(d.images);
+    la = a->forward(x).to(torch::kDouble);
+    lb = b->forward(x).to(torch::kDouble);
+  }
+  d.labels = ((la + lb) / 2).argmax(1);
+  ASSERT_FALSE(torch::equal(la.argmax(1), d.labels)) << "the members must disagree somewhere";
+  ASSERT_FALSE(torch::equal(lb.argmax(1), d.labels));
+  std::vector<ResNet20> both = {a, b};
+  EXPECT_DOUBLE_EQ(EvaluateEnsemble(both, d, torch::kCPU, /*batch=*/24), 100.0);
+  EXPECT_LT(Evaluate(a, d, torch::kCPU), 100.0);
+  EXPECT_LT(Evaluate(b, d, torch::kCPU), 100.0);
+}
+
 }  // namespace
