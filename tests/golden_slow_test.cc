@@ -94,7 +94,7 @@ TEST(Train, DistillationUsesTheTeacher) {
     TrainOptions r = TinyRun(dir, name, /*epochs=*/2);
     r.seed = 3;
     if (weight >= 0) {
-      r.teacher = o.out + "/checkpoint.pt";
+      r.teachers = {o.out + "/checkpoint.pt"};
       r.distill_weight = weight;
     }
     Train(r);
@@ -109,7 +109,7 @@ TEST(Train, DistillationUsesTheTeacher) {
   }
   EXPECT_TRUE(any_differs);
   nlohmann::json card = nlohmann::json::parse(std::ifstream(dir + "/distilled/card.json"));
-  EXPECT_EQ(card["distillation"]["teacher"], o.out + "/checkpoint.pt");
+  EXPECT_EQ(card["distillation"]["teachers"], nlohmann::json::array({o.out + "/checkpoint.pt"}));
   EXPECT_EQ(card["distillation"]["weight"], 0.9);
   EXPECT_FALSE(
       nlohmann::json::parse(std::ifstream(dir + "/plain/card.json")).contains("distillation"));
@@ -132,7 +132,7 @@ std::string TestSplitRoot() {
   return data.string();
 }
 
-// The committed checkpoint's accuracy on the full CIFAR-10 (JPEG edition) test set must match
+// Each committed checkpoint's accuracy on the full CIFAR-10 (JPEG edition) test set must match
 // its model card within 0.1 %. Needs ../shared/data (CI has it); skipped where it is absent.
 TEST(CommittedCheckpoint, AccuracyMatchesTheModelCard) {
   const fs::path src = SA_SOURCE_DIR;
@@ -140,7 +140,7 @@ TEST(CommittedCheckpoint, AccuracyMatchesTheModelCard) {
   if (data.empty()) GTEST_SKIP() << "../shared/data/cifar10-jpeg.tar.gz not present";
   ASSERT_TRUE(fs::exists(src / "golden/checkpoints/w4a4/model.pt"))
       << "the embedded default is missing";
-  for (const char* name : {"w4a4", "w2a4"}) {
+  for (const char* name : {"w4a4", "w2a4", "w8a8"}) {
     const fs::path dir = src / "golden/checkpoints" / name;
     if (!fs::exists(dir / "model.pt")) continue;
     std::ifstream card_file(dir / "card.json");
