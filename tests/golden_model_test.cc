@@ -21,6 +21,14 @@ using sa::testing::TempDir;
 namespace fs = std::filesystem;
 using namespace sa::golden;
 
+// A ResNet-20 with the weights torch::manual_seed(seed) draws, in eval mode.
+ResNet20 SeededEvalModel(uint64_t seed, QuantConfig quant) {
+  torch::manual_seed(seed);
+  ResNet20 model(quant);
+  model->eval();
+  return model;
+}
+
 TEST(ResNet20, ShapesAndTheEighteenQuantizedConvs) {
   torch::manual_seed(0);
   ResNet20 model(QuantConfig{4, 4});
@@ -69,12 +77,8 @@ TEST(ResNet20, OptionAShortcutSubsamplesAndZeroPadsChannels) {
 }
 
 TEST(ResNet20, CpuForwardIsDeterministic) {
-  torch::manual_seed(5);
-  ResNet20 a(QuantConfig{2, 4});
-  torch::manual_seed(5);
-  ResNet20 b(QuantConfig{2, 4});
-  a->eval();
-  b->eval();
+  ResNet20 a = SeededEvalModel(5, QuantConfig{2, 4});
+  ResNet20 b = SeededEvalModel(5, QuantConfig{2, 4});
   torch::Tensor x = torch::randn({4, 3, 32, 32});
   torch::Tensor ya = a->forward(x), yb = b->forward(x), ya2 = a->forward(x);
   EXPECT_TRUE(torch::equal(ya, yb));
@@ -273,12 +277,8 @@ TEST(Distillation, GradientReachesOnlyTheStudent) {
 // An ensemble teacher's soft targets are its members' mean logits: against the mean taken here
 // in double, and one member alone is that member's own logits, bit for bit.
 TEST(Distillation, EnsembleLogitsAreTheMembersMean) {
-  torch::manual_seed(1);
-  ResNet20 a(QuantConfig{4, 4});
-  torch::manual_seed(2);
-  ResNet20 b(QuantConfig{2, 4});
-  a->eval();
-  b->eval();
+  ResNet20 a = SeededEvalModel(1, QuantConfig{4, 4});
+  ResNet20 b = SeededEvalModel(2, QuantConfig{2, 4});
   torch::Tensor x = torch::randn({8, 3, 32, 32});
   torch::NoGradGuard no_grad;
   const torch::Tensor la = a->forward(x), lb = b->forward(x);
@@ -291,12 +291,8 @@ TEST(Distillation, EnsembleLogitsAreTheMembersMean) {
 // The ensemble's accuracy counts the argmax of the mean logits: labels made from that argmax
 // score 100 %, while each member alone misses some of them.
 TEST(Distillation, EnsembleAccuracyCountsTheMeanLogitsArgmax) {
-  torch::manual_seed(3);
-  ResNet20 a(QuantConfig{4, 4});
-  torch::manual_seed(4);
-  ResNet20 b(QuantConfig{4, 4});
-  a->eval();
-  b->eval();
+  ResNet20 a = SeededEvalModel(3, QuantConfig{4, 4});
+  ResNet20 b = SeededEvalModel(4, QuantConfig{4, 4});
   Dataset d;
   d.images = torch::randint(0, 256, {64, 3, 32, 32}, torch::kUInt8);
   torch::Tensor la, lb;
