@@ -91,26 +91,24 @@ int RunEval(const std::vector<std::string>& checkpoints, const std::string& data
   Dataset test = LoadCifar10(data, Split::kTest, limit);
   torch::Device device = DefaultDevice();
   nlohmann::json j = {{"test_images", test.size()}};
+  for (auto& model : models) model->to(device);
+  // One pass over the test set scores every member and their ensemble.
+  const EnsembleAccuracy acc = EvaluateEnsemble(models, test, device);
   for (size_t m = 0; m < models.size(); ++m) {
-    models[m]->to(device);
-    const double acc = Evaluate(models[m], test, device);
     std::printf("%s: w%lld a%lld, %lld epochs; test accuracy %.2f%% on %lld images of %s\n",
                 checkpoints[m].c_str(), static_cast<long long>(metas[m].quant.wgt_bits),
                 static_cast<long long>(metas[m].quant.act_bits),
-                static_cast<long long>(metas[m].epochs_done), acc,
+                static_cast<long long>(metas[m].epochs_done), acc.members[m],
                 static_cast<long long>(test.size()), data.c_str());
-    if (models.size() == 1) {
+    if (models.size() == 1)
       j["checkpoint"] = checkpoints[m];
-      j["test_accuracy"] = acc;
-    } else {
-      j["members"].push_back({{"checkpoint", checkpoints[m]}, {"test_accuracy", acc}});
-    }
+    else
+      j["members"].push_back({{"checkpoint", checkpoints[m]}, {"test_accuracy", acc.members[m]}});
   }
-  if (models.size() > 1) {
-    const double acc = EvaluateEnsemble(models, test, device);
-    std::printf("ensemble of %zu (mean logits): test accuracy %.2f%%\n", models.size(), acc);
-    j["test_accuracy"] = acc;
-  }
+  if (models.size() > 1)
+    std::printf("ensemble of %zu (mean logits): test accuracy %.2f%%\n", models.size(),
+                acc.ensemble);
+  j["test_accuracy"] = acc.ensemble;
   if (!json_out.empty()) {
     auto text = j.dump(2) + "\n";
     sa::vectors::WriteFileAtomic(json_out, std::vector<uint8_t>(text.begin(), text.end()));

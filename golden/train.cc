@@ -188,30 +188,54 @@ void LoadOptimizerState(const std::string& path, torch::optim::Optimizer& optimi
 
 double Evaluate(ResNet20& model, const Dataset& data, torch::Device device, int64_t batch) {
   std::vector<ResNet20> one = {model};
-  return EvaluateEnsemble(one, data, device, batch);
+  return EvaluateEnsemble(one, data, device, batch).ensemble;
 }
+
+namespace {
+// The mean of several models' logits, summed in the order given; one model's logits pass
+// through untouched, so that a single teacher is bit-identical to its own forward.
+torch::Tensor MeanLogits(const std::vector<torch::Tensor>& logits) {
+  TORCH_CHECK(!logits.empty(), "MeanLogits: no models");
+  if (logits.size() == 1) return logits[0];
+  torch::Tensor sum = logits[0].clone();
+  for (size_t m = 1; m < logits.size(); ++m) sum += logits[m];
+  return sum / static_cast<double>(logits.size());
+}
+
+std::vector<torch::Tensor> EachModelsLogits(std::vector<ResNet20>& models, const torch::Tensor& x) {
+  std::vector<torch::Tensor> logits;
+  for (auto& m : models) logits.push_back(m->forward(x));
+  return logits;
+}
+}  // namespace
 
 torch::Tensor EnsembleLogits(std::vector<ResNet20>& models, const torch::Tensor& x) {
-  TORCH_CHECK(!models.empty(), "EnsembleLogits: no models");
   torch::NoGradGuard no_grad;
-  torch::Tensor sum = models[0]->forward(x);
-  for (size_t m = 1; m < models.size(); ++m) sum += models[m]->forward(x);
-  return models.size() == 1 ? sum : sum / static_cast<double>(models.size());
+  return MeanLogits(EachModelsLogits(models, x));
 }
 
-double EvaluateEnsemble(std::vector<ResNet20>& models, const Dataset& data, torch::Device device,
-                        int64_t batch) {
+EnsembleAccuracy EvaluateEnsemble(std::vector<ResNet20>& models, const Dataset& data,
+                                  torch::Device device, int64_t batch) {
+  TORCH_CHECK(!models.empty(), "EvaluateEnsemble: no models");
   torch::NoGradGuard no_grad;
   for (auto& m : models) m->eval();
-  int64_t correct = 0;
+  std::vector<int64_t> correct(models.size() + 1, 0);  // the members, then the ensemble
+  auto count = [](const torch::Tensor& logits, const torch::Tensor& labels) {
+    return logits.argmax(1).cpu().eq(labels).sum().item<int64_t>();
+  };
   for (int64_t i = 0; i < data.size(); i += batch) {
     const int64_t n = std::min(batch, data.size() - i);
     torch::Tensor x = Normalize(data.images.narrow(0, i, n).to(device));
-    torch::Tensor pred = EnsembleLogits(models, x).argmax(1).cpu();
-    correct += pred.eq(data.labels.narrow(0, i, n)).sum().item<int64_t>();
+    torch::Tensor labels = data.labels.narrow(0, i, n);
+    std::vector<torch::Tensor> logits = EachModelsLogits(models, x);
+    for (size_t m = 0; m < logits.size(); ++m) correct[m] += count(logits[m], labels);
+    correct.back() += count(MeanLogits(logits), labels);
   }
-  return 100.0 * static_cast<double>(correct) /
-         static_cast<double>(std::max<int64_t>(1, data.size()));
+  const double images = static_cast<double>(std::max<int64_t>(1, data.size()));
+  EnsembleAccuracy acc;
+  for (size_t m = 0; m < models.size(); ++m) acc.members.push_back(100.0 * correct[m] / images);
+  acc.ensemble = 100.0 * correct.back() / images;
+  return acc;
 }
 
 TrainResult Train(const TrainOptions& o) {

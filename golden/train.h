@@ -78,9 +78,14 @@ double Evaluate(ResNet20& model, const Dataset& data, torch::Device device, int6
 // The mean of the models' logits for the normalized batch x (no gradients): the prediction of an
 // ensemble, and the soft targets of several distillation teachers.
 torch::Tensor EnsembleLogits(std::vector<ResNet20>& models, const torch::Tensor& x);
-// Top-1 accuracy in percent of the ensemble's mean logits, in eval mode.
-double EvaluateEnsemble(std::vector<ResNet20>& models, const Dataset& data, torch::Device device,
-                        int64_t batch = 500);
+// Top-1 accuracies in percent, in eval mode, from one pass over `data`: each model's alone and
+// that of their mean logits (the two agree for one model).
+struct EnsembleAccuracy {
+  std::vector<double> members;  // in the order of `models`
+  double ensemble = 0;
+};
+EnsembleAccuracy EvaluateEnsemble(std::vector<ResNet20>& models, const Dataset& data,
+                                  torch::Device device, int64_t batch = 500);
 
 torch::Device DefaultDevice();
 
