@@ -280,4 +280,24 @@ torch::Tensor Augment(const torch::Tensor& images_u8, std::mt19937_64& rng) {
   return out.permute({0, 3, 1, 2}).contiguous();
 }
 
+void Cutout(torch::Tensor& normalized, int64_t side, std::mt19937_64& rng) {
+  if (side <= 0) return;
+  const int64_t b = normalized.size(0);
+  std::vector<int64_t> top(b), left(b);
+  for (int64_t i = 0; i < b; ++i) {
+    // Centre (cy, cx) in 0..31; the square spans [c - side/2, c - side/2 + side), clipped below.
+    top[i] = static_cast<int64_t>(rng() % kSide) - side / 2;
+    left[i] = static_cast<int64_t>(rng() % kSide) - side / 2;
+  }
+  auto dev = normalized.device();
+  auto i64 = torch::TensorOptions().dtype(torch::kInt64);
+  torch::Tensor ar = torch::arange(kSide, i64).to(dev);
+  torch::Tensor y0 = torch::from_blob(top.data(), {b, 1}, i64).to(dev);
+  torch::Tensor x0 = torch::from_blob(left.data(), {b, 1}, i64).to(dev);
+  torch::Tensor in_rows = ar.view({1, kSide}).ge(y0).logical_and(ar.view({1, kSide}).lt(y0 + side));
+  torch::Tensor in_cols = ar.view({1, kSide}).ge(x0).logical_and(ar.view({1, kSide}).lt(x0 + side));
+  torch::Tensor square = in_rows.view({b, 1, kSide, 1}).logical_and(in_cols.view({b, 1, 1, kSide}));
+  normalized.masked_fill_(square, 0);
+}
+
 }  // namespace sa::golden

@@ -48,4 +48,10 @@ torch::Tensor Normalize(const torch::Tensor& images_u8);
 // one draw per image from `rng` (so training is reproducible from the seed alone).
 torch::Tensor Augment(const torch::Tensor& images_u8, std::mt19937_64& rng);
 
+// Cutout (DeVries & Taylor 2017): in each normalized image, a side x side square whose centre is
+// drawn uniformly over the 32 x 32 pixels, clipped at the border, is set to 0 (the data set's
+// mean colour), in place. One draw per image from `rng`; side 0 changes nothing and draws nothing,
+// so runs without cutout keep their random stream.
+void Cutout(torch::Tensor& normalized, int64_t side, std::mt19937_64& rng);
+
 }  // namespace sa::golden

@@ -263,6 +263,12 @@ int main(int argc, char** argv) {
   train->add_option("--label-smoothing", t.label_smoothing)
       ->check(CLI::Range(0.0, 0.99))
       ->capture_default_str();
+  train
+      ->add_option("--cutout", t.cutout,
+                   "side in pixels of a square set to the mean colour at a random place in each "
+                   "training image (Cutout; 16 is the usual for CIFAR-10); 0: none")
+      ->check(CLI::Range(0, 32))
+      ->capture_default_str();
   train->add_option("--seed", t.seed)->capture_default_str();
   train
       ->add_option("--kernels", t.kernels,

@@ -77,6 +77,7 @@ void ValidateOptions(const TrainOptions& o) {
   if (!(o.lr > 0 && o.lr < 100)) throw std::invalid_argument("--lr must be in (0, 100)");
   if (o.label_smoothing < 0 || o.label_smoothing >= 1)
     throw std::invalid_argument("--label-smoothing must be in [0, 1)");
+  if (o.cutout < 0 || o.cutout > 32) throw std::invalid_argument("--cutout must be in 0..32");
   if (o.out.empty()) throw std::invalid_argument("--out is required");
   if (!(o.distill_weight >= 0 && o.distill_weight <= 1))
     throw std::invalid_argument("--distill-weight must be in [0, 1]");
@@ -346,6 +347,7 @@ TrainResult Train(const TrainOptions& o) {
     for (int64_t s = 0; s < steps_per_epoch; ++s) {
       torch::Tensor idx = perm_t.narrow(0, s * o.batch, o.batch);
       torch::Tensor x = Normalize(Augment(train_images.index_select(0, idx), rng));
+      Cutout(x, o.cutout, rng);  // the teachers see the same cut image as the student
       torch::Tensor y = train_labels.index_select(0, idx);
       lr = LearningRate(o, epoch * steps_per_epoch + s, steps_per_epoch);
       for (auto& g : optimizer.param_groups())
@@ -420,6 +422,7 @@ TrainResult Train(const TrainOptions& o) {
                           o.momentum, o.warmup_epochs)},
       {"weight_decay", o.weight_decay},
       {"label_smoothing", o.label_smoothing},
+      {"cutout", o.cutout},
       {"seed", o.seed},
       {"train_images", train.size()},
       {"wall_seconds_this_run", result.seconds},

@@ -21,6 +21,7 @@ struct TrainOptions {
   double weight_decay = 5e-4;  // conv and fc weights only; none on alphas and batch norm
   double warmup_epochs = 2;    // linear warm-up, then cosine to zero, stepped per batch
   double label_smoothing = 0;
+  int64_t cutout = 0;  // side in pixels of the Cutout square (data.h); 0: none
   uint64_t seed = 0;
   std::string data;    // CIFAR-10 root (binary or JPEG tree)
   std::string out;     // output folder: checkpoint.pt, train_log.csv, card.json

@@ -205,6 +205,44 @@ TEST(Data, AugmentCropsAndFlipsWithinThePaddedImage) {
   EXPECT_LT(exact, 25) << "augmentation should usually move the image";
 }
 
+// Cutout zeroes one axis-aligned square per image, at most 16 x 16, clipped at the border, every
+// channel alike, and leaves every other value alone; over many draws it reaches the corners and
+// the middle, and side 0 neither changes the images nor draws from the generator.
+TEST(Data, CutoutZeroesOneClippedSquarePerImage) {
+  const int64_t n = 400;
+  torch::Tensor x = torch::rand({n, 3, 32, 32}) + 1;  // no zeros of its own
+  torch::Tensor cut = x.clone();
+  std::mt19937_64 rng(5);
+  Cutout(cut, 16, rng);
+  int full_squares = 0, clipped = 0;
+  bool hit_corner = false, hit_middle = false;
+  for (int64_t i = 0; i < n; ++i) {
+    torch::Tensor zero = cut[i].eq(0);  // [3, 32, 32]
+    ASSERT_TRUE(torch::equal(zero[0], zero[1]) && torch::equal(zero[0], zero[2]));
+    torch::Tensor z = zero[0];
+    ASSERT_TRUE(torch::equal(cut[i].masked_fill(zero, 0), x[i].masked_fill(zero, 0)))
+        << "values outside the square must be untouched";
+    const int64_t rows = z.any(1).sum().item<int64_t>(), cols = z.any(0).sum().item<int64_t>();
+    ASSERT_GE(rows, 8) << "the centre lies inside the image, so at least half the side remains";
+    ASSERT_LE(rows, 16);
+    ASSERT_LE(cols, 16);
+    EXPECT_EQ(z.sum().item<int64_t>(), rows * cols) << "a rectangle, image " << i;
+    (rows == 16 && cols == 16 ? full_squares : clipped) += 1;
+    hit_corner |= z[0][0].item<bool>() || z[31][31].item<bool>();
+    hit_middle |= z[16][16].item<bool>();
+  }
+  EXPECT_GT(full_squares, 0);
+  EXPECT_GT(clipped, 0);
+  EXPECT_TRUE(hit_corner);
+  EXPECT_TRUE(hit_middle);
+
+  std::mt19937_64 a(9), b(9);
+  torch::Tensor same = x.clone();
+  Cutout(same, 0, a);
+  EXPECT_TRUE(torch::equal(same, x));
+  EXPECT_EQ(a(), b()) << "side 0 must not draw";
+}
+
 TEST(Checkpoint, MissingAndCorruptFilesNameTheFile) {
   const std::string dir = TempDir("ckpt");
   try {
