@@ -140,7 +140,7 @@ TEST(CommittedCheckpoint, AccuracyMatchesTheModelCard) {
   if (data.empty()) GTEST_SKIP() << "../shared/data/cifar10-jpeg.tar.gz not present";
   ASSERT_TRUE(fs::exists(src / "golden/checkpoints/w4a4/model.pt"))
       << "the embedded default is missing";
-  for (const char* name : {"w4a4", "w2a4", "w8a8"}) {
+  for (const char* name : {"w4a4", "w2a4", "w8a8", "w8a8-cutout"}) {
     const fs::path dir = src / "golden/checkpoints" / name;
     if (!fs::exists(dir / "model.pt")) continue;
     std::ifstream card_file(dir / "card.json");
