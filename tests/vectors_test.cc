@@ -27,6 +27,18 @@ std::string ErrorOf(F&& f) {
   return "";
 }
 
+// The committed default sets must come from the committed checkpoints: a retrained checkpoint
+// committed without re-dumping its set would leave CI co-simulating the old network's vectors.
+TEST(CommittedSets, ManifestNamesTheCommittedCheckpointByItsDigest) {
+  for (const char* set : {"default", "default-w2a4"}) {
+    SCOPED_TRACE(set);
+    const Manifest m = ReadManifest(std::string(SA_SOURCE_DIR) + "/vectors/" + set);
+    ASSERT_FALSE(m.checkpoint_path.empty());
+    EXPECT_EQ(m.checkpoint_sha256,
+              Sha256File(std::string(SA_SOURCE_DIR) + "/" + m.checkpoint_path));
+  }
+}
+
 TEST(Npy, HeaderBytesAreExactlyWhatNumpyWrites) {
   NpyArray a;
   a.dtype = DType::kInt32;
