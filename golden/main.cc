@@ -222,6 +222,30 @@ int RunImport(const std::string& from, QuantConfig bits, const std::string& out)
   return sa::kExitPass;
 }
 
+int RunAverage(const std::vector<std::string>& checkpoints, const std::string& data, int64_t limit,
+               const BatchNormPass& pass, const std::string& out) {
+  CheckNewFile(out, "--out");
+  CheckpointMeta meta;
+  ResNet20 model = AverageCheckpoints(checkpoints, &meta);
+  Dataset train = LoadCifar10(data, Split::kTrain, limit);
+  Dataset test = LoadCifar10(data, Split::kTest, limit);
+  torch::Device device = DefaultDevice();
+  model->to(device);
+  RecomputeBatchNormStatistics(model, train.images, device, pass);
+  model->to(torch::kCPU);
+  SaveCheckpoint(out, model, /*optimizer=*/nullptr, meta);
+  model->to(device);
+  const double acc = Evaluate(model, test, device);
+  std::printf(
+      "%s: mean of %zu checkpoints (w%lld a%lld), batch-norm statistics from %lld training "
+      "images (%s, cutout %lld); test accuracy %.2f%% on %lld images\n",
+      out.c_str(), checkpoints.size(), static_cast<long long>(meta.quant.wgt_bits),
+      static_cast<long long>(meta.quant.act_bits), static_cast<long long>(train.size()),
+      pass.augment ? "crops and flips" : "as they are", static_cast<long long>(pass.cutout), acc,
+      static_cast<long long>(test.size()));
+  return sa::kExitPass;
+}
+
 int RunExport(const std::string& checkpoint, const std::string& to) {
   CheckNewFile(to, "--to-pytorch");
   ResNet20 model = LoadCheckpoint(checkpoint);
@@ -270,6 +294,16 @@ int main(int argc, char** argv) {
       ->check(CLI::Range(0, 32))
       ->capture_default_str();
   train->add_option("--seed", t.seed)->capture_default_str();
+  train
+      ->add_option("--schedule", t.schedule,
+                   "lr after the warm-up: cosine (to 0 at the last epoch) or constant (--lr to "
+                   "the end: the phase whose --keep-every snapshots `average` takes the mean of)")
+      ->check(CLI::IsMember({"cosine", "constant"}))
+      ->capture_default_str();
+  train
+      ->add_option("--keep-every", t.keep_every,
+                   "also keep OUT/epoch-NNN.pt (model only) after every N-th epoch")
+      ->check(CLI::NonNegativeNumber);
   train
       ->add_option("--kernels", t.kernels,
                    "training kernels: int8, bf16 and fp32 fuse the quantizers and run "
@@ -364,6 +398,32 @@ int main(int argc, char** argv) {
       ->required();
   samples_cmd->add_option("--out", out, "FILE.npy (FILE.json is written beside it)")->required();
 
+  auto* average = app.add_subcommand(
+      "average",
+      "stochastic weight averaging: the mean of checkpoints of one run (train --keep-every), "
+      "with batch-norm statistics recomputed on the training images");
+  std::vector<std::string> average_checkpoints;
+  average->add_option("--checkpoint", average_checkpoints, "checkpoint to average; repeat it")
+      ->allow_extra_args(false)
+      ->required();
+  average->add_option("--data", data, "CIFAR-10 root: batch-norm statistics from its training set")
+      ->required();
+  average->add_option("--out", out, "checkpoint to write (must not exist)")->required();
+  BatchNormPass bn_pass;
+  average
+      ->add_option("--cutout", bn_pass.cutout,
+                   "Cutout side of the batch-norm pass: the training run's --cutout")
+      ->check(CLI::Range(0, 32))
+      ->capture_default_str();
+  bool bn_clean = false;
+  average->add_flag("--no-augment", bn_clean,
+                    "batch-norm pass on the training images as they are, without the training "
+                    "crops and flips");
+  average->add_option("--seed", bn_pass.seed, "of the batch-norm pass's crops, flips and squares")
+      ->capture_default_str();
+  average->add_option("--limit", limit, "class-balanced subsets of N training and N test images")
+      ->check(CLI::NonNegativeNumber);
+
   std::string pytorch_file;
   QuantConfig import_bits;
   auto* import_cmd = app.add_subcommand(
@@ -398,6 +458,8 @@ int main(int argc, char** argv) {
     if (dump->parsed()) return RunDump(checkpoint, data, samples, images, out, force);
     if (verify->parsed()) return RunVerify(vectors_dir, max_recon_err, histogram);
     if (samples_cmd->parsed()) return RunSamples(data, images, out);
+    bn_pass.augment = !bn_clean;
+    if (average->parsed()) return RunAverage(average_checkpoints, data, limit, bn_pass, out);
     if (import_cmd->parsed()) return RunImport(pytorch_file, import_bits, out);
     if (export_cmd->parsed()) return RunExport(checkpoint, pytorch_file);
   } catch (const c10::Error& e) {

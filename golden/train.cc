@@ -9,6 +9,7 @@
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <map>
 #include <nlohmann/json.hpp>
 #include <numeric>
 #include <optional>
@@ -61,11 +62,13 @@ int64_t ReadInt(torch::serialize::InputArchive& archive, const char* key, const 
   return t.item<int64_t>();
 }
 
-// Learning rate at global step `step`: linear warm-up, then half-cosine down to zero.
+// Learning rate at global step `step`: linear warm-up, then half-cosine down to zero or, with
+// the constant schedule, --lr to the end.
 double LearningRate(const TrainOptions& o, int64_t step, int64_t steps_per_epoch) {
   const double warm = o.warmup_epochs * static_cast<double>(steps_per_epoch);
   const double total = static_cast<double>(o.epochs * steps_per_epoch);
   if (step < warm) return o.lr * (static_cast<double>(step) + 1) / warm;
+  if (o.schedule == "constant") return o.lr;
   const double progress = (static_cast<double>(step) - warm) / std::max(1.0, total - warm);
   return o.lr * 0.5 * (1 + std::cos(M_PI * progress));
 }
@@ -79,6 +82,9 @@ void ValidateOptions(const TrainOptions& o) {
     throw std::invalid_argument("--label-smoothing must be in [0, 1)");
   if (o.cutout < 0 || o.cutout > 32) throw std::invalid_argument("--cutout must be in 0..32");
   if (o.out.empty()) throw std::invalid_argument("--out is required");
+  if (o.schedule != "cosine" && o.schedule != "constant")
+    throw std::invalid_argument("--schedule " + o.schedule + ": must be cosine or constant");
+  if (o.keep_every < 0) throw std::invalid_argument("--keep-every must be 0 or more");
   if (!(o.distill_weight >= 0 && o.distill_weight <= 1))
     throw std::invalid_argument("--distill-weight must be in [0, 1]");
   if (!(o.distill_temperature >= 0.01 && o.distill_temperature <= 100))
@@ -103,6 +109,11 @@ void InitFrom(const std::string& path, ResNet20& model) {
   for (auto& b : model->named_buffers())
     if (auto* s = src_buffers.find(b.key()); s && s->sizes() == b.value().sizes())
       b.value().copy_(*s);
+}
+
+// OUT/epoch-012.pt: the snapshot --keep-every leaves after epoch 12.
+std::string KeptCheckpointPath(const std::string& out, int64_t epoch) {
+  return (fs::path(out) / Format("epoch-%03lld.pt", static_cast<long long>(epoch))).string();
 }
 
 }  // namespace
@@ -237,6 +248,79 @@ EnsembleAccuracy EvaluateEnsemble(std::vector<ResNet20>& models, const Dataset& 
   for (size_t m = 0; m < models.size(); ++m) acc.members.push_back(100.0 * correct[m] / images);
   acc.ensemble = 100.0 * correct.back() / images;
   return acc;
+}
+
+ResNet20 AverageCheckpoints(const std::vector<std::string>& paths, CheckpointMeta* meta) {
+  if (paths.empty()) throw std::invalid_argument("average: no checkpoints");
+  CheckpointMeta first_meta, last_meta;
+  ResNet20 mean = LoadCheckpoint(paths[0], &first_meta);
+  last_meta = first_meta;
+  torch::NoGradGuard no_grad;
+  // Float64 sums of every floating parameter and buffer, keyed by name.
+  std::map<std::string, torch::Tensor> sums;
+  auto add = [&sums](const std::string& key, const torch::Tensor& t) {
+    if (!t.is_floating_point()) return;
+    auto it = sums.find(key);
+    if (it == sums.end())
+      sums.emplace(key, t.to(torch::kFloat64));
+    else
+      it->second += t.to(torch::kFloat64);
+  };
+  auto add_model = [&add](ResNet20& m) {
+    for (const auto& p : m->named_parameters()) add(p.key(), p.value());
+    for (const auto& b : m->named_buffers()) add(b.key(), b.value());
+  };
+  add_model(mean);
+  for (size_t i = 1; i < paths.size(); ++i) {
+    CheckpointMeta m;
+    ResNet20 next = LoadCheckpoint(paths[i], &m);
+    if (m.quant.wgt_bits != first_meta.quant.wgt_bits ||
+        m.quant.act_bits != first_meta.quant.act_bits)
+      throw std::invalid_argument(
+          Format("%s: w%lld a%lld, but %s is w%lld a%lld; only one model's checkpoints average",
+                 paths[i].c_str(), static_cast<long long>(m.quant.wgt_bits),
+                 static_cast<long long>(m.quant.act_bits), paths[0].c_str(),
+                 static_cast<long long>(first_meta.quant.wgt_bits),
+                 static_cast<long long>(first_meta.quant.act_bits)));
+    add_model(next);
+    // Integer buffers (num_batches_tracked) from the last checkpoint.
+    auto next_buffers = next->named_buffers();
+    for (auto& b : mean->named_buffers())
+      if (!b.value().is_floating_point()) b.value().copy_(*next_buffers.find(b.key()));
+    last_meta = m;
+  }
+  const double n = static_cast<double>(paths.size());
+  for (auto& p : mean->named_parameters()) p.value().copy_(sums.at(p.key()) / n);
+  for (auto& b : mean->named_buffers())
+    if (b.value().is_floating_point()) b.value().copy_(sums.at(b.key()) / n);
+  if (meta) *meta = last_meta;
+  return mean;
+}
+
+void RecomputeBatchNormStatistics(ResNet20& model, const torch::Tensor& images,
+                                  torch::Device device, const BatchNormPass& pass) {
+  TORCH_CHECK(images.dim() == 4 && images.size(0) > 0, "RecomputeBatchNormStatistics: no images");
+  TORCH_CHECK(pass.batch > 1, "RecomputeBatchNormStatistics: batch must be at least 2");
+  torch::NoGradGuard no_grad;
+  std::vector<std::pair<torch::nn::BatchNorm2dImpl*, c10::optional<double>>> norms;
+  for (const auto& m : model->modules(/*include_self=*/false))
+    if (auto* bn = m->as<torch::nn::BatchNorm2d>()) {
+      norms.emplace_back(bn, bn->options.momentum());
+      bn->reset_running_stats();
+      bn->options.momentum(c10::nullopt);  // cumulative average over the batches
+    }
+  model->train();
+  std::mt19937_64 rng(pass.seed);
+  for (int64_t i = 0; i < images.size(0); i += pass.batch) {
+    const int64_t n = std::min(pass.batch, images.size(0) - i);
+    if (n < 2) break;  // a batch norm cannot take the variance of one image
+    torch::Tensor batch = images.narrow(0, i, n).to(device);
+    torch::Tensor x = Normalize(pass.augment ? Augment(batch, rng) : batch);
+    Cutout(x, pass.cutout, rng);
+    model->forward(x);
+  }
+  for (auto& [bn, momentum] : norms) bn->options.momentum(momentum);
+  model->eval();
 }
 
 TrainResult Train(const TrainOptions& o) {
@@ -384,6 +468,9 @@ TrainResult Train(const TrainOptions& o) {
     if (last || stopping || (o.eval_every > 0 && (epoch + 1) % o.eval_every == 0))
       test_acc = Evaluate(model, test, device);
     SaveCheckpoint(checkpoint, model, &optimizer, {o.quant, epoch + 1});
+    if (o.keep_every > 0 && (epoch + 1) % o.keep_every == 0)  // snapshots for weight averaging
+      SaveCheckpoint(KeptCheckpointPath(o.out, epoch + 1), model, /*optimizer=*/nullptr,
+                     {o.quant, epoch + 1});
     if (progress_tty) std::printf("%60s\r", "");
     std::printf(
         "epoch %3lld/%lld  lr %.4f  loss %.4f  train %.2f%%  test %s  %.0f img/s  %.1f s\n",
@@ -418,8 +505,9 @@ TrainResult Train(const TrainOptions& o) {
       {"epochs", o.epochs},
       {"batch", o.batch},
       {"lr", o.lr},
-      {"schedule", Format("SGD momentum %g nesterov, linear warm-up %g epochs, cosine to 0",
-                          o.momentum, o.warmup_epochs)},
+      {"schedule",
+       Format("SGD momentum %g nesterov, linear warm-up %g epochs, %s", o.momentum, o.warmup_epochs,
+              o.schedule == "constant" ? "then constant" : "cosine to 0")},
       {"weight_decay", o.weight_decay},
       {"label_smoothing", o.label_smoothing},
       {"cutout", o.cutout},

@@ -360,4 +360,94 @@ TEST(Distillation, EnsembleAccuracyCountsEachMemberAndTheMeanLogitsArgmax) {
   EXPECT_DOUBLE_EQ(Evaluate(b, d, torch::kCPU), want_b);
 }
 
+// A checkpoint whose every floating parameter and buffer is `value` and whose batch norms have
+// tracked `batches` batches.
+std::string ConstantCheckpoint(const std::string& path, float value, int64_t batches,
+                               QuantConfig quant = QuantConfig{4, 4}) {
+  ResNet20 model(quant);
+  torch::NoGradGuard no_grad;
+  for (auto& p : model->named_parameters()) p.value().fill_(value);
+  for (auto& b : model->named_buffers())
+    b.value().fill_(b.value().is_floating_point() ? value : static_cast<float>(batches));
+  SaveCheckpoint(path, model, nullptr, {quant, batches});
+  return path;
+}
+
+// Parameters 1, 2 and 6 average to 3, exactly; the batch counter is the last checkpoint's.
+TEST(WeightAveraging, ParametersAreTheMeanAndCountersTheLastCheckpoints) {
+  const std::string dir = TempDir("average");
+  const std::vector<std::string> paths = {ConstantCheckpoint(dir + "/a.pt", 1, 5),
+                                          ConstantCheckpoint(dir + "/b.pt", 2, 7),
+                                          ConstantCheckpoint(dir + "/c.pt", 6, 9)};
+  CheckpointMeta meta;
+  ResNet20 mean = AverageCheckpoints(paths, &meta);
+  EXPECT_EQ(meta.epochs_done, 9);
+  size_t checked = 0;
+  for (auto& p : mean->named_parameters()) {
+    EXPECT_TRUE(torch::equal(p.value(), torch::full_like(p.value(), 3))) << p.key();
+    ++checked;
+  }
+  // 18 quantized convs (weight and two alphas), conv1, 19 batch norms (weight, bias), fc.
+  EXPECT_EQ(checked, 18u * 3 + 1 + 19 * 2 + 2);
+  for (auto& b : mean->named_buffers()) {
+    const float want = b.value().is_floating_point() ? 3.0f : 9.0f;
+    EXPECT_TRUE(torch::equal(b.value(), torch::full_like(b.value(), want))) << b.key();
+  }
+  // One checkpoint averages to itself.
+  ResNet20 one = AverageCheckpoints({paths[1]});
+  for (auto& p : one->named_parameters())
+    EXPECT_TRUE(torch::equal(p.value(), torch::full_like(p.value(), 2))) << p.key();
+  fs::remove_all(dir);
+}
+
+TEST(WeightAveraging, CheckpointsOfOtherBitWidthsAreRefusedByName) {
+  const std::string dir = TempDir("average_bits");
+  const std::string a = ConstantCheckpoint(dir + "/a.pt", 1, 1);
+  const std::string b = ConstantCheckpoint(dir + "/w2.pt", 1, 1, QuantConfig{2, 4});
+  try {
+    AverageCheckpoints({a, b});
+    FAIL() << "averaged a w4a4 and a w2a4 checkpoint";
+  } catch (const std::invalid_argument& e) {
+    EXPECT_NE(std::string(e.what()).find("w2.pt: w2 a4, but"), std::string::npos) << e.what();
+  }
+  fs::remove_all(dir);
+}
+
+// The first batch norm normalizes conv1's output; its recomputed statistics must be the
+// per-channel mean of the batch means and of the unbiased batch variances of that output,
+// computed here from conv1 directly. Two batches of 20 images: their mean is the mean of all 40.
+TEST(WeightAveraging, BatchNormStatisticsAreTheAverageOverTheBatches) {
+  ResNet20 model = SeededEvalModel(5, QuantConfig{4, 4});
+  // Dark images, then bright ones: the variance of all 40 is not the mean of the two batches'.
+  torch::Tensor images = torch::cat({torch::randint(0, 100, {20, 3, 32, 32}, torch::kUInt8),
+                                     torch::randint(150, 256, {20, 3, 32, 32}, torch::kUInt8)});
+  std::vector<torch::Tensor> before;
+  for (auto& p : model->parameters()) before.push_back(p.clone());
+  torch::Tensor z;
+  {
+    torch::NoGradGuard no_grad;
+    z = model->conv1->forward(Normalize(images)).to(torch::kDouble);
+  }
+  const torch::Tensor z1 = z.narrow(0, 0, 20), z2 = z.narrow(0, 20, 20);
+  auto channel_mean = [](const torch::Tensor& t) { return t.mean({0, 2, 3}); };
+  auto channel_var = [](const torch::Tensor& t) {
+    return t.var({0, 2, 3}, /*unbiased=*/true, /*keepdim=*/false);
+  };
+  const torch::Tensor want_mean = channel_mean(z);
+  const torch::Tensor want_var = (channel_var(z1) + channel_var(z2)) / 2;
+  ASSERT_FALSE(torch::allclose(want_var, channel_var(z), 1e-3, 0)) << "the two must differ";
+
+  RecomputeBatchNormStatistics(model, images, torch::kCPU,
+                               BatchNormPass{/*batch=*/20, /*augment=*/false, /*cutout=*/0});
+  EXPECT_TRUE(torch::allclose(model->bn1->running_mean.to(torch::kDouble), want_mean, 1e-4, 1e-5));
+  EXPECT_TRUE(torch::allclose(model->bn1->running_var.to(torch::kDouble), want_var, 1e-4, 1e-5));
+  EXPECT_EQ(model->bn1->num_batches_tracked.item<int64_t>(), 2);
+  EXPECT_FALSE(model->is_training());
+  EXPECT_EQ(model->bn1->options.momentum(), c10::optional<double>(0.1)) << "momentum restored";
+  size_t i = 0;
+  for (auto& p : model->parameters()) EXPECT_TRUE(torch::equal(p, before[i++]));
+  // A later batch norm saw statistics too (not its initial 0 and 1).
+  EXPECT_GT(model->blocks.back()->bn2->running_mean.abs().sum().item<double>(), 0);
+}
+
 }  // namespace

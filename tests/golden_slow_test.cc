@@ -116,6 +116,48 @@ TEST(Train, DistillationUsesTheTeacher) {
   fs::remove_all(dir);
 }
 
+// --schedule constant holds --lr after the warm-up (the log's lr column), --keep-every leaves
+// model-only snapshots, and averaging the snapshots gives their mean, here against a mean taken
+// in double from the files themselves.
+TEST(Train, ConstantScheduleKeepsSnapshotsForWeightAveraging) {
+  const std::string dir = TempDir("swa");
+  WriteFakeBinaryCifar(dir, 32);
+  TrainOptions o = TinyRun(dir, "run", /*epochs=*/4);
+  o.schedule = "constant";
+  o.keep_every = 2;
+  Train(o);
+  std::ifstream log(o.out + "/train_log.csv");
+  std::string line;
+  std::getline(log, line);
+  int rows = 0;
+  while (std::getline(log, line)) {
+    ++rows;
+    EXPECT_EQ(std::stod(line.substr(line.find(',') + 1)), 0.05) << line;
+  }
+  EXPECT_EQ(rows, 4);
+  EXPECT_FALSE(fs::exists(o.out + "/epoch-001.pt"));
+  EXPECT_FALSE(fs::exists(o.out + "/epoch-003.pt"));
+  const std::vector<std::string> kept = {o.out + "/epoch-002.pt", o.out + "/epoch-004.pt"};
+  CheckpointMeta meta;
+  ResNet20 a = LoadCheckpoint(kept[0], &meta), b = LoadCheckpoint(kept[1]);
+  EXPECT_EQ(meta.epochs_done, 2);
+  ResNet20 last = LoadCheckpoint(o.out + "/checkpoint.pt");
+  auto lp = last->named_parameters(), bp = b->named_parameters(), ap = a->named_parameters();
+  ResNet20 mean = AverageCheckpoints(kept);
+  bool moved = false;
+  for (auto& p : mean->named_parameters()) {
+    EXPECT_TRUE(torch::equal(bp[p.key()], lp[p.key()])) << "epoch-004.pt is the last model";
+    const torch::Tensor want =
+        ((ap[p.key()].to(torch::kDouble) + bp[p.key()].to(torch::kDouble)) / 2).to(torch::kFloat);
+    EXPECT_TRUE(torch::equal(p.value(), want)) << p.key();
+    moved |= !torch::equal(ap[p.key()], bp[p.key()]);
+  }
+  EXPECT_TRUE(moved) << "the two snapshots must differ for the mean to mean anything";
+  nlohmann::json card = nlohmann::json::parse(std::ifstream(o.out + "/card.json"));
+  EXPECT_NE(card["schedule"].get<std::string>().find("then constant"), std::string::npos);
+  fs::remove_all(dir);
+}
+
 // The CIFAR-10 JPEG test split, unpacked once from ../shared/data into the temp dir; empty
 // where the archive is absent (a user's machine), and the caller skips.
 std::string TestSplitRoot() {
