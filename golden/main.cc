@@ -232,9 +232,7 @@ int RunAverage(const std::vector<std::string>& checkpoints, const std::string& d
   torch::Device device = DefaultDevice();
   model->to(device);
   RecomputeBatchNormStatistics(model, train.images, device, pass);
-  model->to(torch::kCPU);
   SaveCheckpoint(out, model, /*optimizer=*/nullptr, meta);
-  model->to(device);
   const double acc = Evaluate(model, test, device);
   std::printf(
       "%s: mean of %zu checkpoints (w%lld a%lld), batch-norm statistics from %lld training "
@@ -415,8 +413,7 @@ int main(int argc, char** argv) {
                    "Cutout side of the batch-norm pass: the training run's --cutout")
       ->check(CLI::Range(0, 32))
       ->capture_default_str();
-  bool bn_clean = false;
-  average->add_flag("--no-augment", bn_clean,
+  average->add_flag("--no-augment{false}", bn_pass.augment,
                     "batch-norm pass on the training images as they are, without the training "
                     "crops and flips");
   average->add_option("--seed", bn_pass.seed, "of the batch-norm pass's crops, flips and squares")
@@ -458,7 +455,6 @@ int main(int argc, char** argv) {
     if (dump->parsed()) return RunDump(checkpoint, data, samples, images, out, force);
     if (verify->parsed()) return RunVerify(vectors_dir, max_recon_err, histogram);
     if (samples_cmd->parsed()) return RunSamples(data, images, out);
-    bn_pass.augment = !bn_clean;
     if (average->parsed()) return RunAverage(average_checkpoints, data, limit, bn_pass, out);
     if (import_cmd->parsed()) return RunImport(pytorch_file, import_bits, out);
     if (export_cmd->parsed()) return RunExport(checkpoint, pytorch_file);

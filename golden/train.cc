@@ -271,6 +271,7 @@ ResNet20 AverageCheckpoints(const std::vector<std::string>& paths, CheckpointMet
     for (const auto& b : m->named_buffers()) add(b.key(), b.value());
   };
   add_model(mean);
+  ResNet20 last = mean;
   for (size_t i = 1; i < paths.size(); ++i) {
     CheckpointMeta m;
     ResNet20 next = LoadCheckpoint(paths[i], &m);
@@ -283,16 +284,16 @@ ResNet20 AverageCheckpoints(const std::vector<std::string>& paths, CheckpointMet
                  static_cast<long long>(first_meta.quant.wgt_bits),
                  static_cast<long long>(first_meta.quant.act_bits)));
     add_model(next);
-    // Integer buffers (num_batches_tracked) from the last checkpoint.
-    auto next_buffers = next->named_buffers();
-    for (auto& b : mean->named_buffers())
-      if (!b.value().is_floating_point()) b.value().copy_(*next_buffers.find(b.key()));
+    last = next;
     last_meta = m;
   }
   const double n = static_cast<double>(paths.size());
   for (auto& p : mean->named_parameters()) p.value().copy_(sums.at(p.key()) / n);
+  // Integer buffers (num_batches_tracked) from the last checkpoint.
+  auto last_buffers = last->named_buffers();
   for (auto& b : mean->named_buffers())
-    if (b.value().is_floating_point()) b.value().copy_(sums.at(b.key()) / n);
+    b.value().copy_(b.value().is_floating_point() ? sums.at(b.key()) / n
+                                                  : *last_buffers.find(b.key()));
   if (meta) *meta = last_meta;
   return mean;
 }
