@@ -8,7 +8,10 @@
 #include <fstream>
 #include <nlohmann/json.hpp>
 #include <random>
+#include <system_error>
 #include <thread>
+
+#include <unistd.h>
 
 #include "golden/data.h"
 #include "golden/model.h"
@@ -159,17 +162,26 @@ TEST(Train, ConstantScheduleKeepsSnapshotsForWeightAveraging) {
 }
 
 // The CIFAR-10 JPEG test split, unpacked once from ../shared/data into the temp dir; empty
-// where the archive is absent (a user's machine), and the caller skips.
+// where the archive is absent (a user's machine), and the caller skips. ctest runs the tests that
+// need it at the same time, so each unpacks into a folder of its own and renames it into place:
+// a directory rename is atomic, and a reader never sees a half-unpacked split (CI once counted
+// 9,999 test images while the other test was still writing them).
 std::string TestSplitRoot() {
   const fs::path archive =
       fs::path(SA_SOURCE_DIR).parent_path() / "shared/data/cifar10-jpeg.tar.gz";
   if (!fs::exists(archive)) return "";
   const fs::path data = fs::temp_directory_path() / "sa_cifar10_test_split";
-  if (!fs::exists(data / "cifar10-jpeg/test/truck")) {
-    fs::create_directories(data);
+  if (!fs::exists(data)) {
+    const fs::path part =
+        fs::temp_directory_path() / ("sa_cifar10_test_split.part." + std::to_string(getpid()));
+    fs::remove_all(part);
+    fs::create_directories(part);
     const std::string cmd =
-        "tar xzf '" + archive.string() + "' -C '" + data.string() + "' cifar10-jpeg/test";
+        "tar xzf '" + archive.string() + "' -C '" + part.string() + "' cifar10-jpeg/test";
     if (std::system(cmd.c_str()) != 0) throw std::runtime_error(cmd + ": failed");
+    std::error_code lost_the_race;  // another test renamed its complete copy first
+    fs::rename(part, data, lost_the_race);
+    fs::remove_all(part);
   }
   return data.string();
 }
