@@ -312,10 +312,18 @@ void RecomputeBatchNormStatistics(ResNet20& model, const torch::Tensor& images,
     }
   model->train();
   std::mt19937_64 rng(pass.seed);
+  // Shuffled, as training draws its batches: the data set is stored class by class, and batches
+  // of one class each would average within-class variances, well below the variance the model
+  // saw in training (WeightAveraging.BatchNormStatisticsAreTheAverageOverShuffledBatches).
+  std::vector<int64_t> perm(images.size(0));
+  std::iota(perm.begin(), perm.end(), 0);
+  for (int64_t i = images.size(0) - 1; i > 0; --i)  // Fisher-Yates, portable across libraries
+    std::swap(perm[i], perm[static_cast<int64_t>(rng() % static_cast<uint64_t>(i + 1))]);
+  const torch::Tensor perm_t = torch::from_blob(perm.data(), {images.size(0)}, torch::kInt64);
   for (int64_t i = 0; i < images.size(0); i += pass.batch) {
     const int64_t n = std::min(pass.batch, images.size(0) - i);
     if (n < 2) break;  // a batch norm cannot take the variance of one image
-    torch::Tensor batch = images.narrow(0, i, n).to(device);
+    torch::Tensor batch = images.index_select(0, perm_t.narrow(0, i, n)).to(device);
     torch::Tensor x = Normalize(pass.augment ? Augment(batch, rng) : batch);
     Cutout(x, pass.cutout, rng);
     model->forward(x);
