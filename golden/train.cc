@@ -31,6 +31,16 @@ double Seconds(Clock::time_point since) {
   return std::chrono::duration<double>(Clock::now() - since).count();
 }
 
+// A random order of 0..n-1 (int64 tensor) drawn with Fisher-Yates from `rng`: written out rather
+// than torch::randperm so that the order is the same across LibTorch versions and devices.
+torch::Tensor ShuffledIndices(int64_t n, std::mt19937_64& rng) {
+  std::vector<int64_t> perm(n);
+  std::iota(perm.begin(), perm.end(), 0);
+  for (int64_t i = n - 1; i > 0; --i)
+    std::swap(perm[i], perm[static_cast<int64_t>(rng() % static_cast<uint64_t>(i + 1))]);
+  return torch::from_blob(perm.data(), {n}, torch::kInt64).clone();
+}
+
 template <typename... Args>
 std::string Format(const char* format, Args... args) {
   char buf[256];
@@ -315,11 +325,7 @@ void RecomputeBatchNormStatistics(ResNet20& model, const torch::Tensor& images,
   // Shuffled, as training draws its batches: the data set is stored class by class, and batches
   // of one class each would average within-class variances, well below the variance the model
   // saw in training (WeightAveraging.BatchNormStatisticsAreTheAverageOverShuffledBatches).
-  std::vector<int64_t> perm(images.size(0));
-  std::iota(perm.begin(), perm.end(), 0);
-  for (int64_t i = images.size(0) - 1; i > 0; --i)  // Fisher-Yates, portable across libraries
-    std::swap(perm[i], perm[static_cast<int64_t>(rng() % static_cast<uint64_t>(i + 1))]);
-  const torch::Tensor perm_t = torch::from_blob(perm.data(), {images.size(0)}, torch::kInt64);
+  const torch::Tensor perm_t = ShuffledIndices(images.size(0), rng);
   for (int64_t i = 0; i < images.size(0); i += pass.batch) {
     const int64_t n = std::min(pass.batch, images.size(0) - i);
     if (n < 2) break;  // a batch norm cannot take the variance of one image
@@ -425,11 +431,7 @@ TrainResult Train(const TrainOptions& o) {
     model->train();
     // One generator per epoch, seeded from (seed, epoch): a resumed run draws the same numbers.
     std::mt19937_64 rng(o.seed * 1000003ULL + static_cast<uint64_t>(epoch));
-    std::vector<int64_t> perm(train.size());
-    std::iota(perm.begin(), perm.end(), 0);
-    for (int64_t i = train.size() - 1; i > 0; --i)  // Fisher-Yates, portable across libraries
-      std::swap(perm[i], perm[static_cast<int64_t>(rng() % static_cast<uint64_t>(i + 1))]);
-    torch::Tensor perm_t = torch::from_blob(perm.data(), {train.size()}, torch::kInt64).to(device);
+    torch::Tensor perm_t = ShuffledIndices(train.size(), rng).to(device);
 
     torch::Tensor loss_sum = torch::zeros({}, torch::TensorOptions().device(device));
     torch::Tensor correct =

@@ -472,15 +472,7 @@ TEST(WeightAveraging, MeanStatisticsOptionKeepsTheCheckpointsOwn) {
       if (b.value().is_floating_point()) b.value().uniform_(0.5, 1.5);
     SaveCheckpoint(dir + "/" + std::to_string(m) + ".pt", models[m], nullptr, {{4, 4}, 3});
   }
-  auto write = [&](const std::string& name) {
-    std::ofstream out(dir + "/" + name, std::ios::binary);
-    for (int i = 0; i < 20; ++i) {
-      out.put(static_cast<char>(i % 10));
-      for (int p = 0; p < 3072; ++p) out.put(static_cast<char>((i * 37 + p * 11) & 0xff));
-    }
-  };
-  for (int b = 1; b <= 5; ++b) write("data_batch_" + std::to_string(b) + ".bin");
-  write("test_batch.bin");
+  sa::testing::WriteFakeBinaryCifar(dir, 20);
   const std::string cmd = std::string(SA_GOLDEN_EXE) + " average --checkpoint " + dir +
                           "/0.pt --checkpoint " + dir + "/1.pt --data " + dir;
   auto [rc, out] = sa::testing::RunCommand(cmd + " --bn-stats mean --out " + dir + "/mean.pt");

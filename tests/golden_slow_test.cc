@@ -22,23 +22,7 @@ namespace {
 namespace fs = std::filesystem;
 using namespace sa::golden;
 using sa::testing::TempDir;
-
-// A CIFAR-10 binary folder with `per_batch` records in each of the six files.
-std::string WriteFakeBinaryCifar(const std::string& dir, int per_batch) {
-  std::mt19937 rng(1);
-  auto write = [&](const std::string& name) {
-    std::ofstream out(dir + "/" + name, std::ios::binary);
-    for (int i = 0; i < per_batch; ++i) {
-      const uint8_t label = static_cast<uint8_t>(i % 10);
-      out.put(static_cast<char>(label));
-      // Class-dependent brightness so that a model can learn something.
-      for (int p = 0; p < 3072; ++p) out.put(static_cast<char>((label * 25 + rng() % 20) & 0xff));
-    }
-  };
-  for (int b = 1; b <= 5; ++b) write("data_batch_" + std::to_string(b) + ".bin");
-  write("test_batch.bin");
-  return dir;
-}
+using sa::testing::WriteFakeBinaryCifar;
 
 // A few epochs on WriteFakeBinaryCifar's data in `dir`, writing into dir/name.
 TrainOptions TinyRun(const std::string& dir, const std::string& name, int64_t epochs) {

@@ -9,6 +9,7 @@
 #include <filesystem>
 #include <fstream>
 #include <iterator>
+#include <random>
 #include <string>
 #include <utility>
 #include <vector>
@@ -26,6 +27,23 @@ inline std::string TempDir(const std::string& name) {
   fs::remove_all(p);
   fs::create_directories(p);
   return p.string();
+}
+
+// A CIFAR-10 binary folder with `per_batch` records in each of the six files.
+inline std::string WriteFakeBinaryCifar(const std::string& dir, int per_batch) {
+  std::mt19937 rng(1);
+  auto write = [&](const std::string& name) {
+    std::ofstream out(dir + "/" + name, std::ios::binary);
+    for (int i = 0; i < per_batch; ++i) {
+      const uint8_t label = static_cast<uint8_t>(i % 10);
+      out.put(static_cast<char>(label));
+      // Class-dependent brightness so that a model can learn something.
+      for (int p = 0; p < 3072; ++p) out.put(static_cast<char>((label * 25 + rng() % 20) & 0xff));
+    }
+  };
+  for (int b = 1; b <= 5; ++b) write("data_batch_" + std::to_string(b) + ".bin");
+  write("test_batch.bin");
+  return dir;
 }
 
 // The whole content of a file (empty if it cannot be read).
