@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 #include <torch/torch.h>
 
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <nlohmann/json.hpp>
@@ -204,6 +205,9 @@ TEST(NotebookIntegers, EveryTestImage) {
   const fs::path checkpoint = fs::path(SA_SOURCE_DIR) / meta["checkpoint"].get<std::string>();
   ASSERT_EQ(sa::vectors::Sha256File(checkpoint.string()), meta["checkpoint_sha256"])
       << checkpoint << " changed since the fixture was made: rerun make_fixture.py";
+  const char* isa = std::getenv("ONEDNN_MAX_CPU_ISA");
+  ASSERT_EQ(isa ? isa : "", meta["onednn_max_cpu_isa"].get<std::string>())
+      << "run with ONEDNN_MAX_CPU_ISA as the fixture was made (ctest sets it)";
   std::vector<std::string> want;
   std::ifstream digests(fixture / "test_set_digests.txt");
   int64_t batch = 0;

@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 #include <torch/torch.h>
 
+#include <cstdlib>
 #include <cstring>
 #include <fstream>
 #include <nlohmann/json.hpp>
@@ -42,6 +43,10 @@ TEST_F(NotebookTies, EveryIntegerActivationIsTheNotebooks) {
       std::string(SA_SOURCE_DIR) + "/" + fixture_["checkpoint"].get<std::string>();
   ASSERT_EQ(sa::vectors::Sha256File(checkpoint), fixture_["checkpoint_sha256"])
       << checkpoint << " changed since the fixture was made: rerun make_fixture.py";
+  const char* isa = std::getenv("ONEDNN_MAX_CPU_ISA");
+  ASSERT_EQ(isa ? isa : "", fixture_["onednn_max_cpu_isa"].get<std::string>())
+      << "run with ONEDNN_MAX_CPU_ISA as the fixture was made (ctest sets it): oneDNN's "
+         "convolutions round differently per instruction set";
 
   // The images as one batch, in fixture order, as the fixture script sends them.
   const json& images = fixture_["images"];
