@@ -35,6 +35,34 @@ class TestbenchTrace {
   enum : uint32_t { kUnit, kLayer, kImage, kPass, kBeat, kVectors, kMismatches, kFire, kBad };
   static constexpr uint32_t kColumns = kBad + 1;
 
+  // The one rule for the psum signals' width: Verilator reserves ceil(bits / 32) 32-bit slots
+  // of its previous-value store per code (declCode), and its full/chg writers store exactly
+  // the type they take: IData (one slot) up to 32 bits, QData (two) above. Declaring, laying
+  // out and dumping all follow Wide(), so no write can pass the slots declared (a 24-bit psum
+  // written as QData overran the store by 4 bytes at the last column).
+  bool Wide() const { return psum_width_ > 32; }
+  uint32_t PsumSlots() const { return Wide() ? 2 : 1; }
+  uint32_t GotCode(int c) const {
+    return code_ + kColumns + 2 * PsumSlots() * static_cast<uint32_t>(c);
+  }
+  uint32_t ExpectedCode(int c) const { return GotCode(c) + PsumSlots(); }
+  template <bool kFull>
+  void DumpPsum(VerilatedVcd::Buffer* b, uint32_t code, int64_t value) const {
+    const QData mask = psum_width_ >= 64 ? ~QData{0} : (QData{1} << psum_width_) - 1;
+    const QData v = static_cast<QData>(value) & mask;
+    if (Wide()) {
+      if (kFull)
+        b->fullQData(b->oldp(code), v, psum_width_);
+      else
+        b->chgQData(b->oldp(code), v, psum_width_);
+    } else {
+      if (kFull)
+        b->fullIData(b->oldp(code), static_cast<IData>(v), psum_width_);
+      else
+        b->chgIData(b->oldp(code), static_cast<IData>(v), psum_width_);
+    }
+  }
+
   static void Init(void* self, VerilatedVcd* t, uint32_t code) {
     auto* me = static_cast<TestbenchTrace*>(self);
     me->code_ = code;
@@ -44,13 +72,17 @@ class TestbenchTrace {
     for (uint32_t i = 0; i < 7; ++i) t->declBus(code + i, counters[i], false, -1, 31, 0);
     t->declBit(code + kFire, "psum_fire", false, -1);
     t->declBit(code + kBad, "mismatch", false, -1);
-    // 64-bit codes take two 32-bit slots in the previous-value store.
     for (int c = 0; c < me->cols_; ++c) {
-      const uint32_t got = code + kColumns + 4 * static_cast<uint32_t>(c);
-      t->declQuad(got, ("psum_got_" + std::to_string(c)).c_str(), false, -1, me->psum_width_ - 1,
-                  0);
-      t->declQuad(got + 2, ("psum_expected_" + std::to_string(c)).c_str(), false, -1,
-                  me->psum_width_ - 1, 0);
+      const std::string got = "psum_got_" + std::to_string(c);
+      const std::string expected = "psum_expected_" + std::to_string(c);
+      const int msb = me->psum_width_ - 1;
+      if (me->Wide()) {
+        t->declQuad(me->GotCode(c), got.c_str(), false, -1, msb, 0);
+        t->declQuad(me->ExpectedCode(c), expected.c_str(), false, -1, msb, 0);
+      } else {
+        t->declBus(me->GotCode(c), got.c_str(), false, -1, msb, 0);
+        t->declBus(me->ExpectedCode(c), expected.c_str(), false, -1, msb, 0);
+      }
     }
     t->popNamePrefix();
   }
@@ -75,18 +107,9 @@ class TestbenchTrace {
       b->chgBit(b->oldp(code_ + kFire), fire);
       b->chgBit(b->oldp(code_ + kBad), bad);
     }
-    const QData mask = psum_width_ >= 64 ? ~QData{0} : (QData{1} << psum_width_) - 1;
     for (int c = 0; c < cols_ && static_cast<size_t>(c) < p.got.size(); ++c) {
-      const uint32_t got = code_ + kColumns + 4 * static_cast<uint32_t>(c);
-      const QData g = static_cast<QData>(p.got[static_cast<size_t>(c)]) & mask;
-      const QData e = static_cast<QData>(p.expected[static_cast<size_t>(c)]) & mask;
-      if (kFull) {
-        b->fullQData(b->oldp(got), g, psum_width_);
-        b->fullQData(b->oldp(got + 2), e, psum_width_);
-      } else {
-        b->chgQData(b->oldp(got), g, psum_width_);
-        b->chgQData(b->oldp(got + 2), e, psum_width_);
-      }
+      DumpPsum<kFull>(b, GotCode(c), p.got[static_cast<size_t>(c)]);
+      DumpPsum<kFull>(b, ExpectedCode(c), p.expected[static_cast<size_t>(c)]);
     }
   }
   static void Full(void* self, VerilatedVcd::Buffer* b) {
