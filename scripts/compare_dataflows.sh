@@ -21,19 +21,12 @@ for s in $sizes; do
 done
 [[ -f "$vectors/manifest.json" ]] || { echo "compare_dataflows.sh: --vectors $vectors: no manifest.json" >&2; exit 2; }
 
-# One fast model per dataflow and size; the weight-stationary ones with the 2-bit mode.
-configs="" targets="sa-report"
-exe() { local n=sa-cosim; [[ "$1" != 8x8 ]] && n+="-$1"; [[ "$2" == os ]] && n+="-os"; echo "$n"; }
-for s in $sizes; do
-  configs+="$s:a4w4:m2:fast;$s:a4w4:os:fast;"
-  targets+=" $(exe "$s" ws) $(exe "$s" os)"
-done
-cmake -S . -B build-compare -G Ninja -DCMAKE_BUILD_TYPE=Release -DSA_BUILD_BENCH=OFF -DSA_BUILD_TESTS=OFF \
-  -DSA_CONFIGS="${configs%;}" -DSA_EXTRA_CONFIGS= >/dev/null
-# shellcheck disable=SC2086
-cmake --build build-compare --target $targets
+# One core per dataflow and size, built on first use by sa-cosim (the weight-stationary ones
+# with the 2-bit mode).
+[[ -x build/sim/sa-cosim && -x build/sim/sa-report ]] || scripts/setup.sh
+bin=build/sim
+cores() { if [[ "$2" == os ]]; then echo "--core os --array $1"; else echo "--core ws2 --array $1"; fi; }
 mkdir -p "$out"
-bin=build-compare/sim
 plot() {  # plot DATA RUNS PNG TITLE: cycles per layer and run; the non-streaming cycles stacked
   gnuplot <<GP
 set terminal pngcairo size 1400,900 noenhanced font ",10"
@@ -66,7 +59,8 @@ GP
 }
 for s in $sizes; do
   for df in ws os; do
-    "$bin/$(exe "$s" "$df")" --vectors "$vectors" --quiet --report "$out/$s-$df.json" >/dev/null
+    # shellcheck disable=SC2046  # the core flags, split on spaces
+    "$bin/sa-cosim" $(cores "$s" "$df") --vectors "$vectors" --quiet --report "$out/$s-$df.json" >/dev/null
   done
   echo "== $vectors on $s: weight-stationary vs output-stationary"
   "$bin/sa-report" compare "$out/$s-ws.json" "$out/$s-os.json" --data "$out/$s.dat" | tee "$out/$s.txt"
@@ -75,7 +69,7 @@ done
 if [[ -f "$w2_vectors/manifest.json" && " $sizes " == *" 8x8 "* ]]; then
   "$bin/sa-cosim" --vectors "$w2_vectors" --quiet --wgt2-mode off --report "$out/w2-4bit.json" >/dev/null
   "$bin/sa-cosim" --vectors "$w2_vectors" --quiet --wgt2-mode auto --report "$out/w2-2bit.json" >/dev/null
-  "$bin/sa-cosim-os" --vectors "$w2_vectors" --quiet --report "$out/w2-os.json" >/dev/null
+  "$bin/sa-cosim" --core os --vectors "$w2_vectors" --quiet --report "$out/w2-os.json" >/dev/null
   echo "== $w2_vectors on 8x8: 4-bit passes vs the 2-bit mode vs output-stationary"
   "$bin/sa-report" compare "$out/w2-4bit.json" "$out/w2-2bit.json" "$out/w2-os.json" \
     --data "$out/w2.dat" | tee "$out/w2.txt"

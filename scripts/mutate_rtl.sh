@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# Shows that the tests can fail: plants one fault at a time in a copy of rtl/, rebuilds the
-# models that contain the mutated file (in build-mutants/, one build tree reused, so only the
-# Verilated model of the touched core is rebuilt), and reports whether the checks catch it.
+# Shows that the tests can fail: plants one fault at a time in a copy of rtl/, runs the checks on
+# it (sa-cosim --rtl builds the mutated core on demand, into build-mutants/core-cache; the RTL
+# unit tests are rebuilt in build-mutants/build), and reports whether the checks catch it.
+# Needs build/sim/sa-cosim (scripts/setup.sh).
 # Every mutant must be caught; the script exits non-zero if one survives. Slow: about a minute
 # per mutant on two cores.
 # Usage: [W2_SET=DIR] scripts/mutate_rtl.sh [MUTANT...]   (default: all mutants; W2_SET: the
@@ -43,11 +44,15 @@ mutants=(
   "os-busy-stuck-high|sa_os_core.sv|s/assign busy_o = act_count != '0/assign busy_o = 1'b1 || act_count != '0/"
 )
 
-# One build tree over a copy of rtl/ that each mutant rewrites; fast models only.
+# A copy of rtl/ that each mutant rewrites; the RTL unit tests' build tree over it; the cores
+# through sa-cosim --rtl (each mutant's bytes are a new core in the cache).
 rm -rf "$work/rtl"
 cp -r rtl "$work/rtl"
 cmake -S . -B "$work/build" -G Ninja -DCMAKE_BUILD_TYPE=Release -DSA_RTL_FILELIST="$work/rtl/sa.f" \
-  -DSA_BUILD_BENCH=OFF -DSA_CONFIGS="8x8:a4w4:m2:fast;8x8:a4w4:os:fast" -DSA_EXTRA_CONFIGS= >/dev/null
+  -DSA_BUILD_BENCH=OFF >/dev/null
+cosim="$root/build/sim/sa-cosim --cache $work/core-cache --rtl $work/rtl/sa.f"
+cosim_ws="$cosim --top sa_core -G Wgt2Mode=1"
+cosim_os="$cosim --top sa_os_core --dataflow os"
 
 # The targets and checks for a mutant of FILE (sets `target` and `checks`); each check is a
 # command that passes on the pristine RTL and must fail on the mutant.
@@ -55,21 +60,24 @@ plan() {
   checks=()
   case "$1" in
     sa_os_*)
-      target=(sa-cosim-os)
+      target=()
+      core="$cosim_os"
       # 0.95: the psum stream drains slower than 8 vectors per 144-step tile, so the FIFO fills.
       for opts in "" "--stall-prob 0.3" "--relu" "--psum-stall-prob 0.95"; do
-        checks+=("$work/build/sim/sa-cosim-os --vectors vectors/default --quiet $opts")
+        checks+=("$cosim_os --vectors vectors/default --quiet $opts")
       done ;;
     w2-*)
-      target=(sa-cosim)
+      target=()
+      core="$cosim_ws"
       for opts in "" "--stall-prob 0.3"; do
-        checks+=("$work/build/sim/sa-cosim --vectors $w2_set --quiet --wgt2-mode on $opts")
+        checks+=("$cosim_ws --vectors $w2_set --quiet --wgt2-mode on $opts")
       done ;;
     *)
-      target=(rtl_test sa-cosim)
+      target=(rtl_test)
+      core="$cosim_ws"
       checks+=("$work/build/tests/rtl_test")
       for opts in "" "--stall-prob 0.3"; do
-        checks+=("$work/build/sim/sa-cosim --vectors vectors/default --quiet $opts")
+        checks+=("$cosim_ws --vectors vectors/default --quiet $opts")
       done ;;
   esac
 }
@@ -78,11 +86,12 @@ plan() {
 [[ -f "$w2_set/manifest.json" ]] || { echo "mutate_rtl.sh: $w2_set is missing"; exit 2; }
 for group in sa_core w2-x sa_os_core; do
   plan "$group"
-  cmake --build "$work/build" --target "${target[@]}" >"$work/build.log" 2>&1 ||
+  { ((${#target[@]} == 0)) || cmake --build "$work/build" --target "${target[@]}"; } \
+    >"$work/build.log" 2>&1 && $core --build-only >>"$work/build.log" 2>&1 ||
     { echo "pristine RTL does not build (see $work/build.log)"; exit 2; }
   for c in "${checks[@]}"; do
     # shellcheck disable=SC2086
-    $c >/dev/null 2>&1 || { echo "pristine RTL fails a check: ${c#"$work/build/"}"; exit 2; }
+    $c >/dev/null 2>&1 || { echo "pristine RTL fails a check: ${c#"$root/"}"; exit 2; }
   done
 done
 echo "pristine RTL: every check passes"
@@ -96,13 +105,14 @@ for m in "${mutants[@]}"; do
   sed -i "$expr" "$work/rtl/$file"
   if cmp -s "rtl/$file" "$work/rtl/$file"; then echo "$name: the sed expression changed nothing"; exit 2; fi
   if [[ "$name" == w2-* ]]; then plan "$name"; else plan "$file"; fi
-  if ! cmake --build "$work/build" --target "${target[@]}" >"$work/build.log" 2>&1; then
+  if ! { { ((${#target[@]} == 0)) || cmake --build "$work/build" --target "${target[@]}"; } \
+         >"$work/build.log" 2>&1 && $core --build-only >>"$work/build.log" 2>&1; }; then
     echo "$name: does not build (see $work/build.log)"; exit 2
   fi
   caught=()
   for c in "${checks[@]}"; do
     # shellcheck disable=SC2086
-    $c >/dev/null 2>&1 || caught+=("${c#"$work/build/"}")
+    $c >/dev/null 2>&1 || caught+=("${c#"$root/"}")
   done
   if ((${#caught[@]})); then
     echo "$name: caught by ${#caught[@]} of ${#checks[@]}: ${caught[0]}"

@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Installs the Debian packages sacosim needs (idempotent, quiet when all are present), then
 # configures and builds into build/. Usage: scripts/setup.sh [--no-build] [BUILD_DIR]
+# SA_BUILD_TARGETS: build only these targets (the main job: sa-golden sa-cosim); SA_CMAKE_ARGS:
+# more -D options for the configure step.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -44,5 +46,6 @@ if ((build)); then
   # shellcheck disable=SC2086  # SA_CMAKE_ARGS: extra -D options, split on spaces
   cmake -S . -B "$build_dir" -G Ninja -DCMAKE_BUILD_TYPE=Release "${launcher[@]}" \
     ${SA_CMAKE_ARGS:-} >/dev/null
-  cmake --build "$build_dir" -j"$(nproc)"
+  # shellcheck disable=SC2086  # SA_BUILD_TARGETS: target names, split on spaces
+  cmake --build "$build_dir" -j"$(nproc)" ${SA_BUILD_TARGETS:+--target $SA_BUILD_TARGETS}
 fi

@@ -1,18 +1,23 @@
 #!/usr/bin/env bash
-# The test suite: installs and builds (scripts/setup.sh), then runs every ctest label (unit,
-# cosim, slow) in build/; then the sanitizer build (ASan + UBSan, build-sanitize/, label
-# sanitize: the unit and cosim tests again), the fuzzers (scripts/fuzz.sh, 60 s each) and the
-# RTL coverage flow (scripts/coverage.sh, build-coverage/).
-# With arguments, only build/'s ctest runs, with them: e.g. scripts/test.sh -L cosim.
+# The test suite: installs and builds (scripts/setup.sh), then runs the ctest labels unit, cosim
+# and slow in build/ (the co-simulation cores are built by the tests' setup entries into
+# build/core-cache); then the sanitizer build (ASan + UBSan, build-sanitize/, label sanitize:
+# the unit and cosim tests again), the fuzzers (scripts/fuzz.sh, 60 s each) and the RTL
+# coverage flow (scripts/coverage.sh, build-coverage/).
+#   scripts/test.sh --full   also the label full: the 32 x 32 and 64 x 64 arrays (their cores
+#                            take minutes each to build) and pin mode on every size; not run by CI
+#   scripts/test.sh ARGS     only build/'s ctest, with ARGS: e.g. scripts/test.sh -L cosim
 # SA_FUZZ_SECONDS sets the fuzzing time; SA_SKIP_SANITIZE=1 skips the second build and fuzzing.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-# The tests also build the 64 x 64 array (fast model only: about 6 minutes on 2 cores) and run
-# layers of the default set on it; SA_CMAKE_ARGS reaches the configure step of setup.sh.
-export SA_CMAKE_ARGS="${SA_CMAKE_ARGS:--DSA_EXTRA_CONFIGS=64x64:a4w4:fast}"
+select=(-LE full)
+if [[ "${1:-}" == "--full" ]]; then select=(); shift; fi
 scripts/setup.sh
-(cd build && ctest --output-on-failure -j"$(nproc)" "$@")
-(($#)) && exit 0
+if (($#)); then
+  (cd build && ctest --output-on-failure -j"$(nproc)" "$@")
+  exit 0
+fi
+(cd build && ctest --output-on-failure -j"$(nproc)" "${select[@]}")
 [[ "${SA_SKIP_SANITIZE:-0}" == 1 ]] && exit 0
 
 echo "== sanitizer build (ASan + UBSan): unit and cosim tests"

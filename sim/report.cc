@@ -55,15 +55,6 @@ std::string XmlEscape(const std::string& s) {
   return out;
 }
 
-std::string ShellQuote(const std::string& s) {
-  if (!s.empty() && s.find_first_not_of("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
-                                        "0123456789_-./=,:+") == std::string::npos)
-    return s;
-  std::string out = "'";
-  for (char c : s) out += c == '\'' ? std::string("'\\''") : std::string(1, c);
-  return out + "'";
-}
-
 // What went wrong in a layer beyond psum mismatches, one phrase each.
 std::vector<std::string> ContractProblems(const LayerStats& s) {
   std::vector<std::string> p;
@@ -196,6 +187,15 @@ LayerStats UnitFromJson(const json& u, const RunInfo& info, const std::string& p
 }
 
 }  // namespace
+
+std::string ShellQuote(const std::string& s) {
+  if (!s.empty() && s.find_first_not_of("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+                                        "0123456789_-./=,:+") == std::string::npos)
+    return s;
+  std::string out = "'";
+  for (char c : s) out += c == '\'' ? std::string("'\\''") : std::string(1, c);
+  return out + "'";
+}
 
 void AddCounts(const LayerStats& from, LayerStats* into) {
   into->psums_compared += from.psums_compared;
@@ -497,9 +497,8 @@ Report MergeReports(const std::vector<Report>& shards, const std::vector<std::st
 
 std::string RerunCommand(const RunInfo& info, const LayerStats& unit) {
   std::ostringstream cmd;
-  cmd << ShellQuote(info.executable) << " --vectors " << ShellQuote(info.vectors_dir)
-      << " --layers " << ShellQuote(unit.name) << " --images " << unit.test_image << " --seed "
-      << info.seed;
+  cmd << info.executable << " --vectors " << ShellQuote(info.vectors_dir) << " --layers "
+      << ShellQuote(unit.name) << " --images " << unit.test_image << " --seed " << info.seed;
   if (info.stall_prob > 0) cmd << " --stall-prob " << info.stall_prob;
   if (info.psum_stall_prob >= 0) cmd << " --psum-stall-prob " << info.psum_stall_prob;
   if (info.relu) cmd << " --relu";
@@ -521,7 +520,7 @@ void WriteJUnitReport(const std::string& path, const RunInfo& info,
   const std::string suite = "sa-cosim " + info.config.Name() + " " + info.vectors_dir;
   std::ostringstream x;
   x.setf(std::ios::fixed);
-  x.precision(6);
+  x.precision(3);  // Jenkins' junit-10.xsd allows at most 3 decimals (SUREFIRE_TIME)
   x << "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n";
   x << "<testsuites name=\"sa-cosim\" tests=\"" << units.size() << "\" failures=\"" << failures
     << "\" errors=\"" << errors << "\" time=\"" << total << "\">\n";

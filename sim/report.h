@@ -15,6 +15,7 @@ namespace sa::sim {
 // Everything about a run except its per-unit results. The fields above the line are the same in
 // every shard of one regression (a merge checks them); those below describe one process.
 struct RunInfo {
+  // executable: the shell words that start this core (e.g. `sa-cosim --core ws --array 4x8`).
   std::string vectors_dir, manifest_sha256, mode, executable;
   ArrayConfig config;
   double stall_prob = 0, psum_stall_prob = -1;
@@ -79,5 +80,8 @@ void WriteJUnitReport(const std::string& path, const RunInfo& info,
 // The one-line command that reruns just `unit`'s layer and image with the same seed and stalls
 // and a trace window around its first mismatch.
 std::string RerunCommand(const RunInfo& info, const LayerStats& unit);
+
+// `s` as one shell word: unchanged when it is plain, else single-quoted.
+std::string ShellQuote(const std::string& s);
 
 }  // namespace sa::sim

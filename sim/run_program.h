@@ -11,4 +11,7 @@ namespace sa::sim {
 // Returns its exit status, or -1 when it could not be started or died of a signal.
 int RunProgram(const std::vector<std::string>& argv);
 
+// The same, with stdout and stderr appended to the file `log_path` (created if absent).
+int RunProgramLogged(const std::vector<std::string>& argv, const std::string& log_path);
+
 }  // namespace sa::sim

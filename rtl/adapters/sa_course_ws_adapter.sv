@@ -1,8 +1,8 @@
 // sa_course_ws_adapter: puts a course-style core (course_ws_array: separate weight-load phase,
 // in_valid/in_data, out_valid/out_data at a fixed latency, no backpressure) behind the sacosim
 // DUT contract (docs/dut-contract.md), so the unchanged harness drives it. Template for your
-// own core: keep the ports and parameters of this module, replace the core instance and the
-// three places marked CORE.
+// own core: keep the ports and parameters of this module and change the two places marked CORE
+// (the core's sum width and latency; its instance).
 //
 // What the adapter adds to a bare array, as the contract requires:
 //   * weight stream: wgt_ready_o is high only while the core is idle in its load phase; one
