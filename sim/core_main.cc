@@ -17,6 +17,7 @@ using sc_core::sc_time_stamp;
 #ifdef SA_PIN_HEADER
 #include SA_PIN_HEADER
 #endif
+#include "sim/assertions.h"
 #include "sim/cosim_cli.h"
 #include "sim/fast_harness.h"
 #include "sim/pin_harness.h"
@@ -80,6 +81,13 @@ class Simulator : public UnitSimulator {
 };
 
 }  // namespace
+
+// Verilator calls this for $stop and for every failing assertion (the kit defines
+// VL_USER_STOP): the hit is recorded and the harness ends that unit as a failure, instead of the
+// default, which aborts the process (sim/assertions.h).
+void vl_stop(const char* filename, int linenum, const char* /*hier*/) {
+  sa::sim::RecordAssertion(filename, linenum);
+}
 
 int sc_main(int argc, char* argv[]) {
   SimulatorInfo sim;

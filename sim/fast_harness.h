@@ -15,6 +15,7 @@
 #include <string>
 #include <systemc>
 
+#include "sim/assertions.h"
 #include "sim/model_pins.h"
 #include "sim/run_program.h"
 #include "sim/tb_trace.h"
@@ -126,6 +127,8 @@ class FastHarness : public sc_core::sc_module {
       V& t = *top_;
       VerilatedVcdC* vcd = trace_ ? vcd_.get() : nullptr;
       if (vcd) tb_trace_.Follow(&run_->probe());
+      AssertionHit hit;
+      TakeAssertion(&hit);  // one left from the unit before (reported there) or from reset
       ApplyPins(t, run_->inputs());
       t.SA_DUT_CLOCK = 0;
       t.eval();
@@ -133,6 +136,7 @@ class FastHarness : public sc_core::sc_module {
         const uint64_t cycle = run_->cycle() + 1;  // the cycle this edge completes
         const bool dump = vcd && cycle >= trace_->from && cycle < trace_->to;
         ClockCycle(t, *run_, psums_, dump ? vcd : nullptr, time_);
+        if (TakeAssertion(&hit)) run_->FailAssertion(hit.name, hit.file, hit.line);
         time_ += 10;
         qk.inc(period);
         if (qk.need_sync()) qk.sync();  // hand control back to the SystemC kernel once a quantum

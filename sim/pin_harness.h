@@ -7,6 +7,7 @@
 
 #include <type_traits>
 
+#include "sim/assertions.h"
 #include "sim/dut_ports.h"
 #include "sim/testbench.h"
 
@@ -56,6 +57,8 @@ class PinHarness : public sc_core::sc_module, public PsumPort {
   }
 
   void Submit(LayerRun* run) {
+    AssertionHit stale;
+    TakeAssertion(&stale);  // one left from the unit before (reported there)
     run_ = run;
     Drive(run->inputs());
   }
@@ -89,6 +92,12 @@ class PinHarness : public sc_core::sc_module, public PsumPort {
   // it, so the DUT samples the previous inputs at this edge, as real flops would.
   void OnRisingEdge() {
     if (!run_) return;
+    AssertionHit hit;  // one the model raised since the last edge ends the unit
+    if (TakeAssertion(&hit)) {
+      run_->FailAssertion(hit.name, hit.file, hit.line);
+      run_ = nullptr;
+      return;
+    }
     PinsOut out;
 #define SA_SAMPLE(port, member) out.member = port##_.read();
     SA_DUT_BIT_OUTPUTS(SA_SAMPLE)

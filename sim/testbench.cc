@@ -35,10 +35,11 @@ std::ostream& operator<<(std::ostream& os, const Mismatch& m) {
     s << "0x" << std::hex << static_cast<uint32_t>(v);
     return s.str();
   };
-  return os << m.layer << " image " << m.image << " channel " << m.channel << " row " << m.row
-            << " col " << m.col << ": expected " << m.expected << " (" << hex(m.expected)
-            << "), got " << m.got << " (" << hex(m.got) << "), pass " << m.pass << ", cycle "
-            << m.cycle;
+  // The test-set index, as --images, the rerun command, JUnit and the trace name the image.
+  return os << m.layer << " image " << (m.test_image >= 0 ? m.test_image : m.image) << " channel "
+            << m.channel << " row " << m.row << " col " << m.col << ": expected " << m.expected
+            << " (" << hex(m.expected) << "), got " << m.got << " (" << hex(m.got) << "), pass "
+            << m.pass << ", cycle " << m.cycle;
 }
 
 void CoverageBins::Add(const CoverageBins& o) {
@@ -311,6 +312,14 @@ void LayerRun::NextInputs() {
   monitor_.Present(&in_);
   probe_.act_pass = driver_.act_pass();
   probe_.act_beat = driver_.act_beat();
+}
+
+void LayerRun::FailAssertion(const std::string& name, const std::string& file, int line) {
+  if (!stats_.assertion.empty()) return;
+  stats_.assertion =
+      name + " (" + file + ":" + std::to_string(line) + ") at cycle " + std::to_string(cycle_);
+  stats_.assertion_cycle = cycle_;
+  done_ = true;
 }
 
 LayerStats LayerRun::Finish(double wall_seconds) {

@@ -48,10 +48,11 @@ void DecodePsums(const uint32_t* words, const ArrayConfig& cfg, int64_t* values)
 // A psum that differs from the golden one: where it belongs and where it came from.
 struct Mismatch {
   std::string layer;
-  int64_t image = 0, channel = 0, row = 0, col = 0;
+  int64_t image = 0, channel = 0, row = 0, col = 0;  // image: position in the set
   int64_t expected = 0, got = 0;
-  int64_t pass = 0;    // index of the pass that released it (the last of its group)
-  uint64_t cycle = 0;  // cycle (after reset) at which it left the core
+  int64_t pass = 0;         // index of the pass that released it (the last of its group)
+  uint64_t cycle = 0;       // cycle (after reset) at which it left the core
+  int64_t test_image = -1;  // the image's test-set index: the one number users see (-1: unknown)
   bool operator==(const Mismatch& o) const;
 };
 std::ostream& operator<<(std::ostream& os, const Mismatch& m);
@@ -114,6 +115,9 @@ struct LayerStats {
   double utilization = 0;
   double wall_seconds = 0;
   bool overflow = false, hung = false;
+  // An RTL assertion that failed (sim/assertions.h): "NAME (FILE:LINE) at cycle N"; empty if none.
+  std::string assertion;
+  uint64_t assertion_cycle = 0;
   // The contract's end of a layer: after the last expected psum, Rows + Cols + 8 cycles with
   // psum_ready high must bring no further psum, and busy_o must then be low.
   int64_t extra_psums = 0;
@@ -127,7 +131,7 @@ struct LayerStats {
   CoverageBins coverage;
   bool Passed() const {
     return mismatches == 0 && !hung && !overflow && psums_compared > 0 && extra_psums == 0 &&
-           !busy_after_drain && busy_low_while_valid == 0;
+           !busy_after_drain && busy_low_while_valid == 0 && assertion.empty();
   }
 };
 
@@ -232,6 +236,8 @@ class LayerRun {
   bool Done() const { return done_; }
   uint64_t cycle() const { return cycle_; }
   LayerStats Finish(double wall_seconds);
+  // An RTL assertion failed at the edge just taken: the unit ends here, failed.
+  void FailAssertion(const std::string& name, const std::string& file, int line);
   const LayerSchedule& schedule() const { return *schedule_; }
   TestbenchProbe& probe() { return probe_; }
   const TestbenchProbe& probe() const { return probe_; }
