@@ -1,0 +1,116 @@
+// The behavioural contract model (sim/behavioral_core.h).
+#include "sim/behavioral_core.h"
+
+#include <algorithm>
+
+namespace sa::sim {
+
+BehavioralCore::BehavioralCore(const ArrayConfig& cfg, const BehavioralKnobs& knobs)
+    : cfg_(cfg),
+      knobs_(knobs),
+      rng_(knobs.seed),
+      stall_(knobs.ready_stall),
+      cur_(static_cast<size_t>(cfg.rows), std::vector<int64_t>(static_cast<size_t>(cfg.cols))),
+      next_(cur_),
+      acc_(static_cast<size_t>(cfg.acc_depth),
+           std::vector<int64_t>(static_cast<size_t>(cfg.cols))) {}
+
+int64_t BehavioralCore::Field(const Bits& b, int lsb, int width, bool is_signed) const {
+  uint64_t v = 0;
+  for (int i = 0; i < width; ++i) {
+    const int bit = lsb + i;
+    v |= static_cast<uint64_t>((b.words[static_cast<size_t>(bit / 32)] >> (bit % 32)) & 1u) << i;
+  }
+  if (is_signed && (v >> (width - 1)) & 1u) return static_cast<int64_t>(v) - (int64_t{1} << width);
+  return static_cast<int64_t>(v);
+}
+
+PinsOut BehavioralCore::Outputs() const {
+  PinsOut out;
+  out.wgt_ready = wgt_ready_;
+  out.act_ready = act_ready_;
+  out.psum_valid = !fifo_.empty();
+  out.overflow = overflow_;
+  out.busy = knobs_.busy_stuck_high || !line_.empty() || !fifo_.empty();
+  return out;
+}
+
+void BehavioralCore::Read(int64_t* values) {
+  const std::vector<int64_t>& head = fifo_.front();
+  const int w = cfg_.psum_width;
+  for (int c = 0; c < cfg_.cols; ++c) {  // as the port carries it: PsumWidth bits, sign-extended
+    const int64_t v = head[static_cast<size_t>(c)];
+    const uint64_t mask = w >= 64 ? ~uint64_t{0} : (uint64_t{1} << w) - 1;
+    const uint64_t sign = uint64_t{1} << (w - 1);
+    values[c] = static_cast<int64_t>(((static_cast<uint64_t>(v) & mask) ^ sign) - sign);
+  }
+}
+
+void BehavioralCore::Edge(const PinsIn& in) {
+  if (!in.rst_n) {
+    *this = BehavioralCore(cfg_, knobs_);
+    return;
+  }
+  const PinsOut out = Outputs();
+  // Output handshake first: the FIFO frees its head at this edge.
+  if (out.psum_valid && in.psum_ready) fifo_.pop_front();
+  // Weights: a row into the next tile.
+  if (in.wgt_valid && out.wgt_ready) {
+    for (int c = 0; c < cfg_.cols; ++c)
+      next_[static_cast<size_t>(next_rows_)][static_cast<size_t>(c)] =
+          Field(in.wgt_data, c * cfg_.wgt_width, cfg_.wgt_width, !knobs_.zero_extend_weights);
+    ++next_rows_;
+  }
+  // Activations: one beat under the current tile.
+  if (in.act_valid && out.act_ready) {
+    std::vector<int64_t>& a = acc_[static_cast<size_t>(beat_)];
+    const bool first = in.acc_first && !knobs_.ignore_acc_first;
+    for (int c = 0; c < cfg_.cols; ++c) {
+      int64_t dot = 0;
+      for (int r = 0; r < cfg_.rows; ++r)
+        dot += Field(in.act_data, r * cfg_.act_width, cfg_.act_width, false) *
+               cur_[static_cast<size_t>(r)][static_cast<size_t>(c)];
+      int64_t& s = a[static_cast<size_t>(c)];
+      s = (first ? 0 : s) + dot;
+      const int64_t lim = int64_t{1} << (cfg_.psum_width - 1);
+      overflow_ |= s >= lim || s < -lim;
+    }
+    if (in.acc_last) {
+      std::vector<int64_t> v = a;
+      if (in.relu)
+        for (int64_t& x : v) x = std::max<int64_t>(x, 0);
+      if (released_ == knobs_.flip_bit_of_vector) v[0] ^= 1;
+      ++released_;
+      line_.push_back({v, knobs_.latency});
+    }
+    ++beat_;
+    if (in.act_last) {
+      beat_ = 0;
+      cur_loaded_ = false;
+    }
+  }
+  // The latency line moves one step; vectors at its end enter the FIFO.
+  for (Vector& v : line_) --v.delay;
+  while (!line_.empty() && line_.front().delay <= 0) {
+    fifo_.push_back(line_.front().v);
+    line_.pop_front();
+  }
+  if (knobs_.extra_vector && !extra_done_ && released_ > 0 && line_.empty() && fifo_.empty() &&
+      !cur_loaded_ && next_rows_ == 0) {
+    fifo_.push_back(std::vector<int64_t>(static_cast<size_t>(cfg_.cols), 0));
+    extra_done_ = true;
+  }
+  // A full next tile becomes the current one once the current pass has ended.
+  if (!cur_loaded_ && next_rows_ == cfg_.rows) {
+    std::swap(cur_, next_);
+    next_rows_ = 0;
+    cur_loaded_ = true;
+  }
+  // Registered readiness for the next edge: weights while the next tile has room; beats while
+  // a tile is loaded and the FIFO has room for every vector in flight (credit).
+  const bool credit = static_cast<int>(fifo_.size() + line_.size()) + 1 < knobs_.fifo_depth;
+  wgt_ready_ = next_rows_ < cfg_.rows && !stall_(rng_);
+  act_ready_ = cur_loaded_ && credit && !stall_(rng_);
+}
+
+}  // namespace sa::sim

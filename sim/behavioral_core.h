@@ -1,0 +1,66 @@
+// A behavioural model of the DUT contract for the weight-stationary dataflow, in plain C++ (no
+// Verilator): weight tiles of Rows beats (double-buffered), one activation beat per output pixel,
+// per-beat accumulation over a group of passes, release of the group's last pass through a
+// latency line into an output FIFO under credit flow control, ReLU, sticky overflow and busy_o.
+// It drives the harness logic (schedules, driver, monitor, scoreboard, reports) in-process, in
+// milliseconds: knobs vary its timing, and planted faults show that each check can fail.
+// Written from docs/dut-contract.md, not from the RTL.
+#pragma once
+
+#include <cstdint>
+#include <deque>
+#include <random>
+#include <vector>
+
+#include "sim/testbench.h"
+
+namespace sa::sim {
+
+struct BehavioralKnobs {
+  int latency = 3;         // edges from an accepted beat to its vector entering the FIFO
+  int fifo_depth = 8;      // output FIFO entries (credit: beats in flight count against it)
+  double ready_stall = 0;  // probability that wgt_ready_o / act_ready_o drop for a cycle
+  uint64_t seed = 1;
+  // Planted faults, one at a time: each must be caught by the harness.
+  int64_t flip_bit_of_vector = -1;   // flip bit 0 of column 0 of this released vector (mismatch)
+  bool zero_extend_weights = false;  // weights read as unsigned (mismatches)
+  bool busy_stuck_high = false;      // busy_o never drops (the end-of-layer check)
+  bool extra_vector = false;         // one vector more than released (extra psums)
+  bool ignore_acc_first = false;     // groups add onto the previous group's sums
+};
+
+class BehavioralCore : public PsumPort {
+ public:
+  BehavioralCore(const ArrayConfig& cfg, const BehavioralKnobs& knobs);
+  // The outputs just before the next edge: from registered state only.
+  PinsOut Outputs() const;
+  // psum_data_o before the next edge (PsumPort): the FIFO head.
+  void Read(int64_t* values) override;
+  // One rising edge with `in` sampled: handshakes, accumulation, release, FIFO.
+  void Edge(const PinsIn& in);
+
+ private:
+  struct Vector {
+    std::vector<int64_t> v;
+    int delay;
+  };
+  int64_t Field(const Bits& b, int lsb, int width, bool is_signed) const;
+
+  ArrayConfig cfg_;
+  BehavioralKnobs knobs_;
+  std::mt19937_64 rng_;
+  std::bernoulli_distribution stall_;
+  // Weight tiles: [row][col]; `next_` fills while `cur_` streams.
+  std::vector<std::vector<int64_t>> cur_, next_;
+  int next_rows_ = 0;
+  bool cur_loaded_ = false;
+  int64_t beat_ = 0;                       // beat index within the current pass
+  std::vector<std::vector<int64_t>> acc_;  // [beat][col]
+  std::deque<Vector> line_;                // released, not yet in the FIFO
+  std::deque<std::vector<int64_t>> fifo_;
+  int64_t released_ = 0;
+  bool overflow_ = false, extra_done_ = false;
+  bool wgt_ready_ = false, act_ready_ = false;  // registered for the next edge
+};
+
+}  // namespace sa::sim
