@@ -25,6 +25,7 @@ packages=(
   gnuplot-nox fonts-liberation # training curves, psum histograms (and the fonts they label with)
   slurmctld slurmd slurm-client munge  # the sharded-regression test's one-node Slurm cluster
   python3
+  libxml2-utils valgrind        # JUnit schema check (xmllint); the memcheck stage of scripts/test.sh
 )
 
 missing=()
@@ -41,6 +42,9 @@ if ((${#missing[@]})); then
 fi
 
 if ((build)); then
+  # ccache keys on paths relative to the checkout, so a clone elsewhere (CI's) reuses what an
+  # earlier build compiled; without -g the build folder's own path is not hashed either.
+  export CCACHE_BASEDIR="${CCACHE_BASEDIR:-$PWD}" CCACHE_NOHASHDIR="${CCACHE_NOHASHDIR:-1}"
   launcher=()
   command -v ccache >/dev/null && launcher=(-DCMAKE_CXX_COMPILER_LAUNCHER=ccache)
   # shellcheck disable=SC2086  # SA_CMAKE_ARGS: extra -D options, split on spaces

@@ -71,7 +71,7 @@ void CheckComparable(const std::vector<Report>& runs, const std::vector<std::str
         throw vectors::FormatError(paths[i] + ": unit " + std::to_string(u.unit) + " (" + u.name +
                                    ") failed; compare passing runs only");
     const RunInfo &a = runs[0].info, &b = r.info;
-    if (b.manifest_sha256 != a.manifest_sha256 || b.stall_prob != a.stall_prob ||
+    if (b.set_sha256 != a.set_sha256 || b.stall_prob != a.stall_prob ||
         b.psum_stall_prob != a.psum_stall_prob || b.relu != a.relu || b.seed != a.seed)
       throw vectors::FormatError(paths[i] + ": another vector set, stall pattern or --relu than " +
                                  paths[0]);

@@ -119,6 +119,8 @@ std::vector<std::string> ReadFileList(const std::string& filelist) {
   std::error_code ec;
   if (!fs::is_regular_file(filelist, ec))
     throw std::invalid_argument("--rtl " + filelist + ": no such file list");
+  if (filelist.find(';') != std::string::npos)
+    throw std::invalid_argument("--rtl " + filelist + ": a ';' in its path is not supported");
   std::ifstream in(filelist);
   if (!in) throw std::invalid_argument("--rtl " + filelist + ": cannot be read");
   const fs::path dir = fs::absolute(filelist).parent_path();
@@ -133,6 +135,10 @@ std::vector<std::string> ReadFileList(const std::string& filelist) {
     if (f.is_relative()) f = dir / f;
     if (!fs::is_regular_file(f, ec))
       throw std::invalid_argument(filelist + ": listed file " + f.string() + " does not exist");
+    // The kit passes the files to CMake as a list, which ';' would split.
+    if (f.string().find(';') != std::string::npos)
+      throw std::invalid_argument(filelist + ": listed file " + f.string() +
+                                  ": a ';' in a file name is not supported");
     files.push_back(f.lexically_normal().string());
   }
   if (files.empty()) throw std::invalid_argument("--rtl " + filelist + ": lists no files");
@@ -193,10 +199,13 @@ std::string CoreCache::Get(const CoreSpec& spec, std::ostream& log) {
 std::string CoreCache::Build(const CoreSpec& spec, const std::string& key, std::ostream& log) {
   const auto start = std::chrono::steady_clock::now();
   const fs::path root(root_);
-  std::string tmpl = (root / "tmp" / (key.substr(0, 16) + ".XXXXXX")).string();
-  if (!::mkdtemp(tmpl.data()))
+  // One staging folder per key, reused by name: the key's lock makes it this process's alone,
+  // and a fixed path lets a compiler cache (ccache) recognise a rebuild of the same core.
+  const fs::path tmp = root / "tmp" / key;
+  std::error_code rm_ec;
+  fs::remove_all(tmp, rm_ec);  // a crashed build's leftovers
+  if (!fs::create_directories(tmp, rm_ec))
     throw std::invalid_argument(root_ + ": cannot create a build folder");
-  const fs::path tmp = tmpl;
   const fs::path build = tmp / "build";
   const std::string log_path = (tmp / "build.log").string();
   std::string params;

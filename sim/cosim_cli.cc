@@ -21,8 +21,9 @@ void AddRegressOptions(CLI::App& app, RegressOptions& opt) {
       ->check(CLI::Range(1, 1024))
       ->capture_default_str();
   app.add_option("--shard", opt.shard,
-                 "run shard I of N (I/N) of the units; default from SLURM_ARRAY_TASK_ID/COUNT "
-                 "or GTEST_SHARD_INDEX/GTEST_TOTAL_SHARDS; merge with sa-report merge");
+                 "run shard I of N (I/N) of the units, or auto: from SLURM_ARRAY_TASK_ID/COUNT "
+                 "or GTEST_SHARD_INDEX/GTEST_TOTAL_SHARDS (none: all units); merge with "
+                 "sa-report merge. Without --shard every unit runs, whatever the environment");
   app.add_option("--trace", opt.trace,
                  "write a waveform, FILE.vcd or FILE.fst, with testbench signals (a window around "
                  "the first mismatch, if any, else every unit)");

@@ -8,12 +8,14 @@
 #include <CLI/CLI.hpp>
 #include <algorithm>
 #include <cstdio>
+#include <cstdlib>
 #include <filesystem>
 #include <iostream>
 #include <regex>
 #include <string>
 #include <vector>
 
+#include "sim/contract.h"
 #include "sim/core_cache.h"
 #include "sim/cosim_cli.h"
 #include "sim/report.h"
@@ -78,7 +80,8 @@ CoreKit KitOfThisBuild() {
 // The flags that choose the core (and the cache): the front end's alone, never passed on.
 const std::vector<std::string> kValueFlags = {"--core",  "--rtl",      "--top",  "-G",
                                               "--array", "--dataflow", "--cache"};
-const std::vector<std::string> kBareFlags = {"--build-only", "--cache-list", "--cache-clean"};
+const std::vector<std::string> kBareFlags = {"--build-only", "--cache-list", "--cache-clean",
+                                             "--contract-tests"};
 
 bool IsFlag(const std::string& arg, const std::string& flag, bool* has_value_inline) {
   if (arg == flag) {
@@ -124,7 +127,7 @@ int main(int argc, char* argv[]) {
   AddRegressOptions(app, opt);
   std::string core, rtl, top, array, dataflow, cache;
   std::vector<std::string> gparams;
-  bool build_only = false, cache_list = false, cache_clean = false;
+  bool build_only = false, cache_list = false, cache_clean = false, contract = false;
   std::string presets_help = "a core of the project's:";
   for (const auto& p : Presets()) presets_help += std::string(" ") + p.name + " (" + p.what + ");";
   const char* kCore = "Core (built on first use, then cached)";
@@ -143,6 +146,10 @@ int main(int argc, char* argv[]) {
                  "~/.cache/sacosim)")
       ->group(kCore);
   app.add_flag("--build-only", build_only, "build (or find) the core and print its path")
+      ->group(kCore);
+  app.add_flag("--contract-tests", contract,
+               "run the DUT contract's tests on the core (random odd layers, stalls, full psum "
+               "FIFO, ReLU, 2-bit weights, the default set) instead of --vectors")
       ->group(kCore);
   app.add_flag("--cache-list", cache_list, "list the cached cores")->group(kCore);
   app.add_flag("--cache-clean", cache_clean, "remove every cached core")->group(kCore);
@@ -212,7 +219,7 @@ int main(int argc, char* argv[]) {
     ReadFileList(spec.filelist);  // a missing list or file: one line now, not a build log
 
     // The run's inputs and outputs, checked before any build (the core checks them again).
-    if (!build_only) {
+    if (!build_only && !contract) {
       if (opt.vectors.empty()) throw std::invalid_argument("--vectors is required");
       sa::vectors::ReadManifest(opt.vectors);
       for (const auto& [path, flag] : {std::pair{opt.report, "--report"},
@@ -225,6 +232,14 @@ int main(int argc, char* argv[]) {
     if (build_only) {
       std::cout << exe << "\n";
       return 0;
+    }
+    if (contract) {
+      const char* tmp = std::getenv("TMPDIR");
+      std::string work = std::string(tmp && *tmp ? tmp : "/tmp") + "/sa-contract-XXXXXX";
+      if (!::mkdtemp(work.data())) throw std::invalid_argument(work + ": cannot create");
+      const std::string default_set = std::string(SA_SOURCE_DIR) + "/vectors/default";
+      return RunContractTests(
+          exe, work, fs::exists(default_set + "/manifest.json") ? default_set : "", std::cout);
     }
     std::vector<std::string> choose, pass;
     SplitArgs(argc, argv, &choose, &pass);

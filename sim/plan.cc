@@ -46,7 +46,7 @@ Shard ParseShard(const std::string& text, const std::string& flag) {
   int64_t index = 0, count = 0;
   if (slash == std::string::npos || !ParseCount(text.substr(0, slash), &index) ||
       !ParseCount(text.substr(slash + 1), &count))
-    throw std::invalid_argument(flag + " '" + text + "': expected I/N, e.g. 0/4");
+    throw std::invalid_argument(flag + " '" + text + "': expected I/N, e.g. 0/4, or auto");
   return CheckedShard(index, count, flag + " " + text);
 }
 

@@ -112,7 +112,10 @@ void RunUnits(const Context& ctx, const std::vector<Unit>& units, UnitSimulator&
     s.unit = u.index;
     s.image = u.image;
     s.test_image = u.test_image;
-    for (Mismatch& m : s.first_mismatches) m.image = u.image;
+    for (Mismatch& m : s.first_mismatches) {
+      m.image = u.image;
+      m.test_image = u.test_image;
+    }
     on_done(std::move(s));
   }
 }
@@ -399,7 +402,11 @@ int RunRegression(const RegressOptions& opt, const SimulatorInfo& sim, const std
   } else {
     images = ParseImageSelection(opt.images, manifest.images, opt.vectors);
   }
-  const Shard shard = opt.shard.empty() ? ShardFromEnvironment() : ParseShard(opt.shard, "--shard");
+  // Sharding only when asked: an inherited SLURM_ARRAY_* or GTEST_*SHARD* variable must not turn
+  // a run into a silent part of one (a failing unit in another share would pass it).
+  const Shard shard = opt.shard == "auto" ? ShardFromEnvironment()
+                      : opt.shard.empty() ? Shard{}
+                                          : ParseShard(opt.shard, "--shard");
   const Wgt2Choice wgt2 = opt.wgt2 == "on"    ? Wgt2Choice::kOn
                           : opt.wgt2 == "off" ? Wgt2Choice::kOff
                                               : Wgt2Choice::kAuto;
@@ -429,7 +436,7 @@ int RunRegression(const RegressOptions& opt, const SimulatorInfo& sim, const std
   info.versions_systemc = sim.systemc_version;
   info.shard = shard;
   info.jobs = jobs;
-  info.manifest_sha256 = sv::ManifestSha256(opt.vectors);
+  info.set_sha256 = sv::SetSha256(opt.vectors, manifest);
 
   Context ctx{opt, sim, manifest, {}};
   ctx.run_opt.stall_prob = opt.stall_prob;
@@ -477,13 +484,16 @@ int RunRegression(const RegressOptions& opt, const SimulatorInfo& sim, const std
     // window around the first mismatch if there is one, else every unit in full. With --jobs the
     // main process has not elaborated yet, so it can now.
     if (!simulator) simulator = sim.make("fast");
-    auto failing = std::find_if(results.begin(), results.end(),
-                                [](const LayerStats& s) { return !s.first_mismatches.empty(); });
+    auto failing = std::find_if(results.begin(), results.end(), [](const LayerStats& s) {
+      return !s.first_mismatches.empty() || !s.assertion.empty();
+    });
     simulator->OpenTrace(opt.trace);
     TraceWindow window;
     std::vector<Unit> traced = units;
     if (failing != results.end()) {
-      const uint64_t c = failing->first_mismatches.front().cycle;
+      const uint64_t c = !failing->first_mismatches.empty()
+                             ? failing->first_mismatches.front().cycle
+                             : failing->assertion_cycle;
       const uint64_t half = opt.trace_window;
       window.from = c > half ? c - half : 0;
       window.to = c + half;
@@ -492,10 +502,11 @@ int RunRegression(const RegressOptions& opt, const SimulatorInfo& sim, const std
     RunUnits(ctx, traced, *simulator, &window, nullptr, [](LayerStats&&) {});
     simulator->CloseTrace();
     if (failing != results.end())
-      std::printf("trace: %s holds cycles %llu..%llu of %s image %lld, around the first mismatch\n",
+      std::printf("trace: %s holds cycles %llu..%llu of %s image %lld, around the %s\n",
                   opt.trace.c_str(), static_cast<unsigned long long>(window.from),
                   static_cast<unsigned long long>(window.to), failing->name.c_str(),
-                  static_cast<long long>(failing->test_image));
+                  static_cast<long long>(failing->test_image),
+                  failing->first_mismatches.empty() ? "failed assertion" : "first mismatch");
     else
       std::printf("trace: %s holds all %zu unit run(s)\n", opt.trace.c_str(), traced.size());
   }
@@ -505,6 +516,12 @@ int RunRegression(const RegressOptions& opt, const SimulatorInfo& sim, const std
   // A shard may hold no unit (more shards than units): it passes, the merge checks the whole.
   const bool passed =
       std::all_of(results.begin(), results.end(), [](const LayerStats& s) { return s.Passed(); });
+  if (units.size() < plan.size())  // last, so a part of a run never reads as the whole
+    std::printf(
+        "PARTIAL: shard %d/%d ran %zu of the %zu planned units; the verdict on the whole "
+        "set is sa-report merge's over every shard\n",
+        shard.index, shard.count, units.size(), plan.size());
+  std::fflush(stdout);
   return passed ? sa::kExitPass : sa::kExitFail;
 }
 

@@ -2,6 +2,7 @@
 #include "sim/report.h"
 
 #include <algorithm>
+#include <charconv>
 #include <nlohmann/json.hpp>
 #include <sstream>
 
@@ -58,6 +59,7 @@ std::string XmlEscape(const std::string& s) {
 // What went wrong in a layer beyond psum mismatches, one phrase each.
 std::vector<std::string> ContractProblems(const LayerStats& s) {
   std::vector<std::string> p;
+  if (!s.assertion.empty()) p.push_back("RTL assertion " + s.assertion + " failed");
   if (s.overflow) p.push_back("the accumulator's overflow flag was raised");
   if (s.extra_psums)
     p.push_back(std::to_string(s.extra_psums) + " psum vector(s) beyond the expected ones");
@@ -65,12 +67,16 @@ std::vector<std::string> ContractProblems(const LayerStats& s) {
   if (s.busy_low_while_valid)
     p.push_back("busy_o low while psum_valid_o was high (" +
                 std::to_string(s.busy_low_while_valid) + " cycles)");
-  if (s.psums_compared == 0 && !s.hung) p.push_back("no psum was compared");
+  if (s.psums_compared == 0 && !s.hung && s.assertion.empty()) p.push_back("no psum was compared");
   return p;
 }
 
 const char* Verdict(const LayerStats& s) {
-  return s.Passed() ? "PASS" : (s.hung ? "HUNG" : (s.overflow && !s.mismatches ? "OVFL" : "FAIL"));
+  return s.Passed()                    ? "PASS"
+         : s.hung                      ? "HUNG"
+         : !s.assertion.empty()        ? "ASSERT"
+         : s.overflow && !s.mismatches ? "OVFL"
+                                       : "FAIL";
 }
 
 json MismatchJson(const Mismatch& m, const RunInfo& info) {
@@ -110,6 +116,7 @@ json StatsJson(const LayerStats& s, const RunInfo& info) {
           {"cycles_per_second", Rate(s.cycles, s.wall_seconds)},
           {"overflow", s.overflow},
           {"hung", s.hung},
+          {"assertion", s.assertion},
           {"extra_psums", s.extra_psums},
           {"busy_after_drain", s.busy_after_drain},
           {"busy_low_while_valid", s.busy_low_while_valid},
@@ -147,6 +154,7 @@ LayerStats UnitFromJson(const json& u, const RunInfo& info, const std::string& p
   s.wall_seconds = sv::NumberField(u, "wall_seconds", path);
   s.overflow = BoolField(u, "overflow", path);
   s.hung = BoolField(u, "hung", path);
+  s.assertion = sv::StringField(u, "assertion", path);
   s.extra_psums = sv::IntField(u, "extra_psums", 0, kBig, path);
   s.busy_after_drain = BoolField(u, "busy_after_drain", path);
   s.busy_low_while_valid = sv::IntField(u, "busy_low_while_valid", 0, kBig, path);
@@ -165,6 +173,7 @@ LayerStats UnitFromJson(const json& u, const RunInfo& info, const std::string& p
     Mismatch x;
     x.layer = s.name;
     x.image = sv::IntField(m, "image", 0, static_cast<int64_t>(info.images.size()) - 1, path);
+    x.test_image = ImageIndex(info, x.image);
     x.channel = sv::IntField(m, "channel", 0, kBig, path);
     x.row = sv::IntField(m, "row", -1, kBig, path);  // -1: a padding row of an output tile
     x.col = sv::IntField(m, "col", -1, kBig, path);
@@ -188,6 +197,14 @@ LayerStats UnitFromJson(const json& u, const RunInfo& info, const std::string& p
 
 }  // namespace
 
+// The shortest decimal that reads back as exactly `v`: a rerun must redraw the same stalls
+// (0.12345678 printed at 6 digits was 0.123457, another stall pattern).
+std::string RoundTrip(double v) {
+  char buf[64];
+  const auto r = std::to_chars(buf, buf + sizeof buf, v);
+  return std::string(buf, r.ptr);
+}
+
 std::string ShellQuote(const std::string& s) {
   if (!s.empty() && s.find_first_not_of("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
                                         "0123456789_-./=,:+") == std::string::npos)
@@ -207,6 +224,7 @@ void AddCounts(const LayerStats& from, LayerStats* into) {
   into->wall_seconds += from.wall_seconds;
   into->overflow |= from.overflow;
   into->hung |= from.hung;
+  if (into->assertion.empty()) into->assertion = from.assertion;
   into->extra_psums += from.extra_psums;
   into->busy_after_drain |= from.busy_after_drain;
   into->busy_low_while_valid += from.busy_low_while_valid;
@@ -319,7 +337,9 @@ int PrintProblems(std::FILE* out, const RunInfo& info, const std::vector<LayerSt
       std::fprintf(out, "rerun %s: %s\n", where.c_str(), RerunCommand(info, s).c_str());
   }
   if (failing > max_reruns)
-    std::fprintf(out, "%d more failing units: their rerun commands are in the JUnit report\n",
+    std::fprintf(out,
+                 "%d more failing units: each one's rerun command is in the JUnit report "
+                 "(--junit FILE)\n",
                  failing - max_reruns);
   return failing;
 }
@@ -342,9 +362,8 @@ void WriteJsonReport(const std::string& path, const RunInfo& info,
                  {"acc_depth", info.config.acc_depth},
                  {"dataflow", DataflowName(info.config.dataflow)},
                  {"wgt2_mode", info.config.wgt2_mode}};
-  j["vectors"] = {{"dir", info.vectors_dir},
-                  {"manifest_sha256", info.manifest_sha256},
-                  {"images", info.images}};
+  j["vectors"] = {
+      {"dir", info.vectors_dir}, {"set_sha256", info.set_sha256}, {"images", info.images}};
   j["mode"] = info.mode;
   j["stall_prob"] = info.stall_prob;
   j["psum_stall_prob"] = info.psum_stall_prob;
@@ -422,7 +441,7 @@ Report ReadJsonReport(const std::string& path) {
   info.config.wgt2_mode = BoolField(c, "wgt2_mode", path);
   const json& v = sv::ObjectField(j, "vectors", path);
   info.vectors_dir = sv::StringField(v, "dir", path);
-  info.manifest_sha256 = sv::StringField(v, "manifest_sha256", path);
+  info.set_sha256 = sv::StringField(v, "set_sha256", path);
   for (const json& i : sv::ArrayField(v, "images", path))
     info.images.push_back(sv::IntValue(i, 0, kBig, "vectors.images", path));
   info.mode = sv::StringField(j, "mode", path);
@@ -456,7 +475,7 @@ Report MergeReports(const std::vector<Report>& shards, const std::vector<std::st
       throw sv::FormatError(paths[k] + ": " + what + " differs from " + paths[0] +
                             "'s: not a shard of the same regression");
     };
-    if (b.manifest_sha256 != a.manifest_sha256 || b.images != a.images) differs("vector set");
+    if (b.set_sha256 != a.set_sha256 || b.images != a.images) differs("vector set");
     if (b.config.Name() != a.config.Name() || b.config.psum_width != a.config.psum_width ||
         b.config.acc_depth != a.config.acc_depth)
       differs("array configuration");
@@ -499,8 +518,8 @@ std::string RerunCommand(const RunInfo& info, const LayerStats& unit) {
   std::ostringstream cmd;
   cmd << info.executable << " --vectors " << ShellQuote(info.vectors_dir) << " --layers "
       << ShellQuote(unit.name) << " --images " << unit.test_image << " --seed " << info.seed;
-  if (info.stall_prob > 0) cmd << " --stall-prob " << info.stall_prob;
-  if (info.psum_stall_prob >= 0) cmd << " --psum-stall-prob " << info.psum_stall_prob;
+  if (info.stall_prob > 0) cmd << " --stall-prob " << RoundTrip(info.stall_prob);
+  if (info.psum_stall_prob >= 0) cmd << " --psum-stall-prob " << RoundTrip(info.psum_stall_prob);
   if (info.relu) cmd << " --relu";
   if (info.wgt2 != "auto") cmd << " --wgt2-mode " << info.wgt2;
   if (info.mode != "fast") cmd << " --mode " << info.mode;
@@ -533,7 +552,7 @@ void WriteJUnitReport(const std::string& path, const RunInfo& info,
       {"command_line", info.command_line},
       {"seed", std::to_string(info.seed)},
       {"mode", info.mode},
-      {"manifest_sha256", info.manifest_sha256},
+      {"set_sha256", info.set_sha256},
       {"config", info.config.Name()},
       {"shard", std::to_string(info.shard.index) + "/" + std::to_string(info.shard.count)}};
   for (const auto& [k, v] : props)
@@ -555,6 +574,9 @@ void WriteJUnitReport(const std::string& path, const RunInfo& info,
     if (s.hung) {
       type = "hang";
       message = "the core stopped making progress at cycle " + std::to_string(s.cycles);
+    } else if (!s.assertion.empty()) {
+      type = "assertion";
+      message = "RTL assertion " + s.assertion + " failed";
     } else if (s.mismatches > 0) {
       type = "mismatch";
       message = std::to_string(s.mismatches) + " of " + std::to_string(s.psums_compared) +

@@ -16,7 +16,7 @@ namespace sa::sim {
 // every shard of one regression (a merge checks them); those below describe one process.
 struct RunInfo {
   // executable: the shell words that start this core (e.g. `sa-cosim --core ws --array 4x8`).
-  std::string vectors_dir, manifest_sha256, mode, executable;
+  std::string vectors_dir, set_sha256, mode, executable;
   ArrayConfig config;
   double stall_prob = 0, psum_stall_prob = -1;
   bool relu = false;
@@ -35,7 +35,7 @@ struct RunInfo {
 // Schema 3: per-unit results ("units", one per layer and image) beside the per-layer totals.
 // Schema 4: the dataflow and 2-bit mode in "config", "wgt2_mode" (the --wgt2-mode choice); per
 // unit and layer, "wgt2", "wgt_beats" and "cycle_breakdown" (measured and model).
-constexpr int kReportSchemaVersion = 4;
+constexpr int kReportSchemaVersion = 5;  // 5: vectors.set_sha256 (was manifest_sha256)
 
 // One row per layer, its units summed in plan order; utilization is all MACs over all
 // array-cycles, first mismatches kept up to `max_mismatches` per layer.
@@ -83,5 +83,7 @@ std::string RerunCommand(const RunInfo& info, const LayerStats& unit);
 
 // `s` as one shell word: unchanged when it is plain, else single-quoted.
 std::string ShellQuote(const std::string& s);
+// `v` in the shortest decimal that reads back as the same double.
+std::string RoundTrip(double v);
 
 }  // namespace sa::sim

@@ -380,7 +380,7 @@ TEST(Reproducible, ANarrowedRerunRepeatsTheFailureAtTheSameCycle) {
   EXPECT_EQ(a["test_image"], 1);
   // The report says what ran and on which images.
   const nlohmann::json r = ReadJson(root + "/full.json");
-  EXPECT_EQ(r["schema_version"], 4);
+  EXPECT_EQ(r["schema_version"], 5);
   EXPECT_EQ(r["seed"], 5);
   EXPECT_EQ(r["vectors"]["images"], nlohmann::json::array({0, 1}));
   EXPECT_NE(r["command_line"].get<std::string>().find("--seed 5"), std::string::npos);
@@ -446,6 +446,28 @@ class Shards : public ::testing::Test {
   std::string root_;
 };
 
+// An environment inherited from a job array or a sharded GoogleTest run must not make a run a
+// silent part of itself: without --shard every unit runs; with --shard auto the shard comes
+// from it and the last line says the run covered part of the set.
+TEST_F(Shards, InheritedShardVariablesShardOnlyWithShardAuto) {
+  const std::string env =
+      "SLURM_ARRAY_TASK_ID=1 SLURM_ARRAY_TASK_COUNT=4 GTEST_SHARD_INDEX=1 "
+      "GTEST_TOTAL_SHARDS=4 ";
+  auto all = RunCommand("cd " + root_ + " && " + env + SA_COSIM_8X8 +
+                        " --vectors set --quiet --report all.json");
+  ASSERT_EQ(all.status, 0) << all.output;
+  EXPECT_EQ(ReadJson(root_ + "/all.json")["units"].size(), 24u);
+  EXPECT_EQ(all.output.find("PARTIAL"), std::string::npos) << all.output;
+  auto part = RunCommand("cd " + root_ + " && " + env + SA_COSIM_8X8 +
+                         " --vectors set --quiet --shard auto --report part.json");
+  ASSERT_EQ(part.status, 0) << part.output;
+  EXPECT_EQ(ReadJson(root_ + "/part.json")["units"].size(), 6u);
+  const std::string last = part.output.substr(part.output.rfind('\n', part.output.size() - 2) + 1);
+  EXPECT_EQ(last,
+            "PARTIAL: shard 1/4 ran 6 of the 24 planned units; the verdict on the whole set is "
+            "sa-report merge's over every shard\n");
+}
+
 TEST_F(Shards, MergedShardsAndJobsEqualTheOneProcessRun) {
   const std::string common = " --stall-prob 0.3 --seed 4 --quiet";
   ASSERT_EQ(Cosim(common + " --report one.json").status, 0);
@@ -454,11 +476,11 @@ TEST_F(Shards, MergedShardsAndJobsEqualTheOneProcessRun) {
   ASSERT_EQ(Cosim(common + " --shard 0/3 --report s0.json").status, 0);
   ASSERT_EQ(RunCommand("cd " + root_ + " && SLURM_ARRAY_TASK_ID=5 SLURM_ARRAY_TASK_MIN=4 " +
                        "SLURM_ARRAY_TASK_COUNT=3 " + SA_COSIM_8X8 + " --vectors set" + common +
-                       " --report s1.json")
+                       " --shard auto --report s1.json")
                 .status,
             0);
   ASSERT_EQ(RunCommand("cd " + root_ + " && GTEST_SHARD_INDEX=2 GTEST_TOTAL_SHARDS=3 " +
-                       SA_COSIM_8X8 + " --vectors set" + common + " --report s2.json")
+                       SA_COSIM_8X8 + " --vectors set" + common + " --shard auto --report s2.json")
                 .status,
             0);
   EXPECT_EQ(ReadJson(root_ + "/s1.json")["shard"]["index"], 1);
@@ -495,6 +517,43 @@ TEST_F(Shards, APlantedFaultInOneShardFailsTheMergeNamingItsLayerAndImage) {
   EXPECT_EQ(junit.status, 0) << junit.output;
 }
 
+// One number for an image everywhere: its test-set index. A set of test images 3500 and 7 with
+// a fault in image 7: the MISMATCH line, the rerun line and JUnit say 7, and --images 7 (the
+// rerun) fails the same way while --images 1 (its position in the set) is refused.
+TEST_F(Shards, TheTestSetIndexNamesAnImageEverywhere) {
+  nlohmann::json m = ReadJson(root_ + "/set/manifest.json");
+  m["images"] = {3500, 7};
+  std::ofstream(root_ + "/set/manifest.json") << m.dump(2) << "\n";
+  sv::NpyArray psum = sv::ReadNpy(root_ + "/set/random7/psum.npy");
+  PlantFault(root_ + "/set/random7", psum.NumElements() - 1);  // the second image: 7
+  auto run = Cosim("--quiet --junit j.xml");
+  EXPECT_EQ(run.status, 1) << run.output;
+  EXPECT_NE(run.output.find("MISMATCH random7 image 7 "), std::string::npos) << run.output;
+  EXPECT_EQ(run.output.find("image 1 "), std::string::npos) << run.output;
+  EXPECT_NE(run.output.find("rerun random7 image 7: "), std::string::npos) << run.output;
+  EXPECT_NE(sa::testing::Slurp(root_ + "/j.xml").find("random7 image 7"), std::string::npos);
+  auto again = Cosim("--quiet --layers random7 --images 7");
+  EXPECT_EQ(again.status, 1) << again.output;
+  EXPECT_NE(again.output.find("MISMATCH random7 image 7 "), std::string::npos) << again.output;
+  EXPECT_EQ(Cosim("--quiet --layers random7 --images 1").status, 2);
+  // The rerun line reproduces the stalls bit for bit: the probability as given, not rounded.
+  auto stalled = Cosim("--quiet --layers random7 --stall-prob 0.12345678");
+  EXPECT_NE(stalled.output.find("--stall-prob 0.12345678 "), std::string::npos) << stalled.output;
+}
+
+// A set's identity covers every file: shard 0 run on the set, then one psum planted (its
+// checksum fixed in layer.json, the manifest untouched) and shard 1 run on the changed set. The
+// two are shards of different sets and must not merge into a verdict.
+TEST_F(Shards, ShardsOfASetAndOfItsPlantedCopyDoNotMerge) {
+  ASSERT_EQ(Cosim("--quiet --shard 0/2 --report a.json").status, 0);
+  PlantFault(root_ + "/set/random7", 0);
+  const int rc = Cosim("--quiet --shard 1/2 --report b.json").status;
+  ASSERT_TRUE(rc == 0 || rc == 1);
+  auto merged = Merge("a.json b.json");
+  EXPECT_EQ(merged.status, 2) << merged.output;
+  EXPECT_NE(merged.output.find("vector set"), std::string::npos) << merged.output;
+}
+
 TEST_F(Shards, IncompleteOrForeignShardsAreRefused) {
   ASSERT_EQ(Cosim("--quiet --shard 0/2 --report a.json").status, 0);
   ASSERT_EQ(Cosim("--quiet --shard 1/2 --report b.json").status, 0);
@@ -513,14 +572,14 @@ TEST_F(Shards, IncompleteOrForeignShardsAreRefused) {
   std::ofstream(root_ + "/bad.json") << "{\"schema_version\": 2}";
   auto old = Merge("bad.json --report out.json");
   EXPECT_EQ(old.status, 2);
-  EXPECT_EQ(old.output, "sa-report: bad.json: not an sa-cosim report of schema version 4\n");
+  EXPECT_EQ(old.output, "sa-report: bad.json: not an sa-cosim report of schema version 5\n");
   EXPECT_FALSE(fs::exists(root_ + "/out.json"));
 }
 
 TEST_F(Shards, BadShardAndImageSelectionsAreRefusedBeforeSimulating) {
   const std::pair<std::string, std::string> cases[] = {
       {"--shard 2/2", "sa-cosim: --shard 2/2: shard 2 of 2 is out of range (need 0 <= I < N)\n"},
-      {"--shard x", "sa-cosim: --shard 'x': expected I/N, e.g. 0/4\n"},
+      {"--shard x", "sa-cosim: --shard 'x': expected I/N, e.g. 0/4, or auto\n"},
       {"--images 5", "sa-cosim: --images: test image 5 is not in set\n"},
       {"--images 0,0", "sa-cosim: --images: test image 0 is named twice\n"},
       {"--images 1..0",
@@ -537,7 +596,7 @@ TEST_F(Shards, BadShardAndImageSelectionsAreRefusedBeforeSimulating) {
     EXPECT_FALSE(fs::exists(root_ + "/r.json")) << args;
   }
   auto env = RunCommand("cd " + root_ + " && SLURM_ARRAY_TASK_ID=x SLURM_ARRAY_TASK_COUNT=2 " +
-                        SA_COSIM_8X8 + " --vectors set");
+                        SA_COSIM_8X8 + " --vectors set --shard auto");
   EXPECT_EQ(env.status, 2);
   EXPECT_EQ(env.output, "sa-cosim: SLURM_ARRAY_TASK_ID='x' is not a non-negative integer\n");
   // --images picks units: 12 layers x image 1.
@@ -720,10 +779,10 @@ struct Mutant {
   const char* expect;
 };
 
-// Writes the course core's files (rtl/adapters/course_ws.f) into `dir` with `m` applied, and a
-// file list naming them; returns the list's path.
-std::string CopyCourseCore(const std::string& dir, const Mutant* m) {
-  const std::string list = std::string(SA_SOURCE_DIR) + "/rtl/adapters/course_ws.f";
+// Writes the files of a file list of the project's (relative to the source tree) into `dir`
+// with `m` applied, and a file list naming them; returns the list's path.
+std::string CopyCore(const std::string& list_in_tree, const std::string& dir, const Mutant* m) {
+  const std::string list = std::string(SA_SOURCE_DIR) + "/" + list_in_tree;
   std::ifstream in(list);
   std::string line, names;
   bool applied = m == nullptr;
@@ -746,6 +805,9 @@ std::string CopyCourseCore(const std::string& dir, const Mutant* m) {
   EXPECT_TRUE(applied);
   std::ofstream(dir + "/my_core.f") << names;
   return dir + "/my_core.f";
+}
+std::string CopyCourseCore(const std::string& dir, const Mutant* m) {
+  return CopyCore("rtl/adapters/course_ws.f", dir, m);
 }
 }  // namespace byo
 
@@ -778,5 +840,42 @@ TEST(ByoCore, EachMutatedCopyThroughRtlFails) {
     EXPECT_NE(out.find("built core sa_course_ws_adapter"), std::string::npos)
         << "a changed source is a new core\n"
         << out;
+    // The contract tests a user runs on their own core catch it too (the same core: no build).
+    auto contract = RunCommand(std::string(SA_COSIM_FRONT) + " --rtl " + f +
+                               " --top sa_course_ws_adapter --contract-tests");
+    EXPECT_EQ(contract.status, 1) << contract.output;
+    EXPECT_NE(contract.output.find("contract: FAIL"), std::string::npos) << contract.output;
   }
+}
+
+// A failing RTL assertion is a design failure, not a crash: sa_core without its credit check
+// overruns its output FIFO under psum backpressure (a_fifo_room fires). Each unit must end as a
+// failure naming the assertion, its file:line and cycle, with exit 1, JUnit type="assertion",
+// a JSON report and a trace around it, in one process and with --jobs; the other units still run.
+TEST(RtlAssertion, FailsTheUnitNamingItAndTheRunGoesOn) {
+  const std::string dir = TempDir("assert_core");
+  const byo::Mutant no_credit = {"sa_core.sv",
+                                 "assign act_ready_o = bank_full_q[act_bank_q] && credit_ok;",
+                                 "assign act_ready_o = bank_full_q[act_bank_q];", ""};
+  const std::string f = byo::CopyCore("rtl/sa.f", dir, &no_credit);
+  const std::string cmd = std::string(SA_COSIM_FRONT) + " --rtl " + f + " --top sa_core" +
+                          " --vectors " + kDefaultSet +
+                          " --layers layer1.0.conv1,layer3.2.conv2 --psum-stall-prob 0.9 --seed 17";
+  auto one = RunCommand(cmd + " --junit " + dir + "/j.xml --report " + dir + "/r.json --trace " +
+                        dir + "/t.vcd");
+  EXPECT_EQ(one.status, 1) << one.output;
+  EXPECT_NE(one.output.find("RTL assertion a_fifo_room (" + dir + "/sa_core.sv:"),
+            std::string::npos)
+      << one.output;
+  EXPECT_NE(one.output.find("around the failed assertion"), std::string::npos) << one.output;
+  EXPECT_NE(one.output.find("rerun layer1.0.conv1"), std::string::npos) << one.output;
+  const nlohmann::json r = ReadJson(dir + "/r.json");
+  ASSERT_EQ(r["units"].size(), 2u) << "every unit ran";
+  EXPECT_NE(r["units"][0]["assertion"].get<std::string>().find("a_fifo_room"), std::string::npos);
+  const std::string junit = sa::testing::Slurp(dir + "/j.xml");
+  EXPECT_NE(junit.find("type=\"assertion\""), std::string::npos) << junit;
+  EXPECT_GT(fs::file_size(dir + "/t.vcd"), 0u);
+  auto jobs = RunCommand(cmd + " --jobs 2 --quiet");
+  EXPECT_EQ(jobs.status, 1) << jobs.output;
+  EXPECT_NE(jobs.output.find("a_fifo_room"), std::string::npos) << jobs.output;
 }

@@ -179,15 +179,15 @@ TEST(CommittedCheckpoint, AccuracyMatchesTheModelCard) {
   if (data.empty()) GTEST_SKIP() << "../shared/data/cifar10-jpeg.tar.gz not present";
   ASSERT_TRUE(fs::exists(src / "golden/checkpoints/w4a4/model.pt"))
       << "the embedded default is missing";
+  ConfigureCpuRuntime();
+  const Dataset test = LoadCifar10(data, Split::kTest);  // decoded once for every checkpoint
+  ASSERT_EQ(test.size(), 10000);
   for (const char* name : {"w4a4", "w2a4", "w8a8", "w8a8-cutout"}) {
     const fs::path dir = src / "golden/checkpoints" / name;
     if (!fs::exists(dir / "model.pt")) continue;
     std::ifstream card_file(dir / "card.json");
     nlohmann::json card = nlohmann::json::parse(card_file);
     ResNet20 model = LoadCheckpoint((dir / "model.pt").string());
-    ConfigureCpuRuntime();
-    Dataset test = LoadCifar10(data, Split::kTest);
-    ASSERT_EQ(test.size(), 10000);
     const double acc = Evaluate(model, test, torch::kCPU);
     EXPECT_NEAR(acc, card["test_accuracy"].get<double>(), 0.1) << name;
   }

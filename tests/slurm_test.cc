@@ -36,10 +36,12 @@ class SlurmCluster : public ::testing::Test {
       RunCommand(std::string(SA_SOURCE_DIR) + "/tests/slurm/cluster.sh stop " + root_ + "/cluster");
     if (!root_.empty()) fs::remove_all(root_);
   }
+  // As the README shows it: from the folder that holds the set, with relative paths (the jobs
+  // run there, not in the output folder).
   sa::testing::CommandResult Submit(const std::string& out) {
-    return RunCommand(env_ + SA_SOURCE_DIR + "/scripts/slurm/submit.sh --shards 4 --wait --out " +
-                      root_ + "/" + out + " -- " + SA_COSIM_8X8 + " --vectors " + root_ +
-                      "/set --stall-prob 0.2 --seed 3");
+    return RunCommand("cd " + root_ + " && " + env_ + SA_SOURCE_DIR +
+                      "/scripts/slurm/submit.sh --shards 4 --wait --out " + out + " -- " +
+                      SA_COSIM_8X8 + " --vectors set --stall-prob 0.2 --seed 3");
   }
   nlohmann::json Merged(const std::string& out) {
     return nlohmann::json::parse(sa::testing::Slurp(root_ + "/" + out + "/merged.json"));

@@ -418,4 +418,21 @@ std::string ManifestSha256(const std::string& dir) {
   return Sha256Hex(ReadRegularFile(dir + "/manifest.json", kMaxManifestBytes));
 }
 
+std::string SetSha256(const std::string& dir, const Manifest& manifest) {
+  std::vector<uint8_t> all;
+  auto add = [&](const std::string& name, const std::vector<uint8_t>& bytes) {
+    const std::string head = name + " " + std::to_string(bytes.size()) + "\n";
+    all.insert(all.end(), head.begin(), head.end());
+    all.insert(all.end(), bytes.begin(), bytes.end());
+  };
+  add("manifest.json", ReadRegularFile(dir + "/manifest.json", kMaxManifestBytes));
+  for (const std::string& layer : manifest.layers) {
+    const std::string layer_dir = PathInside(dir, layer, dir + "/manifest.json");
+    const std::string path = layer_dir + "/layer.json";
+    add(layer + "/layer.json",
+        ReadRegularFile(PathInside(layer_dir, "layer.json", path), kMaxLayerJsonBytes));
+  }
+  return Sha256Hex(all);
+}
+
 }  // namespace sa::vectors

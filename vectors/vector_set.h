@@ -103,7 +103,11 @@ LayerInfo ParseLayerInfo(const std::vector<uint8_t>& bytes, const std::string& p
 LayerVectors ReadLayer(const std::string& dir, const Manifest& manifest, const std::string& layer);
 // The same, reading the manifest first.
 LayerVectors ReadLayer(const std::string& dir, const std::string& layer);
-// sha256 of manifest.json, recorded in co-simulation reports.
+// sha256 of manifest.json.
 std::string ManifestSha256(const std::string& dir);
+// The set's identity in co-simulation reports (a merge refuses shards of different sets): sha256
+// over manifest.json and every layer's layer.json, which holds each .npy file's sha256 (checked
+// on every read), so two sets that differ in any byte of any file differ here.
+std::string SetSha256(const std::string& dir, const Manifest& manifest);
 
 }  // namespace sa::vectors

@@ -4,7 +4,9 @@
 #   scripts/slurm/submit.sh --shards N --out DIR [--wait] [--sbatch-args "..."] -- \
 #       build/sim/sa-cosim --vectors SET [--stall-prob P --seed S ...]
 # With --wait it returns the merge's exit status (0 pass, 1 the design failed, 2 error) once
-# the merged result is written to DIR/merged.{json,xml}.
+# the merged result is written to DIR/merged.{json,xml}. The jobs run in the folder submit.sh is
+# run from, so relative paths in the sa-cosim flags (--vectors vec) mean what they mean here;
+# their logs and reports go to DIR.
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 shards="" out="" wait=0 extra=""
@@ -32,14 +34,16 @@ if compgen -G "$out/shard-*.json" >/dev/null; then
   exit 2
 fi
 # shellcheck disable=SC2086  # extra: sbatch options, split on spaces
-array=$(sbatch --parsable $extra --chdir "$out" --array="0-$((shards - 1))" \
+array=$(sbatch --parsable $extra --chdir "$PWD" --output "$out/sa-cosim-%A_%a.out" \
+  --array="0-$((shards - 1))" \
   "$here/regress.sbatch" "$out" "$exe" "$@")
 array="${array%%;*}"
 wait_flag=()
 ((wait)) && wait_flag=(--wait)
 echo "submitted shards: job $array (array 0-$((shards - 1)))"
 # shellcheck disable=SC2086
-merge=$(sbatch --parsable $extra --chdir "$out" --dependency="afterany:$array" "${wait_flag[@]}" \
+merge=$(sbatch --parsable $extra --chdir "$PWD" --output "$out/sa-report-%j.out" \
+  --dependency="afterany:$array" "${wait_flag[@]}" \
   "$here/merge.sbatch" "$out" "$report") && rc=0 || rc=$?
 echo "submitted merge: job ${merge%%;*} (after job $array); result in $out/merged.json"
 if ((wait)); then
