@@ -171,18 +171,19 @@ std::string CoreKey(const CoreSpec& spec, const CoreKit& kit) {
 }
 
 std::string CoreCache::Get(const CoreSpec& spec, std::ostream& log) {
+  // Each key hashes every source and harness file: computed once per start, not per lookup.
   const std::string key = CoreKey(spec, kit_);
   const fs::path cores = fs::path(root_) / "cores";
-  const auto ready = [&](const CoreSpec& s) -> std::string {
-    const fs::path exe = cores / CoreKey(s, kit_) / kExeName;
+  const auto ready = [&](const std::string& k) -> std::string {
+    const fs::path exe = cores / k / kExeName;
     std::error_code ec;
     return fs::is_regular_file(exe, ec) ? exe.string() : "";
   };
-  if (auto exe = ready(spec); !exe.empty()) return exe;
+  if (auto exe = ready(key); !exe.empty()) return exe;
   if (!spec.pin) {  // a build with both models serves the fast mode too
     CoreSpec with_pin = spec;
     with_pin.pin = true;
-    if (auto exe = ready(with_pin); !exe.empty()) return exe;
+    if (auto exe = ready(CoreKey(with_pin, kit_)); !exe.empty()) return exe;
   }
   std::error_code ec;
   for (const char* sub : {"cores", "locks", "logs", "tmp"}) {
@@ -192,7 +193,7 @@ std::string CoreCache::Get(const CoreSpec& spec, std::ostream& log) {
                                   ec.message());
   }
   KeyLock lock((fs::path(root_) / "locks" / (key + ".lock")).string(), Describe(spec), log);
-  if (auto exe = ready(spec); !exe.empty()) return exe;  // built while we waited
+  if (auto exe = ready(key); !exe.empty()) return exe;  // built while we waited
   return Build(spec, key, log);
 }
 

@@ -23,10 +23,6 @@ using sa::sim::CoreSpec;
 using sa::testing::TempDir;
 
 void Write(const std::string& path, const std::string& text) { std::ofstream(path) << text; }
-std::string Read(const std::string& path) {
-  std::ifstream in(path);
-  return std::string((std::istreambuf_iterator<char>(in)), {});
-}
 
 // A core of two files and a kit whose "cmake" is a script: configure makes the build folder,
 // build writes an executable and params.txt (and appends a line to builds.txt, so the test can
@@ -66,7 +62,7 @@ class CoreCacheTest : public ::testing::Test {
     unsetenv("FAIL");
   }
   int Builds() {
-    std::istringstream in(Read(dir_ + "/builds.txt"));
+    std::istringstream in(sa::testing::Slurp(dir_ + "/builds.txt"));
     int n = 0;
     for (std::string l; std::getline(in, l);) ++n;
     return n;

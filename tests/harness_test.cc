@@ -29,18 +29,21 @@ using sa::sim::LayerStats;
 using sa::sim::RunOptions;
 using sa::testing::TempDir;
 
-// One layer through the model, clocked as the fast harness clocks a Verilated core: the
-// testbench sees the outputs from before the edge, the model samples the inputs presented
-// before it.
+// A unit through the model, clocked as the fast harness clocks a Verilated core: the testbench
+// sees the outputs from before the edge, the model samples the inputs presented before it.
+void Clock(LayerRun* run, const ArrayConfig& cfg, const BehavioralKnobs& knobs) {
+  BehavioralCore core(cfg, knobs);
+  while (!run->Done()) {
+    const sa::sim::PinsIn in = run->inputs();
+    run->OnEdge(core.Outputs(), core);
+    core.Edge(in);
+  }
+}
+
 LayerStats RunLayer(const sv::LayerVectors& layer, const ArrayConfig& cfg, const RunOptions& opt,
                     const BehavioralKnobs& knobs) {
   LayerRun run(layer, cfg, opt, /*layer_seed=*/7);
-  BehavioralCore core(cfg, knobs);
-  while (!run.Done()) {
-    const sa::sim::PinsIn in = run.inputs();
-    run.OnEdge(core.Outputs(), core);
-    core.Edge(in);
-  }
+  Clock(&run, cfg, knobs);
   return run.Finish(0);
 }
 
@@ -124,14 +127,7 @@ TEST(BehavioralFaults, EachPlantedFaultIsCaught) {
 class BehavioralSimulator : public sa::sim::UnitSimulator {
  public:
   BehavioralSimulator(const ArrayConfig& cfg, const BehavioralKnobs& k) : cfg_(cfg), knobs_(k) {}
-  void Run(LayerRun* run, const sa::sim::TraceWindow*) override {
-    BehavioralCore core(cfg_, knobs_);
-    while (!run->Done()) {
-      const sa::sim::PinsIn in = run->inputs();
-      run->OnEdge(core.Outputs(), core);
-      core.Edge(in);
-    }
-  }
+  void Run(LayerRun* run, const sa::sim::TraceWindow*) override { Clock(run, cfg_, knobs_); }
   void OpenTrace(const std::string&) override { throw std::invalid_argument("no trace"); }
   void CloseTrace() override {}
   void WriteCoverage(const std::string&) override { throw std::invalid_argument("no coverage"); }
