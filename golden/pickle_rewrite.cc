@@ -1,6 +1,7 @@
 // Opcode walker for OrderedDictsAsDicts (see the header for why it exists).
 #include "golden/pickle_rewrite.h"
 
+#include <algorithm>
 #include <cstdint>
 #include <set>
 #include <stdexcept>
@@ -119,15 +120,27 @@ std::string OrderedDictsAsDicts(const std::string& p, const std::string& what) {
   // past its own buffers (it checks little): per item, the offset in `out` where the opcodes
   // that built it begin, what it is ("global:torch.FloatStorage", "str:storage", "persid",
   // "mark", or "" for anything else).
+  // depth: how deeply the item nests (0 for a number or string); LibTorch's unpickler and
+  // IValue destructor recurse per level, so 300,000 nested tuples overflowed its stack.
   struct Item {
     size_t begin;
     std::string kind;
+    int depth = 0;
   };
   std::vector<Item> stack;
   std::vector<size_t> marks;      // positions in `stack` of the marks
   std::vector<std::string> memo;  // the kind memoized in each slot, numbered as Python does
   std::set<uint64_t> class_memo;  // slots that held the OrderedDict class (not written out)
   auto floor = [&] { return marks.empty() ? size_t{0} : marks.back() + 1; };
+  // A state_dict nests 4 levels (dict, rebuild call, arguments, size tuple) and _metadata 3;
+  // its stack holds a few thousand items at once (Python batches SETITEMS by 1,000).
+  constexpr int kMaxDepth = 64;
+  constexpr size_t kMaxStack = 100000;
+  auto deepest = [](const std::vector<Item>& items, size_t from = 0) {
+    int d = 0;
+    for (size_t i = from; i < items.size(); ++i) d = std::max(d, items[i].depth);
+    return d;
+  };
   auto need = [&](size_t n, size_t at_byte) {
     if (stack.size() < floor() + n) fail("stack underflow", at_byte);
   };
@@ -231,15 +244,29 @@ std::string OrderedDictsAsDicts(const std::string& p, const std::string& what) {
       class_on_stack = true;
       continue;
     }
+    // LibTorch 1.13's unpickler has no SETITEM (one key: Python writes it for a dict of one
+    // item) and cannot apply BUILD to a dict. Both become MARK key value SETITEMS, which it
+    // reads: a MARK goes in front of the opcodes that built the key. No item left on the stack
+    // begins after that point (the key and value are its top two), so the offsets stay right.
     if (op == 'b') {
-      // BUILD obj state: LibTorch 1.13 cannot apply it to a dict. The state (a state_dict's
-      // _metadata) is kept under the key "_metadata" instead: the key goes in front of the
-      // opcodes that built the state and BUILD becomes SETITEM. Memo slots stay as they were.
+      // BUILD obj state: the state (a state_dict's _metadata) is kept under the key
+      // "_metadata" instead. Memo slots stay as they were.
       need(2, start);
-      static const std::string kKey = std::string("X\x09\x00\x00\x00", 5) + "_metadata";
+      static const std::string kKey = std::string("(X\x09\x00\x00\x00", 6) + "_metadata";
       out.insert(stack.back().begin, kKey);
-      out += 's';
+      out += 'u';
+      const int d = stack.back().depth + 1;
       stack.pop_back();
+      stack.back().depth = std::max(stack.back().depth, d);
+      continue;
+    }
+    if (op == 's') {  // SETITEM: dict, key, value
+      need(3, start);
+      out.insert(stack[stack.size() - 2].begin, 1, '(');
+      out += 'u';
+      const int d = deepest(stack, stack.size() - 2) + 1;
+      pop(2, start);
+      stack.back().depth = std::max(stack.back().depth, d);
       continue;
     }
     const size_t here = out.size();
@@ -253,54 +280,51 @@ std::string OrderedDictsAsDicts(const std::string& p, const std::string& what) {
         auto [begin, items] = take_to_mark(start);
         const bool persid =
             items.size() == 5 && items[0].kind == "str:storage" && is_storage_global(items[1].kind);
-        stack.push_back({begin, persid ? "persid" : ""});
+        stack.push_back({begin, persid ? "persid" : "", deepest(items) + 1});
         break;
       }
-      case 'l':
-        stack.push_back({take_to_mark(start).first, ""});
+      case 'l': {
+        auto [begin, items] = take_to_mark(start);
+        stack.push_back({begin, "", deepest(items) + 1});
         break;
+      }
       case 'd': {
         auto [begin, items] = take_to_mark(start);
         if (items.size() % 2) fail("DICT of an odd number of items", start);
-        stack.push_back({begin, ""});
+        stack.push_back({begin, "", deepest(items) + 1});
         break;
       }
-      case 'u': {  // SETITEMS
+      case 'u':    // SETITEMS
+      case 'e': {  // APPENDS
         auto items = take_to_mark(start).second;
-        if (items.size() % 2) fail("SETITEMS of an odd number of items", start);
+        if (op == 'u' && items.size() % 2) fail("SETITEMS of an odd number of items", start);
         container_below(start);
+        stack.back().depth = std::max(stack.back().depth, deepest(items) + 1);
         break;
       }
-      case 'e':  // APPENDS
-        take_to_mark(start);
-        container_below(start);
+      case 0x85:   // TUPLE1
+      case 0x86:   // TUPLE2
+      case 0x87:   // TUPLE3
+      case 'R': {  // REDUCE: callable and arguments
+        const size_t n = op == 'R' ? 2 : static_cast<size_t>(op - 0x84);
+        need(n, start);
+        const int d = deepest(stack, stack.size() - n) + 1;
+        stack.push_back({pop(n, start), "", d});
         break;
-      case 0x85:
-        stack.push_back({pop(1, start), ""});
-        break;  // TUPLE1
-      case 0x86:
-        stack.push_back({pop(2, start), ""});
-        break;  // TUPLE2
-      case 0x87:
-        stack.push_back({pop(3, start), ""});
-        break;  // TUPLE3
-      case 'R':
-        stack.push_back({pop(2, start), ""});
-        break;   // REDUCE
+      }
       case 'Q':  // BINPERSID
         need(1, start);
         if (stack.back().kind != "persid")
           fail("a persistent id that is not torch.save's storage tuple", start);
         stack.back().kind.clear();
         break;
-      case 's':  // SETITEM: dict, key, value
-        need(3, start);
-        pop(2, start);
-        break;
-      case 'a':  // APPEND: list, value
+      case 'a': {  // APPEND: list, value
         need(2, start);
+        const int d = stack.back().depth + 1;
         pop(1, start);
+        stack.back().depth = std::max(stack.back().depth, d);
         break;
+      }
       case 'q':
       case 'r':
         need(1, start);
@@ -351,6 +375,10 @@ std::string OrderedDictsAsDicts(const std::string& p, const std::string& what) {
       default:  // every other opcode pushes one item
         stack.push_back({here, ""});
     }
+    if (!stack.empty() && stack.back().depth > kMaxDepth)
+      fail("nesting deeper than " + std::to_string(kMaxDepth) + " levels", start);
+    if (stack.size() > kMaxStack)
+      fail("more than " + std::to_string(kMaxStack) + " items on the stack", start);
     if (op == '.') return out;
   }
   fail("no STOP opcode", p.size());

@@ -11,8 +11,9 @@
 namespace sa::golden {
 
 // Returns the pickle program with every `collections.OrderedDict()` (GLOBAL or memo reference,
-// EMPTY_TUPLE, REDUCE) replaced by EMPTY_DICT, and every `BUILD obj state` turned into
-// `obj["_metadata"] = state` (a state_dict's _metadata; the caller skips that key). It also
+// EMPTY_TUPLE, REDUCE) replaced by EMPTY_DICT, every `BUILD obj state` turned into
+// `obj["_metadata"] = state` (a state_dict's _metadata; the caller skips that key), and every
+// SETITEM (which LibTorch 1.13 cannot read) into MARK key value SETITEMS. It also
 // refuses, before LibTorch 1.13 reads past its own buffers, what torch.save never writes: memo
 // slots out of order, odd SETITEMS/DICT, persistent ids other than the storage tuple, opcodes
 // LibTorch cannot read. Anything malformed throws std::runtime_error naming `what`.
