@@ -83,7 +83,14 @@ class Int8ConvCache {
 
 }  // namespace
 
-bool CpuHasVnni() { return __builtin_cpu_supports("avx512vnni"); }
+bool OneDnnAllows(int isa) {
+  const int effective = static_cast<int>(dnnl_get_effective_cpu_isa());
+  return (effective & isa) == isa;  // each ISA's bits include those of the ISAs below it
+}
+
+bool CpuHasVnni() {
+  return __builtin_cpu_supports("avx512vnni") && OneDnnAllows(dnnl_cpu_isa_avx512_core_vnni);
+}
 
 torch::Tensor Int8Conv2d(const torch::Tensor& x, const torch::Tensor& w, int64_t stride,
                          int64_t padding) {

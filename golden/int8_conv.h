@@ -6,8 +6,13 @@
 namespace sa::golden {
 
 // True where oneDNN's int8 convolution sums exactly: AVX-512 VNNI multiplies u8 x s8 into
-// 32-bit sums (without it oneDNN pairs products in saturating 16-bit sums).
+// 32-bit sums (without it oneDNN pairs products in saturating 16-bit sums). The CPU must have it
+// and oneDNN must be allowed to use it: ONEDNN_MAX_CPU_ISA=AVX2 caps oneDNN below it.
 bool CpuHasVnni();
+
+// Whether oneDNN may use the instruction set `isa` (a dnnl_cpu_isa_t) on this CPU, after any
+// ONEDNN_MAX_CPU_ISA cap.
+bool OneDnnAllows(int isa);
 
 // conv2d(x, w) with zero padding, as float32 tensors holding the integer sums: exact while
 // |sum| < 2^24, which every ResNet-20 layer with 4-bit activations or weights keeps (at most

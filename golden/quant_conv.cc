@@ -11,6 +11,7 @@
 
 #include <ATen/Parallel.h>
 #include <c10/util/BFloat16.h>
+#include <oneapi/dnnl/dnnl.h>
 
 #include <algorithm>
 #include <atomic>
@@ -422,7 +423,10 @@ struct QuantConvFn : public torch::autograd::Function<QuantConvFn> {
 
 }  // namespace
 
-bool CpuHasBf16() { return __builtin_cpu_supports("avx512bf16"); }
+// The bf16 kernels are oneDNN's: a cap (ONEDNN_MAX_CPU_ISA) below AVX-512 BF16 leaves it none.
+bool CpuHasBf16() {
+  return __builtin_cpu_supports("avx512bf16") && OneDnnAllows(dnnl_cpu_isa_avx512_core_bf16);
+}
 
 namespace {
 // Each choice's flag name and, for those that need instructions, what to say where they lack.
