@@ -84,6 +84,7 @@ void BehavioralCore::Edge(const PinsIn& in) {
       line_.push_back({v, knobs_.latency});
     }
     ++beat_;
+    ++beats_taken_;
     if (in.act_last) {
       beat_ = 0;
       cur_loaded_ = false;
@@ -110,7 +111,8 @@ void BehavioralCore::Edge(const PinsIn& in) {
   // a tile is loaded and the FIFO has room for every vector in flight (credit).
   const bool credit = static_cast<int>(fifo_.size() + line_.size()) + 1 < knobs_.fifo_depth;
   wgt_ready_ = next_rows_ < cfg_.rows && !stall_(rng_);
-  act_ready_ = cur_loaded_ && credit && !stall_(rng_);
+  const bool stuck = knobs_.hang_after_beats >= 0 && beats_taken_ >= knobs_.hang_after_beats;
+  act_ready_ = cur_loaded_ && credit && !stall_(rng_) && !stuck;
 }
 
 }  // namespace sa::sim

@@ -27,6 +27,7 @@ struct BehavioralKnobs {
   bool busy_stuck_high = false;      // busy_o never drops (the end-of-layer check)
   bool extra_vector = false;         // one vector more than released (extra psums)
   bool ignore_acc_first = false;     // groups add onto the previous group's sums
+  int64_t hang_after_beats = -1;     // act_ready_o low for good after this many beats (a hang)
 };
 
 class BehavioralCore : public PsumPort {
@@ -58,7 +59,7 @@ class BehavioralCore : public PsumPort {
   std::vector<std::vector<int64_t>> acc_;  // [beat][col]
   std::deque<Vector> line_;                // released, not yet in the FIFO
   std::deque<std::vector<int64_t>> fifo_;
-  int64_t released_ = 0;
+  int64_t released_ = 0, beats_taken_ = 0;
   bool overflow_ = false, extra_done_ = false;
   bool wgt_ready_ = false, act_ready_ = false;  // registered for the next edge
 };

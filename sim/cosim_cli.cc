@@ -2,7 +2,9 @@
 #include "sim/cosim_cli.h"
 
 #include <CLI/CLI.hpp>
+#include <cmath>
 #include <cstdio>
+#include <cstdlib>
 #include <new>
 #include <stdexcept>
 
@@ -11,6 +13,17 @@
 #include "vectors/output.h"
 
 namespace sa::sim {
+
+namespace {
+// CLI::Range lets NaN through (every comparison with it is false): probabilities must be numbers.
+const CLI::Validator kFinite(
+    [](std::string& text) {
+      char* end = nullptr;
+      const double v = std::strtod(text.c_str(), &end);
+      return std::isfinite(v) ? std::string() : "'" + text + "' is not a finite number";
+    },
+    "FINITE");
+}  // namespace
 
 void AddRegressOptions(CLI::App& app, RegressOptions& opt) {
   app.add_option("--vectors", opt.vectors, "vector set folder (sa-vectors format)");
@@ -26,9 +39,12 @@ void AddRegressOptions(CLI::App& app, RegressOptions& opt) {
                  "sa-report merge. Without --shard every unit runs, whatever the environment");
   app.add_option("--trace", opt.trace,
                  "write a waveform, FILE.vcd or FILE.fst, with testbench signals (a window around "
-                 "the first mismatch, if any, else every unit)");
+                 "the first failure, if any, else every unit)");
+  app.add_option("--trace-failures", opt.trace_failures,
+                 "write a waveform of each failing unit (the first 10) into this folder, made if "
+                 "missing: LAYER-IMAGE.vcd, a window around its first mismatch, assertion or hang");
   app.add_option("--trace-window", opt.trace_window,
-                 "cycles each side of the first mismatch in --trace")
+                 "cycles each side of the failure in a waveform")
       ->check(CLI::Range(1, 100000000))
       ->capture_default_str();
   app.add_option("--report", opt.report, "write a JSON report");
@@ -41,12 +57,16 @@ void AddRegressOptions(CLI::App& app, RegressOptions& opt) {
       ->check(CLI::Range(0, 1000000))
       ->capture_default_str();
   app.add_option("--stall-prob", opt.stall_prob, "random input gaps and psum backpressure")
-      ->check(CLI::Range(0.0, 0.95))
+      ->check(kFinite & CLI::Range(0.0, 0.95))
       ->capture_default_str();
   app.add_option("--psum-stall-prob", opt.psum_stall_prob,
                  "psum backpressure alone (default: --stall-prob); 0.9 fills the output FIFO")
-      ->check(CLI::Range(0.0, 0.95));
-  app.add_option("--seed", opt.seed, "seed of the stall pattern")->capture_default_str();
+      ->check(kFinite & CLI::Range(0.0, 0.95));
+  // Up to 2^62, as reports store it (a larger seed ran but could not be merged); a negative or
+  // larger one was wrapped silently by the unsigned conversion.
+  app.add_option("--seed", opt.seed, "seed of the stall pattern, 0 to 2^62")
+      ->check(CLI::Range(int64_t{0}, int64_t{1} << 62))
+      ->capture_default_str();
   app.add_option("--mode", opt.mode,
                  "fast: temporally decoupled; pin: every pin through SystemC signals")
       ->check(CLI::IsMember({"fast", "pin"}))

@@ -227,6 +227,8 @@ int main(int argc, char* argv[]) {
                                        {opt.trace, "--trace"},
                                        {opt.coverage, "--coverage"}})
         if (!path.empty()) sa::vectors::CheckOutputFile(path, flag);
+      if (!opt.trace_failures.empty())
+        sa::vectors::CheckOutputFolder(opt.trace_failures, "--trace-failures");
     }
     const std::string exe = cache_of.Get(spec, std::cerr);
     if (build_only) {

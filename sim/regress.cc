@@ -14,6 +14,7 @@
 #include <cstdio>
 #include <cstring>
 #include <ctime>
+#include <deque>
 #include <filesystem>
 #include <stdexcept>
 #include <unordered_map>
@@ -134,11 +135,11 @@ void WriteAll(int fd, const std::string& text) {
 
 // The workers' coverage files as one, summed point by point by Verilator's own tool (into a
 // temporary file beside `path`, then renamed).
-void MergeCoverage(const std::string& dir, int jobs, const std::string& path) {
+void MergeCoverage(const std::vector<std::string>& files, const std::string& path) {
   const std::string target = sv::WriteTarget(path);
   const std::string tmp = sv::MakeTempFileBeside(target);
   std::vector<std::string> args = {"verilator_coverage", "--write", tmp};
-  for (int w = 0; w < jobs; ++w) args.push_back(dir + "/worker" + std::to_string(w) + ".dat");
+  args.insert(args.end(), files.begin(), files.end());
   if (RunProgram(args) != 0) {
     std::remove(tmp.c_str());
     throw std::runtime_error("--coverage " + path +
@@ -161,7 +162,10 @@ struct WorkerPool {
     int fd = -1;
     bool reaped = false;
     int status = 0;
-    std::string buffer, current, error;
+    int id = 0;             // its coverage file: worker<id>.dat (a replacement gets a new id)
+    std::deque<Unit> todo;  // its units not yet reported, in order
+    int64_t current = -1;   // the unit it is running (plan index), -1 between units
+    std::string buffer, error;
   };
   std::string dir;
   std::vector<Worker> workers;
@@ -197,10 +201,73 @@ struct WorkerPool {
   ~WorkerPool() { Cleanup(); }
 };
 
-// --jobs N: N forked workers, each with its own elaboration, over every N-th unit. Each
-// reports "S unit" / "D unit" lines on a pipe (progress, and what a crashed worker was doing)
-// and its results as a report in a private temporary folder, merged here in plan order. The
-// first worker to fail stops the others.
+// How a worker ended, e.g. "killed by signal 11 (Segmentation fault)".
+std::string HowItEnded(int status) {
+  if (status == -1) return "could not be waited for";
+  if (WIFSIGNALED(status))
+    return "killed by signal " + std::to_string(WTERMSIG(status)) + " (" +
+           strsignal(WTERMSIG(status)) + ")";
+  return "exited with status " + std::to_string(WEXITSTATUS(status));
+}
+
+// Starts worker `w` (its pid, pipe and id set here) on its `todo` units. The worker sends
+// "S unit" when it starts a unit, "R json" with each result as soon as it is done, and
+// "E message" when the run cannot be done; then it writes its coverage and exits 0.
+void StartWorker(const Context& ctx, const RunInfo& info, const std::string& dir, pid_t parent,
+                 WorkerPool::Worker& w, int id) {
+  int fds[2];
+  if (::pipe2(fds, O_CLOEXEC) != 0)
+    throw std::runtime_error(std::string("--jobs: cannot create a pipe (") + std::strerror(errno) +
+                             ")");
+  std::fflush(stdout);
+  std::fflush(stderr);
+  const pid_t pid = ::fork();
+  if (pid < 0) {
+    ::close(fds[0]);
+    ::close(fds[1]);
+    throw std::runtime_error(std::string("--jobs: cannot start a worker (") + std::strerror(errno) +
+                             ")");
+  }
+  if (pid == 0) {  // worker: dies with the parent, however the parent dies
+    ::prctl(PR_SET_PDEATHSIG, SIGKILL);
+    if (::getppid() != parent) ::_exit(2);
+    ::signal(SIGINT, SIG_DFL);
+    ::signal(SIGTERM, SIG_DFL);
+    ::close(fds[0]);
+    int code = 0;
+    try {
+      const std::vector<Unit> mine(w.todo.begin(), w.todo.end());
+      std::unique_ptr<UnitSimulator> sim = ctx.sim.make(ctx.opt.mode);
+      RunUnits(
+          ctx, mine, *sim, nullptr,
+          [&](const Unit& u) { WriteAll(fds[1], "S " + std::to_string(u.index) + "\n"); },
+          [&](LayerStats&& s) { WriteAll(fds[1], "R " + UnitJsonLine(s, info) + "\n"); });
+      if (!ctx.opt.coverage.empty())
+        sim->WriteCoverage(dir + "/worker" + std::to_string(id) + ".dat");
+    } catch (const std::exception& e) {
+      WriteAll(fds[1], std::string("E ") + sv::OneLine(e.what()) + "\n");
+      code = 2;
+    }
+    ::close(fds[1]);
+    std::fflush(stdout);
+    ::_exit(code);
+  }
+  ::close(fds[1]);
+  w.pid = pid;
+  w.fd = fds[0];
+  w.reaped = false;
+  w.status = 0;
+  w.id = id;
+  w.current = -1;
+  w.buffer.clear();
+  w.error.clear();
+}
+
+// --jobs N: N forked workers, each with its own elaboration, over every N-th unit, reporting
+// on a pipe (StartWorker). A worker that dies while running a unit (a signal, or an exit
+// without saying why) fails that unit as a crash, named in every report, and a new worker takes
+// the rest of its units: the regression goes on. A worker that cannot run (an E line) or dies
+// outside a unit fails the run (exit 2) and stops the others.
 std::vector<LayerStats> RunInWorkers(const Context& ctx, const RunInfo& info,
                                      const std::vector<Unit>& units, int jobs, Progress& progress) {
   WorkerPool pool;
@@ -224,80 +291,76 @@ std::vector<LayerStats> RunInWorkers(const Context& ctx, const RunInfo& info,
     }
   } restore{old_int, old_term};
   g_interrupt = 0;
-  std::fflush(stdout);
-  std::fflush(stderr);
   const pid_t parent = ::getpid();
-  for (int w = 0; w < jobs; ++w) {
-    int fds[2];
-    if (::pipe2(fds, O_CLOEXEC) != 0)
-      throw std::runtime_error(std::string("--jobs ") + std::to_string(jobs) +
-                               ": cannot create a pipe (" + std::strerror(errno) + ")");
-    const pid_t pid = ::fork();
-    if (pid < 0) {
-      ::close(fds[0]);
-      ::close(fds[1]);
-      throw std::runtime_error(std::string("--jobs ") + std::to_string(jobs) +
-                               ": cannot start a worker (" + std::strerror(errno) + ")");
-    }
-    if (pid == 0) {  // worker: dies with the parent, however the parent dies
-      ::prctl(PR_SET_PDEATHSIG, SIGKILL);
-      if (::getppid() != parent) ::_exit(2);
-      ::signal(SIGINT, SIG_DFL);
-      ::signal(SIGTERM, SIG_DFL);
-      ::close(fds[0]);
-      int code = 0;
-      try {
-        std::vector<Unit> mine;
-        for (size_t i = static_cast<size_t>(w); i < units.size(); i += static_cast<size_t>(jobs))
-          mine.push_back(units[i]);
-        std::unique_ptr<UnitSimulator> sim = ctx.sim.make(ctx.opt.mode);
-        std::vector<LayerStats> results;
-        RunUnits(
-            ctx, mine, *sim, nullptr,
-            [&](const Unit& u) { WriteAll(fds[1], "S " + std::to_string(u.index) + "\n"); },
-            [&](LayerStats&& s) {
-              WriteAll(fds[1], "D " + std::to_string(s.unit) + "\n");
-              results.push_back(std::move(s));
-            });
-        WriteJsonReport(dir + "/worker" + std::to_string(w) + ".json", info, results);
-        if (!ctx.opt.coverage.empty())
-          sim->WriteCoverage(dir + "/worker" + std::to_string(w) + ".dat");
-      } catch (const std::exception& e) {
-        WriteAll(fds[1], std::string("E ") + sv::OneLine(e.what()) + "\n");
-        code = 2;
-      }
-      ::close(fds[1]);
-      std::fflush(stdout);
-      ::_exit(code);
-    }
-    ::close(fds[1]);
-    pool.workers[static_cast<size_t>(w)].pid = pid;
-    pool.workers[static_cast<size_t>(w)].fd = fds[0];
-  }
+  int next_id = 0;
+  for (size_t i = 0; i < units.size(); ++i)
+    pool.workers[i % static_cast<size_t>(jobs)].todo.push_back(units[i]);
+  for (WorkerPool::Worker& w : pool.workers) StartWorker(ctx, info, dir, parent, w, next_id++);
 
   // Plan index -> unit, for the progress line (one lookup per finished unit, not a scan).
   std::unordered_map<int64_t, const Unit*> by_index;
   for (const Unit& u : units) by_index[u.index] = &u;
-  auto describe = [&](const std::string& unit_text) {
-    auto it = by_index.find(std::strtoll(unit_text.c_str(), nullptr, 10));
+  auto describe = [&](int64_t index) {
+    auto it = by_index.find(index);
     return it == by_index.end()
-               ? "unit " + unit_text
+               ? "unit " + std::to_string(index)
                : it->second->layer + " image " + std::to_string(it->second->test_image);
   };
+  std::vector<LayerStats> results;
+  std::vector<std::string> coverage_files;
   std::string failure;
-  auto failed = [&](size_t k, WorkerPool::Worker& w) {
-    const int st = w.status;
-    const std::string at = w.current.empty() ? "" : " while running " + describe(w.current);
-    if (!w.error.empty()) return w.error;
-    if (st == -1) return "worker " + std::to_string(k) + " could not be waited for" + at;
-    if (WIFSIGNALED(st))
-      return "worker " + std::to_string(k) + " was killed by signal " +
-             std::to_string(WTERMSIG(st)) + " (" + strsignal(WTERMSIG(st)) + ")" + at;
-    return "worker " + std::to_string(k) + " exited with status " +
-           std::to_string(WEXITSTATUS(st)) + at;
+  // Each line a worker sends (StartWorker).
+  auto on_line = [&](WorkerPool::Worker& w, const std::string& line) {
+    if (line.rfind("S ", 0) == 0) {
+      w.current = std::strtoll(line.c_str() + 2, nullptr, 10);
+    } else if (line.rfind("R ", 0) == 0) {
+      LayerStats s = UnitFromJsonLine(line.substr(2), info, "a worker's result");
+      if (w.todo.empty() || w.todo.front().index != s.unit)
+        throw std::runtime_error("a worker reported unit " + std::to_string(s.unit) +
+                                 " out of turn");
+      w.todo.pop_front();
+      w.current = -1;
+      progress.Done(describe(s.unit));
+      results.push_back(std::move(s));
+    } else if (line.rfind("E ", 0) == 0) {
+      w.error = line.substr(2);
+    }
   };
-  // Progress lines until every pipe is closed; a worker whose pipe closes is reaped at once, and
-  // the first failure stops the rest.
+  // A worker's pipe closed: it is exiting. Reap it, then fail the run, or fail its unit as a
+  // crash and start a replacement on the rest of its units.
+  auto on_exit = [&](size_t k, WorkerPool::Worker& w) {
+    const bool waited = pool.Reap(w);
+    if (waited && WIFEXITED(w.status) && WEXITSTATUS(w.status) == 0 && w.todo.empty()) {
+      if (!ctx.opt.coverage.empty())
+        coverage_files.push_back(dir + "/worker" + std::to_string(w.id) + ".dat");
+      return;
+    }
+    if (!failure.empty()) return;  // stopped by us after the first failure
+    const std::string how = HowItEnded(waited ? w.status : -1);
+    if (!w.error.empty() || w.current < 0 || w.todo.empty() || w.todo.front().index != w.current) {
+      failure = !w.error.empty() ? w.error
+                                 : "worker " + std::to_string(k) + " " + how +
+                                       (w.current < 0 ? " between units"
+                                                      : " while running " + describe(w.current));
+      pool.StopAll();
+      return;
+    }
+    const Unit u = w.todo.front();
+    w.todo.pop_front();
+    LayerStats s;
+    s.name = u.layer;
+    s.unit = u.index;
+    s.image = u.image;
+    s.test_image = u.test_image;
+    s.crash = "worker " + std::to_string(k) + " " + how;
+    std::fprintf(stderr, "sa-cosim: worker %zu %s while running %s%s\n", k, how.c_str(),
+                 describe(u.index).c_str(),
+                 w.todo.empty() ? "" : "; a new worker runs the rest of its units");
+    progress.Done(describe(u.index));
+    results.push_back(std::move(s));
+    if (!w.todo.empty()) StartWorker(ctx, info, dir, parent, w, next_id++);
+  };
+  // Progress lines until every pipe is closed; the first failure stops the rest.
   for (;;) {
     if (g_interrupt) {
       const int sig = g_interrupt;
@@ -319,7 +382,7 @@ std::vector<LayerStats> RunInWorkers(const Context& ctx, const RunInfo& info,
       if (w.fd < 0) continue;
       auto it = std::find_if(fds.begin(), fds.end(), [&](const pollfd& p) { return p.fd == w.fd; });
       if (it == fds.end() || !(it->revents & (POLLIN | POLLHUP | POLLERR))) continue;
-      char buf[4096];
+      char buf[65536];
       const ssize_t n = ::read(w.fd, buf, sizeof(buf));
       if (n < 0 && errno == EINTR) continue;
       if (n > 0) {
@@ -327,34 +390,18 @@ std::vector<LayerStats> RunInWorkers(const Context& ctx, const RunInfo& info,
         for (size_t nl; (nl = w.buffer.find('\n')) != std::string::npos;) {
           const std::string line = w.buffer.substr(0, nl);
           w.buffer.erase(0, nl + 1);
-          if (line.rfind("S ", 0) == 0) {
-            w.current = line.substr(2);
-          } else if (line.rfind("D ", 0) == 0) {
-            progress.Done(describe(line.substr(2)));
-            w.current.clear();
-          } else if (line.rfind("E ", 0) == 0) {
-            w.error = line.substr(2);
-          }
+          on_line(w, line);
         }
         continue;
       }
-      ::close(w.fd);  // end of the worker's output: it is exiting
+      ::close(w.fd);
       w.fd = -1;
-      const bool waited = pool.Reap(w);
-      if (failure.empty() && (!waited || !(WIFEXITED(w.status) && WEXITSTATUS(w.status) == 0))) {
-        failure = failed(k, w);
-        pool.StopAll();
-      }
+      on_exit(k, w);
     }
   }
   if (!failure.empty()) throw std::runtime_error(failure);
 
-  std::vector<LayerStats> results;
-  for (int w = 0; w < jobs; ++w) {
-    Report r = ReadJsonReport(dir + "/worker" + std::to_string(w) + ".json");
-    for (LayerStats& s : r.units) results.push_back(std::move(s));
-  }
-  if (!ctx.opt.coverage.empty()) MergeCoverage(dir, jobs, ctx.opt.coverage);
+  if (!ctx.opt.coverage.empty()) MergeCoverage(coverage_files, ctx.opt.coverage);
   std::sort(results.begin(), results.end(),
             [](const LayerStats& a, const LayerStats& b) { return a.unit < b.unit; });
   if (results.size() != units.size())
@@ -363,10 +410,43 @@ std::vector<LayerStats> RunInWorkers(const Context& ctx, const RunInfo& info,
   return results;
 }
 
+// The cycle a failing unit's waveform centres on: its first mismatch, its failed assertion,
+// else its last cycle (where a hang was declared and the end-of-layer checks look).
+uint64_t FailureCycle(const LayerStats& s) {
+  if (!s.first_mismatches.empty()) return s.first_mismatches.front().cycle;
+  if (!s.assertion.empty()) return s.assertion_cycle;
+  return s.cycles;
+}
+
+const char* FailureWhat(const LayerStats& s) {
+  return !s.first_mismatches.empty() ? "first mismatch"
+         : !s.assertion.empty()      ? "failed assertion"
+         : s.hung                    ? "hang"
+                                     : "end of the unit";
+}
+
+// Reruns failing unit `s` (deterministic, fast mode) into the waveform `path`: the cycles
+// `window` cycles each side of its failure. Returns the line that says what the file holds.
+std::string TraceFailure(const Context& ctx, const std::vector<Unit>& plan, const LayerStats& s,
+                         UnitSimulator& simulator, const std::string& path) {
+  TraceWindow window;
+  const uint64_t c = FailureCycle(s), half = ctx.opt.trace_window;
+  window.from = c > half ? c - half : 0;
+  window.to = c + half;
+  simulator.OpenTrace(path);
+  RunUnits(ctx, {plan[static_cast<size_t>(s.unit)]}, simulator, &window, nullptr,
+           [](LayerStats&&) {});
+  simulator.CloseTrace();
+  return "trace: " + path + " holds cycles " + std::to_string(window.from) + ".." +
+         std::to_string(window.to) + " of " + s.name + " image " + std::to_string(s.test_image) +
+         ", around the " + FailureWhat(s);
+}
+
 }  // namespace
 
 int RunRegression(const RegressOptions& opt, const SimulatorInfo& sim, const std::string& argv0,
                   const std::string& command_line) {
+  const auto run_start = Clock::now();
   // Everything is read and checked before the first cycle is simulated: outputs can be written,
   // every selected layer reads cleanly (checksums, geometry, value ranges) and fits the
   // scheduler. Layers are then read again one at a time, so peak memory is one layer's.
@@ -389,6 +469,7 @@ int RunRegression(const RegressOptions& opt, const SimulatorInfo& sim, const std
                                   ": name it .vcd or .fst (the extension picks the format)");
     sv::CheckOutputFile(opt.trace, "--trace");
   }
+  if (!opt.trace_failures.empty()) sv::CheckOutputFolder(opt.trace_failures, "--trace-failures");
   const sv::Manifest manifest = sv::ReadManifest(opt.vectors);
   const ArrayConfig& cfg = sim.config;
   if (manifest.act_bits > cfg.act_width || manifest.wgt_bits > cfg.wgt_width)
@@ -479,38 +560,47 @@ int RunRegression(const RegressOptions& opt, const SimulatorInfo& sim, const std
   if (!opt.quiet) PrintCoverage(stdout, results, cfg);
   PrintProblems(stdout, info, results);
 
+  // Waveforms come from deterministic reruns in fast mode (cycle-identical to pin mode); with
+  // --jobs the main process has not elaborated yet, so it can now. A unit whose worker crashed
+  // is not rerun here: it would take this process down with it.
+  auto traceable = [](const LayerStats& s) { return !s.Passed() && s.crash.empty(); };
   if (!opt.trace.empty()) {
-    // The trace comes from a deterministic rerun in fast mode (cycle-identical to pin mode): a
-    // window around the first mismatch if there is one, else every unit in full. With --jobs the
-    // main process has not elaborated yet, so it can now.
+    // A window around the first failing unit's failure, else every unit in full.
     if (!simulator) simulator = sim.make("fast");
-    auto failing = std::find_if(results.begin(), results.end(), [](const LayerStats& s) {
-      return !s.first_mismatches.empty() || !s.assertion.empty();
-    });
-    simulator->OpenTrace(opt.trace);
-    TraceWindow window;
-    std::vector<Unit> traced = units;
+    auto failing = std::find_if(results.begin(), results.end(), traceable);
     if (failing != results.end()) {
-      const uint64_t c = !failing->first_mismatches.empty()
-                             ? failing->first_mismatches.front().cycle
-                             : failing->assertion_cycle;
-      const uint64_t half = opt.trace_window;
-      window.from = c > half ? c - half : 0;
-      window.to = c + half;
-      traced = {plan[static_cast<size_t>(failing->unit)]};
+      std::printf("%s\n", TraceFailure(ctx, plan, *failing, *simulator, opt.trace).c_str());
+    } else {
+      const TraceWindow every_cycle;
+      simulator->OpenTrace(opt.trace);
+      RunUnits(ctx, units, *simulator, &every_cycle, nullptr, [](LayerStats&&) {});
+      simulator->CloseTrace();
+      std::printf("trace: %s holds all %zu unit run(s)\n", opt.trace.c_str(), units.size());
     }
-    RunUnits(ctx, traced, *simulator, &window, nullptr, [](LayerStats&&) {});
-    simulator->CloseTrace();
-    if (failing != results.end())
-      std::printf("trace: %s holds cycles %llu..%llu of %s image %lld, around the %s\n",
-                  opt.trace.c_str(), static_cast<unsigned long long>(window.from),
-                  static_cast<unsigned long long>(window.to), failing->name.c_str(),
-                  static_cast<long long>(failing->test_image),
-                  failing->first_mismatches.empty() ? "failed assertion" : "first mismatch");
-    else
-      std::printf("trace: %s holds all %zu unit run(s)\n", opt.trace.c_str(), traced.size());
+  }
+  if (!opt.trace_failures.empty()) {
+    // One waveform per failing unit (the first kMaxFailureTraces), named as its rerun command
+    // names its --trace, so a CI keeps them as artifacts beside the JUnit that points at them.
+    constexpr int kMaxFailureTraces = 10;
+    int traced = 0, more = 0;
+    for (LayerStats& s : results) {
+      if (!traceable(s)) continue;
+      if (traced == kMaxFailureTraces) {
+        ++more;
+        continue;
+      }
+      if (!simulator) simulator = sim.make("fast");
+      const std::string path = opt.trace_failures + "/" + TraceFileName(s);
+      std::printf("%s\n", TraceFailure(ctx, plan, s, *simulator, path).c_str());
+      s.waveform = path;
+      ++traced;
+    }
+    if (more)
+      std::printf("trace: %d more failing units not traced (at most %d)\n", more,
+                  kMaxFailureTraces);
   }
 
+  info.wall_seconds = std::chrono::duration<double>(Clock::now() - run_start).count();
   if (!opt.report.empty()) WriteJsonReport(opt.report, info, results);
   if (!opt.junit.empty()) WriteJUnitReport(opt.junit, info, results);
   // A shard may hold no unit (more shards than units): it passes, the merge checks the whole.

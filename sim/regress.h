@@ -15,10 +15,11 @@ namespace sa::sim {
 
 struct RegressOptions {
   std::string vectors, layers, images, trace, report, junit, mode = "fast", shard, coverage;
-  std::string wgt2 = "auto";  // the 2-bit mode: auto, on, off
+  std::string trace_failures;  // a folder: one waveform per failing unit
+  std::string wgt2 = "auto";   // the 2-bit mode: auto, on, off
   int max_mismatches = 10;
   int jobs = 1;
-  uint64_t trace_window = 200;  // cycles each side of the first mismatch in --trace
+  uint64_t trace_window = 200;  // cycles each side of a failure in a waveform
   double stall_prob = 0, psum_stall_prob = -1;
   uint64_t seed = 1;
   bool quiet = false, relu = false;

@@ -59,6 +59,7 @@ std::string XmlEscape(const std::string& s) {
 // What went wrong in a layer beyond psum mismatches, one phrase each.
 std::vector<std::string> ContractProblems(const LayerStats& s) {
   std::vector<std::string> p;
+  if (!s.crash.empty()) p.push_back("the simulator process died running it: " + s.crash);
   if (!s.assertion.empty()) p.push_back("RTL assertion " + s.assertion + " failed");
   if (s.overflow) p.push_back("the accumulator's overflow flag was raised");
   if (s.extra_psums)
@@ -67,12 +68,14 @@ std::vector<std::string> ContractProblems(const LayerStats& s) {
   if (s.busy_low_while_valid)
     p.push_back("busy_o low while psum_valid_o was high (" +
                 std::to_string(s.busy_low_while_valid) + " cycles)");
-  if (s.psums_compared == 0 && !s.hung && s.assertion.empty()) p.push_back("no psum was compared");
+  if (s.psums_compared == 0 && !s.hung && s.assertion.empty() && s.crash.empty())
+    p.push_back("no psum was compared");
   return p;
 }
 
 const char* Verdict(const LayerStats& s) {
   return s.Passed()                    ? "PASS"
+         : !s.crash.empty()            ? "CRASH"
          : s.hung                      ? "HUNG"
          : !s.assertion.empty()        ? "ASSERT"
          : s.overflow && !s.mismatches ? "OVFL"
@@ -117,6 +120,7 @@ json StatsJson(const LayerStats& s, const RunInfo& info) {
           {"overflow", s.overflow},
           {"hung", s.hung},
           {"assertion", s.assertion},
+          {"crash", s.crash},
           {"extra_psums", s.extra_psums},
           {"busy_after_drain", s.busy_after_drain},
           {"busy_low_while_valid", s.busy_low_while_valid},
@@ -138,6 +142,14 @@ bool BoolField(const json& j, const char* key, const std::string& path) {
 
 constexpr int64_t kBig = int64_t{1} << 62;
 
+json UnitJson(const LayerStats& s, const RunInfo& info) {
+  json u = StatsJson(s, info);
+  u["unit"] = s.unit;
+  u["image"] = s.image;
+  u["test_image"] = s.test_image;
+  return u;
+}
+
 LayerStats UnitFromJson(const json& u, const RunInfo& info, const std::string& path) {
   LayerStats s;
   s.name = sv::StringField(u, "name", path);
@@ -155,6 +167,7 @@ LayerStats UnitFromJson(const json& u, const RunInfo& info, const std::string& p
   s.overflow = BoolField(u, "overflow", path);
   s.hung = BoolField(u, "hung", path);
   s.assertion = sv::StringField(u, "assertion", path);
+  s.crash = sv::StringField(u, "crash", path);
   s.extra_psums = sv::IntField(u, "extra_psums", 0, kBig, path);
   s.busy_after_drain = BoolField(u, "busy_after_drain", path);
   s.busy_low_while_valid = sv::IntField(u, "busy_low_while_valid", 0, kBig, path);
@@ -197,6 +210,15 @@ LayerStats UnitFromJson(const json& u, const RunInfo& info, const std::string& p
 
 }  // namespace
 
+std::string UnitJsonLine(const LayerStats& unit, const RunInfo& info) {
+  return UnitJson(unit, info).dump();  // dump() without indent: one line, newlines escaped
+}
+
+LayerStats UnitFromJsonLine(const std::string& line, const RunInfo& info, const std::string& what) {
+  return UnitFromJson(sv::ParseStrictJson(std::vector<uint8_t>(line.begin(), line.end()), what),
+                      info, what);
+}
+
 // The shortest decimal that reads back as exactly `v`: a rerun must redraw the same stalls
 // (0.12345678 printed at 6 digits was 0.123457, another stall pattern).
 std::string RoundTrip(double v) {
@@ -225,6 +247,7 @@ void AddCounts(const LayerStats& from, LayerStats* into) {
   into->overflow |= from.overflow;
   into->hung |= from.hung;
   if (into->assertion.empty()) into->assertion = from.assertion;
+  if (into->crash.empty()) into->crash = from.crash;
   into->extra_psums += from.extra_psums;
   into->busy_after_drain |= from.busy_after_drain;
   into->busy_low_while_valid += from.busy_low_while_valid;
@@ -374,14 +397,9 @@ void WriteJsonReport(const std::string& path, const RunInfo& info,
   j["shard"] = {{"index", info.shard.index}, {"count", info.shard.count}};
   j["jobs"] = info.jobs;
   j["units_planned"] = info.units_planned;
+  j["wall_seconds"] = info.wall_seconds;
   json unit_rows = json::array();
-  for (const LayerStats& s : units) {
-    json u = StatsJson(s, info);
-    u["unit"] = s.unit;
-    u["image"] = s.image;
-    u["test_image"] = s.test_image;
-    unit_rows.push_back(u);
-  }
+  for (const LayerStats& s : units) unit_rows.push_back(UnitJson(s, info));
   json layer_rows = json::array();
   const std::vector<LayerStats> layers = ByLayer(units, info);
   LayerStats t;
@@ -412,7 +430,10 @@ void WriteJsonReport(const std::string& path, const RunInfo& info,
 }
 
 Report ReadJsonReport(const std::string& path) {
-  const json j = sv::ParseStrictJson(sv::ReadRegularFile(path, 1ull << 30), path);
+  // No array of a report sa-cosim writes is longer than its units (180,000 for the test set's
+  // 10,000 images x 18 layers) or its images: a longer one is refused while it is parsed.
+  constexpr size_t kMaxReportArray = 2000000;
+  const json j = sv::ParseStrictJson(sv::ReadRegularFile(path, 1ull << 30), path, kMaxReportArray);
   if (!j.is_object() || !j.contains("schema_version") || !j["schema_version"].is_number_integer() ||
       j["schema_version"].get<int64_t>() != kReportSchemaVersion)
     throw sv::FormatError(path + ": not an sa-cosim report of schema version " +
@@ -442,7 +463,14 @@ Report ReadJsonReport(const std::string& path) {
   const json& v = sv::ObjectField(j, "vectors", path);
   info.vectors_dir = sv::StringField(v, "dir", path);
   info.set_sha256 = sv::StringField(v, "set_sha256", path);
-  for (const json& i : sv::ArrayField(v, "images", path))
+  // A set holds at most the test set's images many times over; a report that lists millions
+  // is not one sa-cosim wrote, and reading it would take minutes and gigabytes.
+  constexpr size_t kMaxImages = 1000000;  // 100 times the test set
+  const json& image_list = sv::ArrayField(v, "images", path);
+  if (image_list.size() > kMaxImages)
+    throw sv::FormatError(path + ": vectors.images lists " + std::to_string(image_list.size()) +
+                          " images; at most " + std::to_string(kMaxImages));
+  for (const json& i : image_list)
     info.images.push_back(sv::IntValue(i, 0, kBig, "vectors.images", path));
   info.mode = sv::StringField(j, "mode", path);
   info.stall_prob = sv::NumberField(j, "stall_prob", path);
@@ -457,7 +485,10 @@ Report ReadJsonReport(const std::string& path) {
   info.shard.count = static_cast<int>(sv::IntField(shard, "count", 1, 1000000, path));
   info.shard.index = static_cast<int>(sv::IntField(shard, "index", 0, info.shard.count - 1, path));
   info.jobs = static_cast<int>(sv::IntField(j, "jobs", 1, 4096, path));
-  info.units_planned = sv::IntField(j, "units_planned", 0, kBig, path);
+  info.units_planned = sv::IntField(j, "units_planned", 1, kBig, path);  // 0: nothing checked
+  info.wall_seconds = sv::NumberField(j, "wall_seconds", path);
+  if (!(info.wall_seconds >= 0))
+    throw sv::FormatError(path + ": wall_seconds must be a number >= 0");
   for (const json& u : sv::ArrayField(j, "units", path))
     r.units.push_back(UnitFromJson(u, info, path));
   return r;
@@ -511,7 +542,13 @@ Report MergeReports(const std::vector<Report>& shards, const std::vector<std::st
     throw sv::FormatError("sa-report merge: " + std::to_string(merged.units.size()) + " of " +
                           std::to_string(a.units_planned) + " planned units reported");
   merged.info.shard = Shard{};
+  for (const Report& r : shards)  // shards run side by side: the run took the longest one's
+    merged.info.wall_seconds = std::max(merged.info.wall_seconds, r.info.wall_seconds);
   return merged;
+}
+
+std::string TraceFileName(const LayerStats& unit) {
+  return unit.name + "-" + std::to_string(unit.test_image) + ".vcd";
 }
 
 std::string RerunCommand(const RunInfo& info, const LayerStats& unit) {
@@ -523,7 +560,7 @@ std::string RerunCommand(const RunInfo& info, const LayerStats& unit) {
   if (info.relu) cmd << " --relu";
   if (info.wgt2 != "auto") cmd << " --wgt2-mode " << info.wgt2;
   if (info.mode != "fast") cmd << " --mode " << info.mode;
-  cmd << " --trace " << ShellQuote(unit.name + "-" + std::to_string(unit.test_image) + ".vcd");
+  cmd << " --trace " << ShellQuote(TraceFileName(unit));
   return cmd.str();
 }
 
@@ -532,10 +569,14 @@ void WriteJUnitReport(const std::string& path, const RunInfo& info,
   int failures = 0, errors = 0;
   double total = 0;
   for (const LayerStats& s : units) {
-    failures += !s.Passed() && !s.hung;
-    errors += s.hung;
+    const bool error = s.hung || !s.crash.empty();
+    failures += !s.Passed() && !error;
+    errors += error;
     total += s.wall_seconds;
   }
+  // The suite took the run's wall time (with --jobs, less than the units' sum); the sum only
+  // for a caller that has no wall time.
+  if (info.wall_seconds > 0) total = info.wall_seconds;
   const std::string suite = "sa-cosim " + info.config.Name() + " " + info.vectors_dir;
   std::ostringstream x;
   x.setf(std::ios::fixed);
@@ -571,7 +612,10 @@ void WriteJUnitReport(const std::string& path, const RunInfo& info,
     }
     const std::vector<std::string> problems = ContractProblems(s);
     std::string type, message;
-    if (s.hung) {
+    if (!s.crash.empty()) {
+      type = "crash";
+      message = "the simulator process died running it: " + s.crash;
+    } else if (s.hung) {
       type = "hang";
       message = "the core stopped making progress at cycle " + std::to_string(s.cycles);
     } else if (!s.assertion.empty()) {
@@ -589,7 +633,8 @@ void WriteJUnitReport(const std::string& path, const RunInfo& info,
     for (const Mismatch& m : s.first_mismatches) text << "MISMATCH " << m << "\n";
     for (const auto& p : problems) text << s.name << ": " << p << "\n";
     text << "rerun: " << RerunCommand(info, s) << "\n";
-    const char* tag = s.hung ? "error" : "failure";
+    if (!s.waveform.empty()) text << "waveform: " << s.waveform << "\n";
+    const char* tag = s.hung || !s.crash.empty() ? "error" : "failure";
     x << ">\n      <" << tag << " type=\"" << type << "\" message=\"" << XmlEscape(message) << "\">"
       << XmlEscape(text.str()) << "</" << tag << ">\n    </testcase>\n";
   }

@@ -30,12 +30,15 @@ struct RunInfo {
   std::string command_line, start_time, host;  // start time: UTC, ISO 8601
   Shard shard;
   int jobs = 1;
+  double wall_seconds = 0;  // the run's wall time (a merge: the longest shard's)
 };
 
 // Schema 3: per-unit results ("units", one per layer and image) beside the per-layer totals.
 // Schema 4: the dataflow and 2-bit mode in "config", "wgt2_mode" (the --wgt2-mode choice); per
 // unit and layer, "wgt2", "wgt_beats" and "cycle_breakdown" (measured and model).
-constexpr int kReportSchemaVersion = 5;  // 5: vectors.set_sha256 (was manifest_sha256)
+// Schema 5: vectors.set_sha256 (was manifest_sha256). Schema 6: per unit "crash" (the worker
+// that ran it died), per run "wall_seconds".
+constexpr int kReportSchemaVersion = 6;
 
 // One row per layer, its units summed in plan order; utilization is all MACs over all
 // array-cycles, first mismatches kept up to `max_mismatches` per layer.
@@ -57,6 +60,11 @@ int PrintProblems(std::FILE* out, const RunInfo& info, const std::vector<LayerSt
 void WriteJsonReport(const std::string& path, const RunInfo& info,
                      const std::vector<LayerStats>& units);
 
+// One unit's result as one line of JSON (no newline) and back: how --jobs workers hand each
+// result to the parent as soon as it is done, so a worker that dies loses none it finished.
+std::string UnitJsonLine(const LayerStats& unit, const RunInfo& info);
+LayerStats UnitFromJsonLine(const std::string& line, const RunInfo& info, const std::string& what);
+
 struct Report {
   RunInfo info;
   std::vector<LayerStats> units;
@@ -73,13 +81,17 @@ Report MergeReports(const std::vector<Report>& shards, const std::vector<std::st
 // JUnit XML as Jenkins, GitLab and GitHub test reporters read it: one testsuite per run, one
 // testcase per unit (named by the layer, plus "image T" when the set holds several images); a
 // wrong psum, overflow or contract violation is a <failure> with the mismatch list and the
-// rerun command, a hang an <error>. Written atomically.
+// rerun command, a hang or a crashed worker an <error>. The suite's time is the run's wall
+// time. Written atomically.
 void WriteJUnitReport(const std::string& path, const RunInfo& info,
                       const std::vector<LayerStats>& units);
 
 // The one-line command that reruns just `unit`'s layer and image with the same seed and stalls
 // and a trace window around its first mismatch.
 std::string RerunCommand(const RunInfo& info, const LayerStats& unit);
+
+// The file name of a unit's waveform: LAYER-TESTIMAGE.vcd (rerun commands and --trace-failures).
+std::string TraceFileName(const LayerStats& unit);
 
 // `s` as one shell word: unchanged when it is plain, else single-quoted.
 std::string ShellQuote(const std::string& s);

@@ -118,6 +118,12 @@ struct LayerStats {
   // An RTL assertion that failed (sim/assertions.h): "NAME (FILE:LINE) at cycle N"; empty if none.
   std::string assertion;
   uint64_t assertion_cycle = 0;
+  // The worker process that ran this unit died (a signal or an unexpected exit) while running
+  // it: how, e.g. "killed by signal 11 (Segmentation fault)"; empty if it did not.
+  std::string crash;
+  // The waveform written of this unit's failure (--trace-failures), for the JUnit report; not
+  // part of the JSON report.
+  std::string waveform;
   // The contract's end of a layer: after the last expected psum, Rows + Cols + 8 cycles with
   // psum_ready high must bring no further psum, and busy_o must then be low.
   int64_t extra_psums = 0;
@@ -131,7 +137,7 @@ struct LayerStats {
   CoverageBins coverage;
   bool Passed() const {
     return mismatches == 0 && !hung && !overflow && psums_compared > 0 && extra_psums == 0 &&
-           !busy_after_drain && busy_low_while_valid == 0 && assertion.empty();
+           !busy_after_drain && busy_low_while_valid == 0 && assertion.empty() && crash.empty();
   }
 };
 

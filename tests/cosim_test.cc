@@ -380,7 +380,7 @@ TEST(Reproducible, ANarrowedRerunRepeatsTheFailureAtTheSameCycle) {
   EXPECT_EQ(a["test_image"], 1);
   // The report says what ran and on which images.
   const nlohmann::json r = ReadJson(root + "/full.json");
-  EXPECT_EQ(r["schema_version"], 5);
+  EXPECT_EQ(r["schema_version"], 6);
   EXPECT_EQ(r["seed"], 5);
   EXPECT_EQ(r["vectors"]["images"], nlohmann::json::array({0, 1}));
   EXPECT_NE(r["command_line"].get<std::string>().find("--seed 5"), std::string::npos);
@@ -572,7 +572,7 @@ TEST_F(Shards, IncompleteOrForeignShardsAreRefused) {
   std::ofstream(root_ + "/bad.json") << "{\"schema_version\": 2}";
   auto old = Merge("bad.json --report out.json");
   EXPECT_EQ(old.status, 2);
-  EXPECT_EQ(old.output, "sa-report: bad.json: not an sa-cosim report of schema version 5\n");
+  EXPECT_EQ(old.output, "sa-report: bad.json: not an sa-cosim report of schema version 6\n");
   EXPECT_FALSE(fs::exists(root_ + "/out.json"));
 }
 
@@ -780,31 +780,36 @@ struct Mutant {
 };
 
 // Writes the files of a file list of the project's (relative to the source tree) into `dir`
-// with `m` applied, and a file list naming them; returns the list's path.
-std::string CopyCore(const std::string& list_in_tree, const std::string& dir, const Mutant* m) {
+// with the changes `ms` applied (each must apply), and a file list naming them; returns the
+// list's path.
+std::string CopyCore(const std::string& list_in_tree, const std::string& dir,
+                     const std::vector<Mutant>& ms) {
   const std::string list = std::string(SA_SOURCE_DIR) + "/" + list_in_tree;
   std::ifstream in(list);
   std::string line, names;
-  bool applied = m == nullptr;
+  std::vector<bool> applied(ms.size(), false);
   while (std::getline(in, line)) {
     if (line.empty() || line.rfind("//", 0) == 0 || line[0] == '#') continue;
     const std::filesystem::path src = std::filesystem::path(list).parent_path() / line;
     std::ifstream f(src);
     std::string text((std::istreambuf_iterator<char>(f)), {});
     const std::string base = src.filename().string();
-    if (m && base == m->file) {
-      const size_t at = text.find(m->from);
-      if (at == std::string::npos)
-        ADD_FAILURE() << "the planted change no longer applies: " << m->from;
-      else
-        text.replace(at, std::string(m->from).size(), m->to), applied = true;
+    for (size_t i = 0; i < ms.size(); ++i) {
+      if (base != ms[i].file) continue;
+      const size_t at = text.find(ms[i].from);
+      if (at != std::string::npos)
+        text.replace(at, std::string(ms[i].from).size(), ms[i].to), applied[i] = true;
     }
     std::ofstream(dir + "/" + base) << text;
     names += base + "\n";
   }
-  EXPECT_TRUE(applied);
+  for (size_t i = 0; i < ms.size(); ++i)
+    EXPECT_TRUE(applied[i]) << "the planted change no longer applies: " << ms[i].from;
   std::ofstream(dir + "/my_core.f") << names;
   return dir + "/my_core.f";
+}
+std::string CopyCore(const std::string& list_in_tree, const std::string& dir, const Mutant* m) {
+  return CopyCore(list_in_tree, dir, m ? std::vector<Mutant>{*m} : std::vector<Mutant>{});
 }
 std::string CopyCourseCore(const std::string& dir, const Mutant* m) {
   return CopyCore("rtl/adapters/course_ws.f", dir, m);
@@ -819,6 +824,26 @@ TEST(ByoCore, CourseCoreThroughRtlPassesAndReusesTheCachedBuild) {
   EXPECT_EQ(rc, 0) << out;
   EXPECT_EQ(out.find("built core"), std::string::npos) << "same bytes, same core: no rebuild\n"
                                                        << out;
+}
+
+// A core with no idle output, behind the adapter as its checklist says (the .idle connection
+// deleted, CoreHasIdle 0: the adapter counts the beats in flight itself), passes the contract
+// tests and the default network with stalls.
+TEST(ByoCore, ACoreWithoutIdleRunsBehindTheAdapter) {
+  const std::vector<byo::Mutant> no_idle = {
+      {"course_ws_array.sv",
+       "output logic [N_COLS*P_BITS-1:0]   out_data,\n  output logic                       idle",
+       "output logic [N_COLS*P_BITS-1:0]   out_data", ""},
+      {"course_ws_array.sv", "assign idle      = ~|vld_pipe;", "", ""},
+      {"sa_course_ws_adapter.sv", "    .out_data(core_out),\n    .idle    (core_idle_port)",
+       "    .out_data(core_out)", ""}};
+  const std::string f = byo::CopyCore("rtl/adapters/course_ws.f", TempDir("byo_no_idle"), no_idle);
+  const std::string core =
+      std::string(SA_COSIM_FRONT) + " --rtl " + f + " --top sa_course_ws_adapter -G CoreHasIdle=0";
+  auto run = RunCommand(core + " --vectors " + kDefaultSet + " --stall-prob 0.3 --seed 3 --quiet");
+  EXPECT_EQ(run.status, 0) << run.output;
+  auto contract = RunCommand(core + " --contract-tests");
+  EXPECT_EQ(contract.status, 0) << contract.output;
 }
 
 TEST(ByoCore, EachMutatedCopyThroughRtlFails) {

@@ -5,10 +5,14 @@
 // fault of the model must be caught by the check meant for it.
 #include <gtest/gtest.h>
 
+#include <chrono>
+#include <csignal>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
 #include <nlohmann/json.hpp>
+#include <regex>
+#include <thread>
 #include <tuple>
 
 #include "sim/behavioral_core.h"
@@ -97,8 +101,9 @@ TEST(BehavioralFaults, EachPlantedFaultIsCaught) {
     BehavioralKnobs knobs;
     bool (*caught)(const LayerStats&);
   };
-  BehavioralKnobs flip, sign, busy, extra, first;
+  BehavioralKnobs flip, sign, busy, extra, first, hang;
   flip.flip_bit_of_vector = 3;
+  hang.hang_after_beats = 5;
   sign.zero_extend_weights = true;
   busy.busy_stuck_high = true;
   extra.extra_vector = true;
@@ -109,7 +114,8 @@ TEST(BehavioralFaults, EachPlantedFaultIsCaught) {
       {"busy_o stuck high", busy, [](const LayerStats& s) { return s.busy_after_drain; }},
       {"an extra vector", extra,
        [](const LayerStats& s) { return s.extra_psums > 0 || s.mismatches > 0; }},
-      {"acc_first ignored", first, [](const LayerStats& s) { return s.mismatches > 0; }}};
+      {"acc_first ignored", first, [](const LayerStats& s) { return s.mismatches > 0; }},
+      {"a hang", hang, [](const LayerStats& s) { return s.hung; }}};
   for (const Case& c : cases) {
     int caught = 0, failed = 0;
     for (const std::string& name : m.layers) {
@@ -124,26 +130,52 @@ TEST(BehavioralFaults, EachPlantedFaultIsCaught) {
 }
 
 // The whole regression in-process: RunRegression with the model behind UnitSimulator.
+// What the simulator process does beyond the model: die on one unit (as a Verilated model that
+// dereferences garbage would), or take longer per unit (to tell wall time from summed time).
+// `waves`, when set, logs each waveform opened ("open PATH") and each unit run into one
+// ("unit U cycles FROM..TO").
+struct ProcessKnobs {
+  int64_t die_on_unit = -1;  // plan index
+  int sleep_ms = 0;
+  std::shared_ptr<std::vector<std::string>> waves;
+};
+
 class BehavioralSimulator : public sa::sim::UnitSimulator {
  public:
-  BehavioralSimulator(const ArrayConfig& cfg, const BehavioralKnobs& k) : cfg_(cfg), knobs_(k) {}
-  void Run(LayerRun* run, const sa::sim::TraceWindow*) override { Clock(run, cfg_, knobs_); }
-  void OpenTrace(const std::string&) override { throw std::invalid_argument("no trace"); }
-  void CloseTrace() override {}
+  BehavioralSimulator(const ArrayConfig& cfg, const BehavioralKnobs& k, const ProcessKnobs& p)
+      : cfg_(cfg), knobs_(k), process_(p) {}
+  void Run(LayerRun* run, const sa::sim::TraceWindow* window) override {
+    if (run->probe().unit == process_.die_on_unit) std::raise(SIGSEGV);
+    if (process_.waves && open_)
+      process_.waves->push_back(
+          "unit " + std::to_string(run->probe().unit) + " cycles " +
+          (window ? std::to_string(window->from) + ".." + std::to_string(window->to) : "all"));
+    if (process_.sleep_ms)
+      std::this_thread::sleep_for(std::chrono::milliseconds(process_.sleep_ms));
+    Clock(run, cfg_, knobs_);
+  }
+  void OpenTrace(const std::string& path) override {
+    if (!process_.waves) throw std::invalid_argument("no trace");
+    process_.waves->push_back("open " + path);
+    open_ = true;
+  }
+  void CloseTrace() override { open_ = false; }
   void WriteCoverage(const std::string&) override { throw std::invalid_argument("no coverage"); }
 
  private:
   ArrayConfig cfg_;
   BehavioralKnobs knobs_;
+  ProcessKnobs process_;
+  bool open_ = false;
 };
 
-sa::sim::SimulatorInfo Behavioral(const BehavioralKnobs& k) {
+sa::sim::SimulatorInfo Behavioral(const BehavioralKnobs& k, const ProcessKnobs& p = {}) {
   sa::sim::SimulatorInfo info;
   info.config.rows = info.config.cols = 4;
   info.verilator_version = "none (behavioural model)";
   info.systemc_version = "none";
-  info.make = [cfg = info.config, k](const std::string&) {
-    return std::make_unique<BehavioralSimulator>(cfg, k);
+  info.make = [cfg = info.config, k, p](const std::string&) {
+    return std::make_unique<BehavioralSimulator>(cfg, k, p);
   };
   return info;
 }
@@ -191,6 +223,121 @@ TEST(BehavioralRegression, ShardsMergeToTheOneProcessRunAndAFaultFailsItsUnit) {
   EXPECT_NE(junit.find("type=\"mismatch\""), std::string::npos) << junit;
   EXPECT_NE(junit.find("rerun: sa-cosim --core model --vectors "), std::string::npos) << junit;
   EXPECT_NE(junit.find("--stall-prob 0.12345678 "), std::string::npos) << junit;
+}
+
+// A worker that dies of a signal fails the unit it was running, as an error named in the table,
+// JSON and JUnit, and a new worker runs the rest of its units: every other unit still passes.
+TEST(BehavioralRegression, AWorkerThatDiesFailsItsUnitAndTheRegressionGoesOn) {
+  const std::string dir = TempDir("behavioral_crash");
+  sa::sim::RegressOptions opt;
+  opt.vectors = RandomSet();
+  opt.quiet = true;
+  opt.jobs = 2;
+  opt.report = dir + "/crash.json";
+  opt.junit = dir + "/crash.xml";
+  ProcessKnobs die;
+  die.die_on_unit = 2;  // worker 0's second unit: it has run one and has more to run
+  ASSERT_EQ(sa::sim::RunRegression(opt, Behavioral({}, die), "sa-cosim --core model", "x"), 1);
+  const nlohmann::json r = Read(opt.report);
+  const nlohmann::json& units = r["units"];
+  ASSERT_EQ(units.size(), r["units_planned"].get<size_t>());
+  for (size_t i = 0; i < units.size(); ++i) {
+    EXPECT_EQ(units[i]["unit"].get<size_t>(), i);
+    if (i == 2) {
+      EXPECT_FALSE(units[i]["passed"].get<bool>());
+      EXPECT_NE(units[i]["crash"].get<std::string>().find("worker 0 "), std::string::npos)
+          << units[i]["crash"];
+    } else {
+      EXPECT_TRUE(units[i]["passed"].get<bool>()) << i;
+      EXPECT_EQ(units[i]["crash"].get<std::string>(), "") << i;
+    }
+  }
+  const std::string junit = sa::testing::Slurp(opt.junit);
+  EXPECT_NE(junit.find("<error type=\"crash\""), std::string::npos) << junit;
+  EXPECT_NE(junit.find("errors=\"1\""), std::string::npos) << junit;
+  // The merge reads the crash back as a failure.
+  const sa::sim::Report back = sa::sim::ReadJsonReport(opt.report);
+  EXPECT_FALSE(back.units[2].Passed());
+}
+
+// JUnit's suite time is the run's wall time, not the sum of its units' (two workers: about half).
+TEST(BehavioralRegression, TheSuiteTimeIsTheWallTime) {
+  const std::string dir = TempDir("behavioral_wall");
+  sa::sim::RegressOptions opt;
+  opt.vectors = RandomSet();
+  opt.quiet = true;
+  opt.jobs = 2;
+  opt.junit = dir + "/wall.xml";
+  opt.report = dir + "/wall.json";
+  ProcessKnobs slow;
+  slow.sleep_ms = 60;
+  ASSERT_EQ(sa::sim::RunRegression(opt, Behavioral({}, slow), "sa-cosim --core model", "x"), 0);
+  const std::string junit = sa::testing::Slurp(opt.junit);
+  std::smatch m;
+  ASSERT_TRUE(std::regex_search(junit, m, std::regex("<testsuite [^>]* time=\"([0-9.]+)\"")));
+  const double suite = std::stod(m[1]);
+  double sum = 0;
+  const std::regex testcase("<testcase [^>]* time=\"([0-9.]+)\"");
+  for (auto it = std::sregex_iterator(junit.begin(), junit.end(), testcase);
+       it != std::sregex_iterator(); ++it)
+    sum += std::stod((*it)[1]);
+  EXPECT_GT(sum, 12 * 0.060);
+  EXPECT_LT(suite, 0.8 * sum) << junit;
+  EXPECT_NEAR(Read(opt.report)["wall_seconds"].get<double>(), suite, 0.0015);
+}
+
+// Waveforms of failures: --trace centres its window on the first failing unit's failure, a
+// hang included (it once traced every unit in full); --trace-failures writes one file per
+// failing unit, named as its rerun command names it, and JUnit points at each.
+TEST(BehavioralRegression, WaveformsAreWindowsAroundEachFailure) {
+  const std::string dir = TempDir("behavioral_waves");
+  sa::sim::RegressOptions opt;
+  opt.vectors = RandomSet();
+  opt.quiet = true;
+  opt.layers = "random0";
+  opt.trace = dir + "/hang.vcd";
+  opt.report = dir + "/hang.json";
+  BehavioralKnobs hang;
+  hang.hang_after_beats = 5;
+  ProcessKnobs p;
+  p.waves = std::make_shared<std::vector<std::string>>();
+  ASSERT_EQ(sa::sim::RunRegression(opt, Behavioral(hang, p), "sa-cosim --core model", "x"), 1);
+  const nlohmann::json r = Read(opt.report);
+  ASSERT_TRUE(r["units"][0]["hung"].get<bool>());
+  const uint64_t end = r["units"][0]["cycles"].get<uint64_t>();
+  ASSERT_GT(end, 200u);
+  ASSERT_EQ(p.waves->size(), 2u);
+  EXPECT_EQ((*p.waves)[0], "open " + opt.trace);
+  EXPECT_EQ((*p.waves)[1],
+            "unit 0 cycles " + std::to_string(end - 200) + ".." + std::to_string(end + 200));
+
+  // Two failing units of three (a flipped bit in each unit's first vector); one file each.
+  p.waves->clear();
+  opt.trace.clear();
+  opt.layers = "random0,random1,random2";
+  opt.images.clear();
+  opt.trace_failures = dir + "/waves";  // made by the run
+  opt.junit = dir + "/flip.xml";
+  opt.report = dir + "/flip.json";
+  BehavioralKnobs flip;
+  flip.flip_bit_of_vector = 0;
+  ASSERT_EQ(sa::sim::RunRegression(opt, Behavioral(flip, p), "sa-cosim --core model", "x"), 1);
+  const nlohmann::json f = Read(opt.report);
+  std::vector<std::string> expected;
+  for (const auto& u : f["units"]) {
+    if (u["passed"].get<bool>()) continue;
+    const std::string path = opt.trace_failures + "/" + u["name"].get<std::string>() + "-" +
+                             std::to_string(u["test_image"].get<int64_t>()) + ".vcd";
+    const uint64_t c = u["first_mismatches"][0]["cycle"].get<uint64_t>();
+    expected.push_back("open " + path);
+    expected.push_back("unit " + std::to_string(u["unit"].get<int64_t>()) + " cycles " +
+                       std::to_string(c > 200 ? c - 200 : 0) + ".." + std::to_string(c + 200));
+  }
+  ASSERT_GE(expected.size(), 4u) << "at least two failing units";
+  EXPECT_EQ(*p.waves, expected);
+  EXPECT_TRUE(fs::is_directory(opt.trace_failures));
+  const std::string junit = sa::testing::Slurp(opt.junit);
+  EXPECT_NE(junit.find("waveform: " + opt.trace_failures + "/"), std::string::npos) << junit;
 }
 
 }  // namespace

@@ -118,6 +118,34 @@ TEST(Npy, CorruptFilesAreRejectedWithTheirName) {
             std::string::npos);
 }
 
+// Output paths are checked before a long run by making a file where the output will go:
+// access() alone says yes to root on /proc, and the JUnit was then refused after the run.
+TEST(OutputChecks, AFolderThatTakesNoFileIsRefusedBeforeTheRun) {
+  EXPECT_NE(ErrorOf([] { CheckOutputFile("/proc/x.xml", "--junit"); }).find("--junit: /proc/x.xml"),
+            std::string::npos);
+  EXPECT_NE(ErrorOf([] {
+              CheckOutputFolder("/proc/waves", "--trace-failures");
+            }).find("--trace-failures: /proc/waves"),
+            std::string::npos);
+  const std::string dir = TempDir("output_checks");
+  EXPECT_EQ(ErrorOf([&] { CheckOutputFile(dir + "/r.json", "--report"); }), "");
+  EXPECT_EQ(ErrorOf([&] { CheckOutputFolder(dir + "/waves", "--trace-failures"); }), "");
+  EXPECT_TRUE(fs::is_directory(dir + "/waves"));
+  EXPECT_EQ(ErrorOf([&] { CheckOutputFolder(dir + "/waves", "--trace-failures"); }), "");
+  std::ofstream(dir + "/file") << "x";
+  EXPECT_NE(ErrorOf([&] {
+              CheckOutputFolder(dir + "/file", "--trace-failures");
+            }).find("exists and is not a folder"),
+            std::string::npos);
+  EXPECT_NE(ErrorOf([&] {
+              CheckOutputFolder(dir + "/no/waves", "--trace-failures");
+            }).find("does not exist"),
+            std::string::npos);
+  // The probes leave nothing behind.
+  EXPECT_EQ(std::distance(fs::directory_iterator(dir), fs::directory_iterator()), 2);
+  EXPECT_TRUE(fs::is_empty(dir + "/waves"));
+}
+
 TEST(Sha256, KnownDigest) {
   // FIPS 180-2 test vector for "abc".
   std::vector<uint8_t> abc{'a', 'b', 'c'};

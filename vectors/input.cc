@@ -127,19 +127,33 @@ std::string PathInside(const std::string& root, const std::string& name, const s
   return path.string();
 }
 
-json ParseStrictJson(const std::vector<uint8_t>& bytes, const std::string& path) {
+json ParseStrictJson(const std::vector<uint8_t>& bytes, const std::string& path, size_t max_array) {
   std::vector<std::set<std::string>> keys;  // keys seen in each open object
+  // Elements so far of each open array, -1 for an open object (innermost last).
+  std::vector<int64_t> open;
+  auto element = [&] {
+    if (open.empty() || open.back() < 0) return;
+    if (max_array && static_cast<size_t>(++open.back()) > max_array)
+      throw FormatError(path + ": a JSON array of more than " + std::to_string(max_array) +
+                        " elements");
+  };
   auto callback = [&](int depth, json::parse_event_t event, json& parsed) {
     switch (event) {
       case json::parse_event_t::object_start:
-        keys.emplace_back();
-        [[fallthrough]];
       case json::parse_event_t::array_start:
         if (depth >= kMaxJsonDepth)
           throw FormatError(path + ": JSON nested deeper than " + std::to_string(kMaxJsonDepth));
+        if (event == json::parse_event_t::object_start) keys.emplace_back();
+        open.push_back(event == json::parse_event_t::object_start ? -1 : 0);
         break;
       case json::parse_event_t::object_end:
-        keys.pop_back();
+      case json::parse_event_t::array_end:
+        if (event == json::parse_event_t::object_end) keys.pop_back();
+        open.pop_back();
+        element();
+        break;
+      case json::parse_event_t::value:
+        element();
         break;
       case json::parse_event_t::key:
         if (!keys.back().insert(parsed.get<std::string>()).second)

@@ -43,9 +43,11 @@ bool IsSafeName(const std::string& name);
 // resolved, still lies inside `root` (links inside a vector set are allowed only if they do).
 std::string PathInside(const std::string& root, const std::string& name, const std::string& what);
 
-// Parses JSON text, refusing duplicate keys in any object, nesting deeper than 16 and anything
-// that is not one JSON value; errors name `path`.
-nlohmann::json ParseStrictJson(const std::vector<uint8_t>& bytes, const std::string& path);
+// Parses JSON text, refusing duplicate keys in any object, nesting deeper than 16, arrays of
+// more than `max_array` elements (0: no limit; refused while parsing, before the rest is read
+// into memory) and anything that is not one JSON value; errors name `path`.
+nlohmann::json ParseStrictJson(const std::vector<uint8_t>& bytes, const std::string& path,
+                               size_t max_array = 0);
 
 // Typed fields of a JSON object. Integers must be JSON integers (not 1.0, not true) within
 // [lo, hi]; numbers must be finite; a missing field or wrong type names the file and the key.

@@ -24,6 +24,18 @@ fs::path ParentOf(const std::string& path) {
 
 std::string Errno() { return std::strerror(errno); }
 
+// Creates and removes a temporary file in `folder`: the one sure test that a file can be written
+// there (access() says yes to root on /proc and on a read-only mount's folders).
+void ProbeWritable(const fs::path& folder, const std::string& flag, const std::string& path) {
+  std::string probe = (folder / ".sa-write-probe-XXXXXX").string();
+  const int fd = ::mkstemp(probe.data());
+  if (fd < 0)
+    throw FormatError(flag + ": " + path + ": cannot create a file in " + folder.string() + " (" +
+                      Errno() + ")");
+  ::close(fd);
+  ::unlink(probe.c_str());
+}
+
 }  // namespace
 
 // Where a write to PATH lands: PATH itself, or the file a symbolic link PATH points to (so the
@@ -54,6 +66,22 @@ void CheckOutputFile(const std::string& given, const std::string& flag) {
     throw FormatError(flag + ": " + path + ": folder " + parent.string() + " does not exist");
   if (::access(parent.c_str(), W_OK) != 0)
     throw FormatError(flag + ": " + path + ": folder " + parent.string() + " is not writable");
+  ProbeWritable(parent, flag, path);
+}
+
+void CheckOutputFolder(const std::string& path, const std::string& flag) {
+  if (path.empty()) throw FormatError(flag + ": empty path");
+  struct stat st {};
+  if (::stat(path.c_str(), &st) == 0) {
+    if (!S_ISDIR(st.st_mode)) throw FormatError(flag + ": " + path + " exists and is not a folder");
+  } else {
+    const fs::path parent = ParentOf(fs::path(path).lexically_normal().string());
+    if (::stat(parent.c_str(), &st) != 0 || !S_ISDIR(st.st_mode))
+      throw FormatError(flag + ": " + path + ": folder " + parent.string() + " does not exist");
+    if (::mkdir(path.c_str(), 0777) != 0 && errno != EEXIST)
+      throw FormatError(flag + ": " + path + ": cannot create the folder (" + Errno() + ")");
+  }
+  ProbeWritable(path, flag, path);
 }
 
 void WriteFileAtomic(const std::string& given, const std::vector<uint8_t>& bytes) {

@@ -20,8 +20,13 @@ void WriteFileAtomic(const std::string& path, const std::vector<uint8_t>& bytes)
 std::string WriteTarget(const std::string& path);
 
 // Checks before a long run that WriteFileAtomic(path) can succeed: the parent folder exists and
-// is writable, and PATH is absent or a regular file. `flag` names the option in the message.
+// takes a new file (one is made and removed), and PATH is absent or a regular file. `flag`
+// names the option in the message.
 void CheckOutputFile(const std::string& path, const std::string& flag);
+
+// Checks before a long run that files can be written into folder PATH, creating it (not its
+// parents) when it is missing; a file or a folder that refuses a new file is an error.
+void CheckOutputFolder(const std::string& path, const std::string& flag);
 
 // Creates a fresh, empty, uniquely named file ".NAME.tmp-XXXXXX" beside PATH and returns its path,
 // for writers (such as a waveform) that open the file themselves; rename it onto PATH when done.
