@@ -1,6 +1,7 @@
 // $readmemh export of a layer's weight tiles, activation beats and expected psums.
 #include "sim/memh.h"
 
+#include <algorithm>
 #include <memory>
 #include <sstream>
 
@@ -47,6 +48,18 @@ MemhCounts WriteMemh(const vectors::LayerVectors& layer, const ArrayConfig& cfg,
                                " ends before the first accumulation group is released");
   const auto& g = layer.info.geometry;
   const int32_t* golden = layer.psum.Data<int32_t>();
+  // Each psum is written in PsumWidth bits: one that does not fit would be cut silently.
+  const int64_t count = static_cast<int64_t>(layer.psum.bytes.size() / sizeof(int32_t));
+  if (count > 0) {
+    const auto [lo, hi] = std::minmax_element(golden, golden + count);
+    int need = 1;
+    while (*lo < -(int64_t{1} << (need - 1)) || *hi >= (int64_t{1} << (need - 1))) ++need;
+    if (need > cfg.psum_width)
+      throw vectors::FormatError("--psum-width " + std::to_string(cfg.psum_width) + ": " +
+                                 layer.info.name + "'s psums span " + std::to_string(*lo) + ".." +
+                                 std::to_string(*hi) + ", which needs " + std::to_string(need) +
+                                 " bits");
+  }
   const int act_bits = cfg.rows * cfg.act_width, psum_bits = cfg.cols * cfg.psum_width;
   std::ostringstream wgt, act, psum;
   MemhCounts c;

@@ -2,9 +2,11 @@
 // checkpoint and output path is refused with one exact line and exit 2, nothing hangs, and no
 // file the tools did not create is deleted or changed. One case per cause (issue 8).
 #include <gtest/gtest.h>
+
 #include <jpeglib.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#include <chrono>
 
 #include <algorithm>
 #include <cstdlib>
@@ -515,6 +517,71 @@ TEST(CosimOutput, UnwritableReportAndTraceAreRefusedBeforeSimulation) {
   auto usage = RunCommand(kCosim + " --vectors " + set + " --no-such-flag");
   EXPECT_EQ(usage.status, 2);
   EXPECT_EQ(usage.output, "sa-cosim: The following argument was not expected: --no-such-flag\n");
+  fs::remove_all(root);
+}
+
+// Numbers that parse but mean nothing: NaN probabilities ran (the report then held null), and
+// seeds outside 0..2^62 wrapped (a negative one) or ran into a report that could not be merged.
+TEST(CosimFlags, NanProbabilitiesAndOutOfRangeSeedsAreRefused) {
+  if (kCosim.empty()) GTEST_SKIP() << "co-simulation not built";
+  const std::string run = kCosim + " --vectors " + kSource + "/vectors/default --layers " + kLayer;
+  for (const std::string flags : {"--stall-prob nan", "--psum-stall-prob nan", "--stall-prob inf",
+                                  "--seed -1", "--seed 18446744073709551616",
+                                  "--seed 9223372036854775808", "--seed 4611686018427387905"}) {
+    auto r = RunCommand(run + " " + flags);
+    EXPECT_EQ(r.status, 2) << flags << ": " << r.output;
+    const std::string flag = flags.substr(0, flags.find(' '));
+    EXPECT_NE(r.output.find(flag), std::string::npos) << r.output;
+    EXPECT_EQ(std::count(r.output.begin(), r.output.end(), '\n'), 1) << r.output;
+  }
+}
+
+// sa-report merge: a report that planned nothing says nothing passed (it printed TOTAL PASS 0,
+// exit 0), and one listing millions of images is refused while it is parsed (three 60 MB ones
+// took 154 s and 2.75 GB).
+TEST(ReportMerge, NothingPlannedAndHugeImageListsAreRefused) {
+  if (kCosim.empty()) GTEST_SKIP() << "co-simulation not built";
+  const std::string report = fs::path(kCosim).parent_path().string() + "/sa-report";
+  const std::string root = TempDir("merge_hostile");
+  auto good = RunCommand(kCosim + " --vectors " + kSource + "/vectors/default --layers " + kLayer +
+                         " --quiet --report " + root + "/good.json");
+  ASSERT_EQ(good.status, 0) << good.output;
+  std::string text = Slurp(root + "/good.json");
+  const size_t at = text.find("\"units_planned\": 1");
+  ASSERT_NE(at, std::string::npos);
+  std::string none = text;
+  none.replace(at, std::string("\"units_planned\": 1").size(), "\"units_planned\": 0");
+  WriteText(root + "/none.json", none);
+  auto r = RunCommand(report + " merge " + root + "/none.json");
+  EXPECT_EQ(r.status, 2) << r.output;
+  EXPECT_NE(r.output.find("none.json"), std::string::npos) << r.output;
+  // 3 million image indices: about 6 MB of JSON.
+  std::string huge = "{\"schema_version\": 6, \"vectors\": {\"images\": [0";
+  for (int i = 1; i < 3000000; ++i) huge += ",0";
+  huge += "]}}";
+  WriteText(root + "/huge.json", huge);
+  const auto t0 = std::chrono::steady_clock::now();
+  r = RunCommand(report + " merge " + root + "/huge.json " + root + "/huge.json");
+  const double seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  EXPECT_EQ(r.status, 2) << r.output;
+  EXPECT_NE(r.output.find("a JSON array of more than"), std::string::npos) << r.output;
+  EXPECT_LT(seconds, 20) << "refused while parsing, not after";
+  fs::remove_all(root);
+}
+
+// export-memh writes each psum in --psum-width bits: psums that do not fit were cut silently.
+TEST(VectorsExport, PsumsWiderThanPsumWidthAreRefused) {
+  if (kCosim.empty()) GTEST_SKIP() << "co-simulation not built";
+  const std::string tool = fs::path(kCosim).parent_path().string() + "/sa-vectors";
+  const std::string root = TempDir("memh_width");
+  auto r = RunCommand(tool + " export-memh --vectors " + kSource + "/vectors/default --layers " +
+                      kLayer + " --rows 8 --cols 8 --psum-width 8 --out " + root + "/memh");
+  EXPECT_EQ(r.status, 2) << r.output;
+  EXPECT_NE(r.output.find("--psum-width 8: " + std::string(kLayer) + "'s psums span "),
+            std::string::npos)
+      << r.output;
+  EXPECT_FALSE(fs::exists(root + "/memh/" + kLayer + "/psum.memh"));
   fs::remove_all(root);
 }
 

@@ -10,24 +10,33 @@
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 shards="" out="" wait=0 extra=""
+usage() { echo "submit.sh: $*" >&2; exit 2; }
 while [[ $# -gt 0 ]]; do
   case "$1" in
-    --shards) shards="$2"; shift 2 ;;
-    --out) out="$2"; shift 2 ;;
+    --shards | --out | --sbatch-args)
+      [[ $# -ge 2 ]] || usage "$1 needs a value"
+      case "$1" in
+        --shards) shards="$2" ;;
+        --out) out="$2" ;;
+        --sbatch-args) extra="$2" ;;
+      esac
+      shift 2 ;;
     --wait) wait=1; shift ;;
-    --sbatch-args) extra="$2"; shift 2 ;;
     --) shift; break ;;
-    *) echo "submit.sh: unknown argument '$1'" >&2; exit 2 ;;
+    *) usage "unknown argument '$1'" ;;
   esac
 done
-[[ "$shards" =~ ^[1-9][0-9]*$ ]] || { echo "submit.sh: --shards must be a positive integer" >&2; exit 2; }
-[[ -n "$out" ]] || { echo "submit.sh: --out is required" >&2; exit 2; }
+# Slurm's own array limit (MaxArraySize) is 1001 by default; beyond 100000 is a typo.
+[[ "$shards" =~ ^[1-9][0-9]{0,5}$ ]] && ((shards <= 100000)) ||
+  usage "--shards $shards: not a whole number from 1 to 100000"
+[[ -n "$out" ]] || usage "--out is required"
+[[ ! -e "$out" || -d "$out" ]] || usage "--out $out: exists and is not a folder"
 [[ $# -ge 1 && -x "$1" ]] || { echo "submit.sh: after --, give the sa-cosim executable and its flags" >&2; exit 2; }
 exe="$(realpath "$1")"
 shift
 report="$(dirname "$exe")/sa-report"
 [[ -x "$report" ]] || { echo "submit.sh: $report not found beside $exe" >&2; exit 2; }
-mkdir -p "$out"
+mkdir -p "$out" 2>/dev/null || usage "--out $out: cannot create the folder"
 out="$(realpath "$out")"
 if compgen -G "$out/shard-*.json" >/dev/null; then
   echo "submit.sh: $out already holds shard reports; use an empty folder" >&2
