@@ -200,9 +200,18 @@ std::string CoreCache::Get(const CoreSpec& spec, std::ostream& log) {
 std::string CoreCache::Build(const CoreSpec& spec, const std::string& key, std::ostream& log) {
   const auto start = std::chrono::steady_clock::now();
   const fs::path root(root_);
-  // One staging folder per key, reused by name: the key's lock makes it this process's alone,
-  // and a fixed path lets a compiler cache (ccache) recognise a rebuild of the same core.
-  const fs::path tmp = root / "tmp" / key;
+  // The staging folder is named by what is built (file list, top, parameters, dataflow,
+  // models), not by the key: after an RTL edit or a harness rebuild the generated files that did
+  // not change are compiled at the same paths, so a compiler cache (ccache) serves them. Its own
+  // lock, since two keys (two edits of one core) can share it.
+  std::ostringstream what;
+  what << spec.filelist << "\n" << spec.top << "\n" << spec.dataflow << "\n" << spec.pin << "\n";
+  for (const auto& p : CanonicalParams(spec.params)) what << p << "\n";
+  const std::string what_text = what.str();
+  const std::string stage =
+      vectors::Sha256Hex(std::vector<uint8_t>(what_text.begin(), what_text.end())).substr(0, 32);
+  KeyLock stage_lock((root / "locks" / ("stage-" + stage + ".lock")).string(), Describe(spec), log);
+  const fs::path tmp = root / "tmp" / stage;
   std::error_code rm_ec;
   fs::remove_all(tmp, rm_ec);  // a crashed build's leftovers
   if (!fs::create_directories(tmp, rm_ec))
@@ -315,7 +324,8 @@ int CoreCache::Clean(std::ostream& out) const {
   const fs::path root(root_);
   std::error_code ec;
   int n = 0;
-  // Only what this tool makes: key-named entries, key-named locks and logs, staging folders.
+  // Only what this tool makes: key-named entries, key- and stage-named locks, key-named logs,
+  // staging folders.
   if (fs::is_directory(root / "cores", ec))
     for (const auto& e : fs::directory_iterator(root / "cores", ec))
       if (IsKey(e.path().filename().string()) && fs::exists(e.path() / "core.json", ec)) {
@@ -326,7 +336,9 @@ int CoreCache::Clean(std::ostream& out) const {
     if (fs::is_directory(root / sub, ec))
       for (const auto& e : fs::directory_iterator(root / sub, ec)) {
         const std::string stem = e.path().stem().string();
-        if (IsKey(stem)) fs::remove(e.path(), ec);
+        const bool stage = stem.rfind("stage-", 0) == 0 && stem.size() == 6 + 32 &&
+                           stem.find_first_not_of("0123456789abcdef", 6) == std::string::npos;
+        if (IsKey(stem) || stage) fs::remove(e.path(), ec);
       }
   if (fs::is_directory(root / "tmp", ec))
     for (const auto& e : fs::directory_iterator(root / "tmp", ec)) fs::remove_all(e.path(), ec);

@@ -1,8 +1,16 @@
 // sa_course_ws_adapter: puts a course-style core (course_ws_array: separate weight-load phase,
 // in_valid/in_data, out_valid/out_data at a fixed latency, no backpressure) behind the sacosim
 // DUT contract (docs/dut-contract.md), so the unchanged harness drives it. Template for your
-// own core: keep the ports and parameters of this module and change the two places marked CORE
-// (the core's sum width and latency; its instance).
+// own core: keep the ports and parameters of this module and go through the three places
+// marked CORE:
+//   1. CoreWidth and Latency: your core's sum width per column, and the edges from in_valid to
+//      its out_valid.
+//   2. CoreHasIdle: 0 if your core has no idle output (and delete `.idle` in step 3); the
+//      adapter then counts the beats it accepted that have not come out (inflight_q).
+//   3. The instance: your module, its parameters and ports.
+// It assumes what a course-style core does: in-order outputs at a fixed latency, one out_valid
+// per in_valid, a weight load of Rows w_load cycles taken only with no beat in flight; a core
+// that differs needs more than these three changes.
 //
 // What the adapter adds to a bare array, as the contract requires:
 //   * weight stream: wgt_ready_o is high only while the core is idle in its load phase; one
@@ -23,7 +31,9 @@ module sa_course_ws_adapter #(
   parameter int unsigned WgtWidth  = 4,
   parameter int unsigned PsumWidth = 24,
   parameter int unsigned AccDepth  = 1024,
-  parameter int unsigned FifoDepth = Rows + Cols + 4
+  parameter int unsigned FifoDepth = Rows + Cols + 4,
+  // CORE: 1 if the core has an idle output (no beat in flight), 0 to count beats here instead.
+  parameter bit          CoreHasIdle = 1'b1
 ) (
   input  logic                      clk_i,
   input  logic                      rst_ni,
@@ -59,7 +69,7 @@ module sa_course_ws_adapter #(
   typedef enum logic [1:0] {Load, Stream, Drain} phase_e;
   phase_e phase_q, phase_d;
   logic [$clog2(Rows+1)-1:0] row_q, row_d;
-  logic core_idle, core_out_valid;
+  logic core_idle, core_idle_port, core_out_valid;
   logic [Cols*CoreWidth-1:0] core_out;
 
   // Beats accepted and not yet out of the core, and FIFO occupancy: both registers.
@@ -68,6 +78,9 @@ module sa_course_ws_adapter #(
   wire wgt_fire = wgt_valid_i && wgt_ready_o;
   wire act_fire = act_valid_i && act_ready_o;
 
+  // Idle: the core's own word, or no accepted beat still inside it (the same cycles for a core
+  // whose idle means exactly that).
+  assign core_idle = CoreHasIdle ? core_idle_port : inflight_q == '0;
   assign wgt_ready_o = phase_q == Load && core_idle;
   assign act_ready_o = phase_q == Stream &&
                        ({1'b0, inflight_q} + {1'b0, count_q} < (CntWidth + 1)'(FifoDepth));
@@ -89,7 +102,8 @@ module sa_course_ws_adapter #(
     endcase
   end
 
-  // CORE: instance. Weights go straight in during the load phase, beats during the stream.
+  // CORE: instance. Weights go straight in during the load phase, beats during the stream
+  // (no idle output: delete .idle and set CoreHasIdle to 0).
   course_ws_array #(
     .N_ROWS(Rows), .N_COLS(Cols), .A_BITS(ActWidth), .W_BITS(WgtWidth), .P_BITS(CoreWidth)
   ) u_core (
@@ -101,7 +115,7 @@ module sa_course_ws_adapter #(
     .in_data (act_data_i),
     .out_valid(core_out_valid),
     .out_data(core_out),
-    .idle    (core_idle)
+    .idle    (core_idle_port)
   );
 
   // ---- control of each beat, in order, beside the core -------------------------------------
