@@ -77,7 +77,8 @@ void BehavioralCore::Edge(const PinsIn& in) {
     }
     if (in.acc_last) {
       std::vector<int64_t> v = a;
-      if (in.relu)
+      if (first_relu_ < 0) first_relu_ = in.relu;
+      if (knobs_.relu_of_first_group ? first_relu_ == 1 : in.relu)
         for (int64_t& x : v) x = std::max<int64_t>(x, 0);
       if (released_ == knobs_.flip_bit_of_vector) v[0] ^= 1;
       ++released_;

@@ -28,6 +28,7 @@ struct BehavioralKnobs {
   bool extra_vector = false;         // one vector more than released (extra psums)
   bool ignore_acc_first = false;     // groups add onto the previous group's sums
   int64_t hang_after_beats = -1;     // act_ready_o low for good after this many beats (a hang)
+  bool relu_of_first_group = false;  // every group released with the first group's act_relu_i
 };
 
 class BehavioralCore : public PsumPort {
@@ -61,6 +62,7 @@ class BehavioralCore : public PsumPort {
   std::deque<std::vector<int64_t>> fifo_;
   int64_t released_ = 0, beats_taken_ = 0;
   bool overflow_ = false, extra_done_ = false;
+  int first_relu_ = -1;  // relu_of_first_group: the first group's act_relu_i (-1: none yet)
   bool wgt_ready_ = false, act_ready_ = false;  // registered for the next edge
 };
 

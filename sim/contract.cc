@@ -65,6 +65,14 @@ int RunContractTests(const std::string& core_exe, const std::string& work_dir,
        "default",
        {"--stall-prob", "0.3", "--seed", "9"},
        "the 18 layers of the default network"},
+      // Constrained-random stimulus: act_relu_i changing from group to group, output-stationary
+      // tiles split over several passes, random values in the lanes a pass does not use, the
+      // psum FIFO nearly full; every required coverage bin must be hit (the gate).
+      {"stress",
+       "random",
+       {"--relu-random", "--split-tiles", "--stall-prob", "0.3", "--psum-stall-prob", "0.9",
+        "--seed", "10", "--require-coverage"},
+       "ReLU per group, split tiles, garbage lanes; coverage must close"},
   };
   int worst = 0, ran = 0;
   for (const Check& c : checks) {

@@ -78,6 +78,14 @@ void AddRegressOptions(CLI::App& app, RegressOptions& opt) {
       ->capture_default_str();
   app.add_flag("--quiet", opt.quiet, "only the total line and problems");
   app.add_flag("--relu", opt.relu, "drive act_relu_i on every pass and expect max(0, psum)");
+  app.add_flag("--relu-random", opt.relu_random,
+               "drive act_relu_i on a random half of the accumulation groups (from the seed), so "
+               "it changes from one group to the next");
+  app.add_flag("--split-tiles", opt.split_tiles,
+               "output-stationary: split each tile's reduction into 1 to 4 passes at random steps "
+               "(no effect on weight-stationary cores, whose groups already span passes)");
+  app.add_flag("--require-coverage", opt.require_coverage,
+               "exit 1 if a required functional coverage bin was never hit (a verification gate)");
 }
 
 int CoreMain(int argc, char* argv[], SimulatorInfo sim) {

@@ -2,6 +2,7 @@
 // PE owns one output (pixel x channel) of a Rows x Cols output tile while one activation beat
 // (Rows pixels) and one weight beat (Cols channels) per reduction step stream past it.
 #include <algorithm>
+#include <random>
 
 #include "sim/schedule.h"
 
@@ -10,7 +11,7 @@ namespace {
 
 class OsSchedule : public LayerSchedule {
  public:
-  OsSchedule(const vectors::LayerVectors& layer, const ArrayConfig& cfg)
+  OsSchedule(const vectors::LayerVectors& layer, const ArrayConfig& cfg, uint64_t split_seed)
       : LayerSchedule(layer, cfg) {
     const auto& g = layer.info.geometry;
     const int64_t co_tiles = (g.out_channels + cfg.cols - 1) / cfg.cols;
@@ -18,18 +19,32 @@ class OsSchedule : public LayerSchedule {
     const int64_t pixel_tiles = (pixels + cfg.rows - 1) / cfg.rows;
     taps_ = g.kernel * g.kernel;
     steps_ = g.in_channels * taps_;  // the reduction: input channel x kernel position
-    ReservePasses({co_tiles, pixel_tiles});
+    ReservePasses({co_tiles, pixel_tiles, split_seed ? 4 : 1});
     // One pass per output tile, the whole reduction in it (the PE holds the sum): output-channel
-    // tile, then pixel tile. The core releases all Rows vectors of a tile, last row first.
+    // tile, then pixel tile. The core releases all Rows vectors of a tile, last row first. With
+    // a split seed, a tile's reduction is cut at up to 3 random steps into passes of one group.
+    std::mt19937_64 rng(split_seed);
     for (int64_t co = 0; co < co_tiles; ++co)
-      for (int64_t begin = 0; begin < pixels; begin += cfg.rows)
-        AddPass({0, co, 0, 0, 0, begin, std::min<int64_t>(cfg.rows, pixels - begin), steps_, steps_,
-                 cfg.rows, true, true, false});
+      for (int64_t begin = 0; begin < pixels; begin += cfg.rows) {
+        const int64_t tile_pixels = std::min<int64_t>(cfg.rows, pixels - begin);
+        std::vector<int64_t> cuts = {0, steps_};
+        if (split_seed)
+          for (int64_t n = static_cast<int64_t>(rng() % 4); n > 0; --n)
+            cuts.push_back(1 + static_cast<int64_t>(rng() % static_cast<uint64_t>(steps_)));
+        std::sort(cuts.begin(), cuts.end());
+        cuts.erase(std::unique(cuts.begin(), cuts.end()), cuts.end());
+        for (size_t i = 0; i + 1 < cuts.size(); ++i) {
+          const bool last = i + 2 == cuts.size();
+          const int64_t n = cuts[i + 1] - cuts[i];
+          AddPass({0, co, 0, 0, 0, begin, tile_pixels, n, n, last ? cfg.rows : 0, i == 0, last,
+                   false, cuts[i]});
+        }
+      }
     Finalize();
   }
 
-  // Step k = (input channel, ky, kx) in the weight tensor's order; lane c = output channel c of
-  // the tile.
+  // Step step_begin + k = (input channel, ky, kx) in the weight tensor's order; lane c = output
+  // channel c of the tile.
   void WeightBeat(const PassDesc& p, int64_t k, Bits* out) const override {
     const auto& g = layer_.info.geometry;
     out->Clear(cfg_.cols * cfg_.wgt_width);
@@ -39,15 +54,16 @@ class OsSchedule : public LayerSchedule {
     for (int c = 0; c < cols; ++c) {
       const int64_t co = p.co_tile * cfg_.cols + c;
       out->Put(c * cfg_.wgt_width, cfg_.wgt_width,
-               static_cast<uint64_t>(static_cast<int64_t>(w[co * steps_ + k])));
+               static_cast<uint64_t>(static_cast<int64_t>(w[co * steps_ + p.step_begin + k])));
     }
   }
 
-  // Step k: lane r = the activation that output pixel pixel_begin + r multiplies at this step.
+  // Step step_begin + k: lane r = the activation that output pixel pixel_begin + r multiplies.
   void ActBeat(const PassDesc& p, int64_t k, Bits* out) const override {
     const auto& g = layer_.info.geometry;
     out->Clear(cfg_.act_lanes() * cfg_.act_width);
-    const int64_t ci = k / taps_, ky = k % taps_ / g.kernel, kx = k % g.kernel;
+    const int64_t step = p.step_begin + k;
+    const int64_t ci = step / taps_, ky = step % taps_ / g.kernel, kx = step % g.kernel;
     const uint8_t* a =
         layer_.act.Data<uint8_t>() + (p.image * g.in_channels + ci) * g.in_h * g.in_w;
     for (int r = 0; r < p.pixels; ++r) {
@@ -70,9 +86,18 @@ class OsSchedule : public LayerSchedule {
     // the next tile accumulates, so consecutive tiles must end at least Rows cycles apart:
     // a tile of fewer than Rows steps waits for the difference (none in ResNet-20, whose
     // reductions are >= 144 steps, on arrays up to 64 rows).
+    // Split tiles: the spacing is between tile ends, so a tile counts all its passes' steps.
     CycleBreakdown m;
-    for (int64_t i = 1; i < num_passes_; ++i)
-      m.stall += std::max<int64_t>(0, cfg_.rows - Pass(i).act_beats);
+    int64_t tile_steps = 0;
+    bool first_tile = true;
+    for (int64_t i = 0; i < num_passes_; ++i) {
+      const PassDesc p = Pass(i);
+      tile_steps += p.act_beats;
+      if (!p.acc_last) continue;
+      if (!first_tile) m.stall += std::max<int64_t>(0, cfg_.rows - tile_steps);
+      first_tile = false;
+      tile_steps = 0;
+    }
     m.fill = 0;  // the input FIFO takes the first beat at once
     m.stream = total_act_beats_;
     // Last beat taken -> input FIFO and register (2) -> skew and array to PE(Rows-1, Cols-1)
@@ -89,8 +114,8 @@ class OsSchedule : public LayerSchedule {
 }  // namespace
 
 std::unique_ptr<LayerSchedule> MakeOutputStationary(const vectors::LayerVectors& layer,
-                                                    const ArrayConfig& cfg) {
-  return std::make_unique<OsSchedule>(layer, cfg);
+                                                    const ArrayConfig& cfg, uint64_t split_seed) {
+  return std::make_unique<OsSchedule>(layer, cfg, split_seed);
 }
 
 }  // namespace sa::sim

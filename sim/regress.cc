@@ -508,6 +508,8 @@ int RunRegression(const RegressOptions& opt, const SimulatorInfo& sim, const std
   info.stall_prob = opt.stall_prob;
   info.psum_stall_prob = opt.psum_stall_prob;
   info.relu = opt.relu;
+  info.relu_random = opt.relu_random;
+  info.split_tiles = opt.split_tiles;
   info.wgt2 = opt.wgt2;
   info.seed = opt.seed;
   info.max_mismatches = opt.max_mismatches;
@@ -523,6 +525,8 @@ int RunRegression(const RegressOptions& opt, const SimulatorInfo& sim, const std
   ctx.run_opt.stall_prob = opt.stall_prob;
   ctx.run_opt.psum_stall_prob = opt.psum_stall_prob;
   ctx.run_opt.relu = opt.relu;
+  ctx.run_opt.relu_random = opt.relu_random;
+  ctx.run_opt.split_tiles = opt.split_tiles;
   ctx.run_opt.wgt2 = wgt2;
   ctx.run_opt.seed = opt.seed;
   ctx.run_opt.max_mismatches = opt.max_mismatches;
@@ -604,8 +608,18 @@ int RunRegression(const RegressOptions& opt, const SimulatorInfo& sim, const std
   if (!opt.report.empty()) WriteJsonReport(opt.report, info, results);
   if (!opt.junit.empty()) WriteJUnitReport(opt.junit, info, results);
   // A shard may hold no unit (more shards than units): it passes, the merge checks the whole.
-  const bool passed =
+  bool passed =
       std::all_of(results.begin(), results.end(), [](const LayerStats& s) { return s.Passed(); });
+  if (opt.require_coverage) {
+    CoverageBins total;
+    for (const LayerStats& s : results) total.Add(s.coverage);
+    const std::string never = total.RequiredNeverHit(cfg);
+    if (!never.empty()) {
+      std::printf("COVERAGE FAIL: required bins never hit: %s (--require-coverage)\n",
+                  never.c_str());
+      passed = false;
+    }
+  }
   if (units.size() < plan.size())  // last, so a part of a run never reads as the whole
     std::printf(
         "PARTIAL: shard %d/%d ran %zu of the %zu planned units; the verdict on the whole "

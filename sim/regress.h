@@ -23,6 +23,8 @@ struct RegressOptions {
   double stall_prob = 0, psum_stall_prob = -1;
   uint64_t seed = 1;
   bool quiet = false, relu = false;
+  bool relu_random = false, split_tiles = false;  // constrained-random stimulus (RunOptions)
+  bool require_coverage = false;  // exit 1 when a required coverage bin was never hit
 };
 
 // One elaborated DUT with its harness. SystemC elaborates once per process, so a simulator is

@@ -92,7 +92,7 @@ json MismatchJson(const Mismatch& m, const RunInfo& info) {
 
 json CoverageJson(const CoverageBins& c) {
   json j = json::object();
-#define SA_FIELD(name, agg, what) j[#name] = c.name;
+#define SA_FIELD(name, agg, required, what) j[#name] = c.name;
   SA_COVERAGE_BINS(SA_FIELD)
 #undef SA_FIELD
   return j;
@@ -197,7 +197,8 @@ LayerStats UnitFromJson(const json& u, const RunInfo& info, const std::string& p
     s.first_mismatches.push_back(x);
   }
   const json& cov = sv::ObjectField(u, "coverage", path);
-#define SA_FIELD(name, agg, what) s.coverage.name = sv::IntField(cov, #name, 0, kBig, path);
+#define SA_FIELD(name, agg, required, what) \
+  s.coverage.name = sv::IntField(cov, #name, 0, kBig, path);
   SA_COVERAGE_BINS(SA_FIELD)
 #undef SA_FIELD
   s.image_psums = {s.psums_compared};
@@ -322,7 +323,7 @@ void PrintCoverage(std::FILE* out, const std::vector<LayerStats>& units, const A
   for (const LayerStats& u : units) total.Add(u.coverage);
   std::fprintf(out, "functional coverage (counts over all units):\n");
   std::string never;
-#define SA_ROW(name, agg, what)                                                               \
+#define SA_ROW(name, agg, required, what)                                                     \
   std::fprintf(out, "  %-30s %12lld  %s\n", #name, static_cast<long long>(total.name), what); \
   if (total.name == 0) never += std::string(never.empty() ? "" : ", ") + #name;
   SA_COVERAGE_BINS(SA_ROW)
@@ -391,6 +392,8 @@ void WriteJsonReport(const std::string& path, const RunInfo& info,
   j["stall_prob"] = info.stall_prob;
   j["psum_stall_prob"] = info.psum_stall_prob;
   j["relu"] = info.relu;
+  j["relu_random"] = info.relu_random;
+  j["split_tiles"] = info.split_tiles;
   j["wgt2_mode"] = info.wgt2;
   j["seed"] = info.seed;
   j["max_mismatches"] = info.max_mismatches;
@@ -476,6 +479,8 @@ Report ReadJsonReport(const std::string& path) {
   info.stall_prob = sv::NumberField(j, "stall_prob", path);
   info.psum_stall_prob = sv::NumberField(j, "psum_stall_prob", path);
   info.relu = BoolField(j, "relu", path);
+  info.relu_random = BoolField(j, "relu_random", path);
+  info.split_tiles = BoolField(j, "split_tiles", path);
   info.wgt2 = sv::StringField(j, "wgt2_mode", path);
   if (info.wgt2 != "auto" && info.wgt2 != "on" && info.wgt2 != "off")
     throw sv::FormatError(path + ": wgt2_mode '" + info.wgt2 + "' is not auto, on or off");
@@ -511,7 +516,8 @@ Report MergeReports(const std::vector<Report>& shards, const std::vector<std::st
         b.config.acc_depth != a.config.acc_depth)
       differs("array configuration");
     if (b.seed != a.seed || b.stall_prob != a.stall_prob ||
-        b.psum_stall_prob != a.psum_stall_prob || b.relu != a.relu || b.mode != a.mode ||
+        b.psum_stall_prob != a.psum_stall_prob || b.relu != a.relu ||
+        b.relu_random != a.relu_random || b.split_tiles != a.split_tiles || b.mode != a.mode ||
         b.wgt2 != a.wgt2 || b.max_mismatches != a.max_mismatches)
       differs("seed or stall options");
     if (b.units_planned != a.units_planned) differs("plan (layers or images)");
@@ -558,6 +564,8 @@ std::string RerunCommand(const RunInfo& info, const LayerStats& unit) {
   if (info.stall_prob > 0) cmd << " --stall-prob " << RoundTrip(info.stall_prob);
   if (info.psum_stall_prob >= 0) cmd << " --psum-stall-prob " << RoundTrip(info.psum_stall_prob);
   if (info.relu) cmd << " --relu";
+  if (info.relu_random) cmd << " --relu-random";
+  if (info.split_tiles) cmd << " --split-tiles";
   if (info.wgt2 != "auto") cmd << " --wgt2-mode " << info.wgt2;
   if (info.mode != "fast") cmd << " --mode " << info.mode;
   cmd << " --trace " << ShellQuote(TraceFileName(unit));

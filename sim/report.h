@@ -19,7 +19,7 @@ struct RunInfo {
   std::string vectors_dir, set_sha256, mode, executable;
   ArrayConfig config;
   double stall_prob = 0, psum_stall_prob = -1;
-  bool relu = false;
+  bool relu = false, relu_random = false, split_tiles = false;
   std::string wgt2 = "auto";  // --wgt2-mode
   uint64_t seed = 0;
   int max_mismatches = 10;
@@ -37,7 +37,8 @@ struct RunInfo {
 // Schema 4: the dataflow and 2-bit mode in "config", "wgt2_mode" (the --wgt2-mode choice); per
 // unit and layer, "wgt2", "wgt_beats" and "cycle_breakdown" (measured and model).
 // Schema 5: vectors.set_sha256 (was manifest_sha256). Schema 6: per unit "crash" (the worker
-// that ran it died), per run "wall_seconds".
+// that ran it died), per run "wall_seconds", "relu_random" and "split_tiles", and the coverage
+// bins multi_pass_groups, relu_group_changes and unused_lanes_driven.
 constexpr int kReportSchemaVersion = 6;
 
 // One row per layer, its units summed in plan order; utilization is all MACs over all

@@ -53,12 +53,13 @@ int64_t LayerSchedule::macs() const {
 }
 
 std::unique_ptr<LayerSchedule> MakeSchedule(const vectors::LayerVectors& layer,
-                                            const ArrayConfig& cfg, Wgt2Choice wgt2) {
+                                            const ArrayConfig& cfg, Wgt2Choice wgt2,
+                                            uint64_t split_seed) {
   if (cfg.dataflow == Dataflow::kOutputStationary) {
     if (wgt2 == Wgt2Choice::kOn)
       throw vectors::FormatError("the 2-bit mode is a weight-stationary mode; this core (" +
                                  cfg.Name() + ") has none");
-    return MakeOutputStationary(layer, cfg);
+    return MakeOutputStationary(layer, cfg, split_seed);
   }
   const bool fits = layer.info.wgt_bits <= 2;
   if (wgt2 == Wgt2Choice::kOn && (!cfg.wgt2_mode || !fits))

@@ -45,7 +45,8 @@ struct PassDesc {
   // Psum vectors released after the pass's last beat (0 unless acc_last).
   int64_t releases;
   bool acc_first, acc_last;
-  bool wgt2;  // drive act_wgt2_i: 2-bit weight pairs, two input channels per PE row
+  bool wgt2;               // drive act_wgt2_i: 2-bit weight pairs, two input channels per PE row
+  int64_t step_begin = 0;  // output-stationary: the pass's first reduction step
 };
 
 // The model's cycles of a layer without stalls, by where they go: `fill` before the first
@@ -115,14 +116,18 @@ class LayerSchedule {
 
 // The mapping of the core's dataflow. `wgt2` picks the 2-bit passes on a core that has the
 // mode (kAuto: when the layer's weights fit in 2 bits); kOn on a layer or core that cannot
-// throws vectors::FormatError.
+// throws vectors::FormatError. `split_seed` (output-stationary; 0: none) splits each tile's
+// reduction into 1 to 4 passes at steps drawn from it, as the contract allows (acc_first on the
+// first, acc_last on the last); the weight-stationary mapping's groups already span passes.
 std::unique_ptr<LayerSchedule> MakeSchedule(const vectors::LayerVectors& layer,
                                             const ArrayConfig& cfg,
-                                            Wgt2Choice wgt2 = Wgt2Choice::kAuto);
+                                            Wgt2Choice wgt2 = Wgt2Choice::kAuto,
+                                            uint64_t split_seed = 0);
 // The two mappings behind MakeSchedule (schedule.cc, os_schedule.cc).
 std::unique_ptr<LayerSchedule> MakeWeightStationary(const vectors::LayerVectors& layer,
                                                     const ArrayConfig& cfg, bool wgt2);
 std::unique_ptr<LayerSchedule> MakeOutputStationary(const vectors::LayerVectors& layer,
-                                                    const ArrayConfig& cfg);
+                                                    const ArrayConfig& cfg,
+                                                    uint64_t split_seed = 0);
 
 }  // namespace sa::sim

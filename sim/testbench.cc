@@ -43,10 +43,29 @@ std::ostream& operator<<(std::ostream& os, const Mismatch& m) {
 }
 
 void CoverageBins::Add(const CoverageBins& o) {
-#define SA_ADD(name, agg, what) \
+#define SA_ADD(name, agg, required, what) \
   name = BinAggregation::agg == BinAggregation::kSum ? name + o.name : std::max(name, o.name);
   SA_COVERAGE_BINS(SA_ADD)
 #undef SA_ADD
+}
+
+std::string CoverageBins::RequiredNeverHit(const ArrayConfig& cfg) const {
+  std::string never;
+#define SA_NEVER(name, agg, required, what)                                                    \
+  if (required && name == 0 && (cfg.wgt2_mode || #name != std::string("unused_lanes_driven"))) \
+    never += std::string(never.empty() ? "" : ", ") + #name;
+  SA_COVERAGE_BINS(SA_NEVER)
+#undef SA_NEVER
+  return never;
+}
+
+bool GroupRelu(const RunOptions& opt, int64_t group) {
+  if (!opt.relu_random) return opt.relu;
+  // splitmix64 of (unit seed, group): a fair coin per group, the same in every run of the unit.
+  uint64_t z = opt.unit_seed + 0x9e3779b97f4a7c15ULL * static_cast<uint64_t>(group + 1);
+  z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+  z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+  return ((z ^ (z >> 31)) & 1) != 0;
 }
 
 // ---------------------------------------------------------------------------- Driver
@@ -57,6 +76,7 @@ Driver::Driver(const LayerSchedule& schedule, const ArrayConfig& cfg, const RunO
       cfg_(cfg),
       opt_(opt),
       rng_(rng),
+      garbage_rng_(opt.unit_seed ^ 0x6a09e667f3bcc908ULL),
       stall_(opt.stall_prob),
       coverage_(coverage) {}
 
@@ -70,10 +90,17 @@ void Driver::Advance(bool wgt_fire, bool act_fire) {
     return;
   }
   if (act_beat_ == 0 && pass_ended_last_cycle_) ++coverage_->back_to_back_passes;
-  pass_ended_last_cycle_ = ++act_beat_ == schedule_.Pass(static_cast<int64_t>(act_pass_)).act_beats;
+  const PassDesc p = schedule_.Pass(static_cast<int64_t>(act_pass_));
+  pass_ended_last_cycle_ = ++act_beat_ == p.act_beats;
   if (pass_ended_last_cycle_) {
     act_beat_ = 0;
     ++act_pass_;
+    if (p.acc_last) {
+      const bool relu = GroupRelu(opt_, act_group_);
+      if (act_group_ > 0 && relu != last_group_relu_) ++coverage_->relu_group_changes;
+      last_group_relu_ = relu;
+      ++act_group_;
+    }
   }
 }
 
@@ -93,7 +120,23 @@ void Driver::Present(PinsIn* in) {
     in->acc_first = p.acc_first;
     in->acc_last = p.acc_last;
     in->wgt2 = p.wgt2;
-    in->relu = opt_.relu;  // psum.npy holds the raw convolution; with relu, max(0, psum)
+    // psum.npy holds the raw convolution; with relu, max(0, psum)
+    in->relu = GroupRelu(opt_, act_group_);
+    if (cfg_.wgt2_mode && !p.wgt2) {
+      // A 4-bit pass on a 2-bit-capable core reads row r from lane 2r: the odd lanes must be
+      // ignored, so they carry random values, not zeros. Drawn once per beat: a beat offered
+      // again after a stall is the same beat.
+      if (garbage_beat_ != act_beat_ || garbage_pass_ != act_pass_) {
+        garbage_beat_ = act_beat_;
+        garbage_pass_ = act_pass_;
+        garbage_.assign(static_cast<size_t>(cfg_.rows), 0);
+        for (auto& v : garbage_) v = garbage_rng_() & ((uint64_t{1} << cfg_.act_width) - 1);
+        ++coverage_->unused_lanes_driven;
+      }
+      for (int r = 0; r < cfg_.rows; ++r)
+        in->act_data.Put((2 * r + 1) * cfg_.act_width, cfg_.act_width,
+                         garbage_[static_cast<size_t>(r)]);
+    }
   }
 }
 
@@ -125,7 +168,7 @@ bool Scoreboard::Check(const int64_t* values, uint64_t cycle, int64_t* expected_
     // pixel: the core must release zeros there, which are checked but not counted as psums.
     const bool padding = co >= g.out_channels || pixel < 0;
     int64_t expected = padding ? 0 : golden[((p.image * g.out_channels + co) * oh) * ow + pixel];
-    if (opt_.relu && expected < 0) expected = 0;
+    if (GroupRelu(opt_, static_cast<int64_t>(group_)) && expected < 0) expected = 0;
     expected_out[c] = expected;
     if (!padding) {
       ++stats_->psums_compared;
@@ -186,15 +229,22 @@ void Monitor::Present(PinsIn* in) {
 
 // ---------------------------------------------------------------------------- LayerRun
 
+namespace {
+RunOptions WithUnitSeed(RunOptions opt, uint64_t unit_seed) {
+  opt.unit_seed = unit_seed;
+  return opt;
+}
+}  // namespace
+
 LayerRun::LayerRun(const vectors::LayerVectors& layer, const ArrayConfig& cfg,
                    const RunOptions& opt, uint64_t layer_seed)
     : cfg_(cfg),
-      opt_(opt),
-      schedule_(MakeSchedule(layer, cfg, opt.wgt2)),
+      opt_(WithUnitSeed(opt, layer_seed)),
+      schedule_(MakeSchedule(layer, cfg, opt.wgt2, opt.split_tiles ? layer_seed | 1 : 0)),
       rng_(layer_seed),
-      driver_(*schedule_, cfg, opt, rng_, &stats_.coverage),
-      scoreboard_(layer, *schedule_, cfg, opt, &stats_),
-      monitor_(cfg, opt, rng_, &stats_),
+      driver_(*schedule_, cfg, opt_, rng_, &stats_.coverage),
+      scoreboard_(layer, *schedule_, cfg, opt_, &stats_),
+      monitor_(cfg, opt_, rng_, &stats_),
       values_(static_cast<size_t>(cfg.cols)) {
   probe_.got.assign(static_cast<size_t>(cfg.cols), 0);
   probe_.expected.assign(static_cast<size_t>(cfg.cols), 0);
@@ -232,9 +282,15 @@ void LayerRun::CountStimulusCoverage(const vectors::LayerVectors& layer) {
   const auto& g = layer.info.geometry;
   const bool os = cfg_.dataflow == Dataflow::kOutputStationary;
   std::vector<int64_t> cols_loaded(2 * static_cast<size_t>(cfg_.rows), 0);
+  int64_t group_passes = 0;
   for (int64_t i = 0; i < schedule_->num_passes(); ++i) {
     const PassDesc p = schedule_->Pass(i);
     cov.short_passes += p.act_beats < cfg_.rows;
+    ++group_passes;
+    if (p.acc_last) {
+      cov.multi_pass_groups += group_passes > 1;
+      group_passes = 0;
+    }
     const int64_t per_row = p.wgt2 ? 2 : 1;
     const int64_t rows =
         os ? p.pixels

@@ -64,37 +64,62 @@ struct RunOptions {
   // core's credit flow control is exercised)
   double psum_stall_prob = -1;
   bool relu = false;  // drive act_relu_i and expect max(0, psum)
+  // Constrained-random stimulus beyond the network's own (the contract tests' stress check):
+  // act_relu_i drawn per accumulation group, so it changes from one group to the next; and on
+  // an output-stationary core each tile's reduction split into 1 to 4 passes at random steps.
+  bool relu_random = false, split_tiles = false;
   uint64_t seed = 1;
+  // The unit's own seed (UnitSeed: seed, layer, test image), set by LayerRun: ReLU per group,
+  // tile splits and the garbage in unused lanes are drawn from it, apart from the stall draws.
+  uint64_t unit_seed = 0;
   int max_mismatches = 10;        // how many to keep in detail
   uint64_t hang_cycles = 100000;  // no handshake for this long: the DUT is declared hung
 };
 
+// Whether accumulation group `group` of a unit runs with act_relu_i (both the driver and the
+// scoreboard ask).
+bool GroupRelu(const RunOptions& opt, int64_t group);
+
 // Functional coverage: what the stimulus and the responses reached, counted by the testbench
 // in every unit and summed (or, for kMax bins, maximized) over units. The one list of bins:
-// X(name, aggregation, what it counts).
-#define SA_COVERAGE_BINS(X)                                                                      \
-  X(act_zero, kSum, "activations at 0")                                                          \
-  X(act_max, kSum, "activations at their maximum, 2^a - 1")                                      \
-  X(wgt_min, kSum, "weights at their minimum, -(2^(w-1) - 1)")                                   \
-  X(wgt_max, kSum, "weights at their maximum, 2^(w-1) - 1")                                      \
-  X(wgt_zero, kSum, "weights at 0")                                                              \
-  X(psum_at_layer_min, kSum, "psums equal to the layer's smallest")                              \
-  X(psum_at_layer_max, kSum, "psums equal to the layer's largest")                               \
-  X(psum_near_limit, kSum, "psums with |p| >= 2^(PsumWidth-2), the top half of the range")       \
-  X(back_to_back_passes, kSum, "passes whose first beat directly follows the previous's last")   \
-  X(short_passes, kSum, "passes of fewer beats than Rows (the next waits for its bank or tile)") \
-  X(psum_backpressure_input_held, kSum,                                                          \
-    "cycles with psum_valid high, psum_ready low and act_ready low (psum FIFO full)")            \
-  X(pe_banks_loaded, kMax,                                                                       \
+// X(name, aggregation, required, what it counts). Required bins must be hit by a run with
+// --require-coverage (the contract tests' stress check): a verification gate, not a statistic.
+// Not required: psums near the limit (ResNet-20's reach 2^20, PsumWidth is 24), back-to-back
+// passes (the core decides: the course core loads its weights between passes), PE banks (a
+// maximum), and the unused lanes on a core without the 2-bit mode (it has none).
+#define SA_COVERAGE_BINS(X)                                                                       \
+  X(act_zero, kSum, true, "activations at 0")                                                     \
+  X(act_max, kSum, true, "activations at their maximum, 2^a - 1")                                 \
+  X(wgt_min, kSum, true, "weights at their minimum, -(2^(w-1) - 1)")                              \
+  X(wgt_max, kSum, true, "weights at their maximum, 2^(w-1) - 1")                                 \
+  X(wgt_zero, kSum, true, "weights at 0")                                                         \
+  X(psum_at_layer_min, kSum, true, "psums equal to the layer's smallest")                         \
+  X(psum_at_layer_max, kSum, true, "psums equal to the layer's largest")                          \
+  X(psum_near_limit, kSum, false, "psums with |p| >= 2^(PsumWidth-2), the top half of the range") \
+  X(back_to_back_passes, kSum, false,                                                             \
+    "passes whose first beat directly follows the previous's last")                               \
+  X(short_passes, kSum, true,                                                                     \
+    "passes of fewer beats than Rows (the next waits for its bank or tile)")                      \
+  X(psum_backpressure_input_held, kSum, true,                                                     \
+    "cycles with psum_valid high, psum_ready low and act_ready low (psum FIFO full)")             \
+  X(multi_pass_groups, kSum, true,                                                                \
+    "accumulation groups of several passes (OS: a tile split by --split-tiles)")                  \
+  X(relu_group_changes, kSum, true,                                                               \
+    "groups whose act_relu_i differs from the previous group's (--relu-random)")                  \
+  X(unused_lanes_driven, kSum, true,                                                              \
+    "beats with random values in lanes the pass does not use (4-bit passes, 2-bit core)")         \
+  X(pe_banks_loaded, kMax, false,                                                                 \
     "PE registers reached, of Rows x Cols x 2 (WS: both weight banks; OS: sum and drain)")
 
 enum class BinAggregation { kSum, kMax };
 
 struct CoverageBins {
-#define SA_MEMBER(name, agg, what) int64_t name = 0;
+#define SA_MEMBER(name, agg, required, what) int64_t name = 0;
   SA_COVERAGE_BINS(SA_MEMBER)
 #undef SA_MEMBER
   void Add(const CoverageBins& o);
+  // The required bins this run left at 0 on this core, comma-separated ("" when none).
+  std::string RequiredNeverHit(const ArrayConfig& cfg) const;
 };
 
 struct LayerStats {
@@ -158,10 +183,17 @@ class Driver {
   ArrayConfig cfg_;
   RunOptions opt_;
   std::mt19937_64& rng_;
+  std::mt19937_64 garbage_rng_;  // the unused lanes' values, apart from the stall draws
   std::bernoulli_distribution stall_;
   size_t wgt_pass_ = 0, act_pass_ = 0;
   int64_t wgt_beat_ = 0;
   int64_t act_beat_ = 0;
+  int64_t act_group_ = 0;  // accumulation group of the current activation pass
+  bool last_group_relu_ = false;
+  // The unused lanes' values of the beat on offer (drawn once per beat).
+  int64_t garbage_beat_ = -1;
+  size_t garbage_pass_ = 0;
+  std::vector<uint64_t> garbage_;
   CoverageBins* coverage_;
   bool pass_ended_last_cycle_ = false;  // the previous edge took the last beat of a pass
 };

@@ -340,4 +340,138 @@ TEST(BehavioralRegression, WaveformsAreWindowsAroundEachFailure) {
   EXPECT_NE(junit.find("waveform: " + opt.trace_failures + "/"), std::string::npos) << junit;
 }
 
+// ---------------------------------------------------------------------------------------------
+// Constrained-random stimulus (RunOptions::relu_random, split_tiles): each is checked to pass on
+// a correct core and to catch the fault that only it can expose.
+
+// act_relu_i per accumulation group: it changes between groups, and a core that keeps the first
+// group's setting passes with ReLU on every group or none but fails once it changes.
+TEST(ConstrainedRandom, ReluPerGroupIsDrivenAndChecked) {
+  ArrayConfig cfg;
+  cfg.rows = cfg.cols = 4;
+  cfg.acc_depth = 16;  // several groups per layer
+  const sv::Manifest m = sv::ReadManifest(RandomSet());
+  BehavioralKnobs sticky;
+  sticky.relu_of_first_group = true;
+  int64_t changes = 0;
+  int caught_random = 0, caught_constant = 0;
+  for (const std::string& name : m.layers) {
+    const sv::LayerVectors layer = sv::ReadLayer(RandomSet(), m, name);
+    RunOptions random;
+    random.relu_random = true;
+    const LayerStats good = RunLayer(layer, cfg, random, {});
+    EXPECT_TRUE(good.Passed()) << name;
+    changes += good.coverage.relu_group_changes;
+    caught_random += !RunLayer(layer, cfg, random, sticky).Passed();
+    RunOptions constant;
+    constant.relu = true;
+    caught_constant += !RunLayer(layer, cfg, constant, sticky).Passed();
+  }
+  EXPECT_GT(changes, 10);
+  EXPECT_GT(caught_random, 0) << "--relu-random must catch a core that latches ReLU once";
+  EXPECT_EQ(caught_constant, 0) << "with ReLU on every group the fault is invisible";
+}
+
+// Bits [lsb, lsb + width) of a beat.
+uint64_t Field(const sa::sim::Bits& b, int lsb, int width) {
+  uint64_t v = 0;
+  for (int i = 0; i < width; ++i)
+    v |= static_cast<uint64_t>((b.words[static_cast<size_t>((lsb + i) / 32)] >> ((lsb + i) % 32)) &
+                               1)
+         << i;
+  return v;
+}
+
+// The output-stationary mapping with tiles split over passes, replayed beat by beat through a
+// reference of the contract (each PE(r, c) sums act lane r x weight lane c over a group's steps,
+// restarting on acc_first, releasing Rows vectors on acc_last, row Rows-1 first): every released
+// vector equals psum.npy, with and without splits, and splits do happen.
+TEST(ConstrainedRandom, SplitOutputStationaryTilesSumToTheConvolution) {
+  ArrayConfig cfg;
+  cfg.rows = 3;
+  cfg.cols = 5;
+  cfg.dataflow = sa::sim::Dataflow::kOutputStationary;
+  const sv::Manifest m = sv::ReadManifest(RandomSet());
+  for (uint64_t split : {uint64_t{0}, uint64_t{77}}) {
+    int64_t multi = 0, groups = 0;
+    for (const std::string& name : m.layers) {
+      const sv::LayerVectors layer = sv::ReadLayer(RandomSet(), m, name);
+      const auto sched = sa::sim::MakeSchedule(layer, cfg, sa::sim::Wgt2Choice::kAuto, split);
+      const auto& g = layer.info.geometry;
+      const int32_t* golden = layer.psum.Data<int32_t>();
+      std::vector<int64_t> sum(static_cast<size_t>(cfg.rows * cfg.cols), 0);
+      int64_t passes_in_group = 0;
+      for (int64_t i = 0; i < sched->num_passes(); ++i) {
+        const sa::sim::PassDesc p = sched->Pass(i);
+        if (p.acc_first) std::fill(sum.begin(), sum.end(), 0);
+        ++passes_in_group;
+        for (int64_t k = 0; k < p.act_beats; ++k) {
+          sa::sim::Bits a, w;
+          sched->ActBeat(p, k, &a);
+          sched->WeightBeat(p, k, &w);
+          for (int r = 0; r < cfg.rows; ++r)
+            for (int c = 0; c < cfg.cols; ++c) {
+              const int64_t av = static_cast<int64_t>(Field(a, r * cfg.act_width, cfg.act_width));
+              int64_t wv = static_cast<int64_t>(Field(w, c * cfg.wgt_width, cfg.wgt_width));
+              if (wv >= 8) wv -= 16;  // 4-bit two's complement
+              sum[static_cast<size_t>(r * cfg.cols + c)] += av * wv;
+            }
+        }
+        if (!p.acc_last) continue;
+        ++groups;
+        multi += passes_in_group > 1;
+        passes_in_group = 0;
+        for (int64_t v = 0; v < p.releases; ++v) {
+          const int64_t pixel = sched->ReleasedPixel(p, v);
+          if (pixel < 0) continue;
+          const int64_t r = cfg.rows - 1 - v;
+          for (int c = 0; c < cfg.cols; ++c) {
+            const int64_t co = p.co_tile * cfg.cols + c;
+            if (co >= g.out_channels) continue;
+            const int64_t want =
+                golden[((p.image * g.out_channels + co) * g.OutH()) * g.OutW() + pixel];
+            ASSERT_EQ(sum[static_cast<size_t>(r * cfg.cols + c)], want)
+                << name << " split " << split << " pass " << i << " pixel " << pixel << " co "
+                << co;
+          }
+        }
+      }
+    }
+    if (split)
+      EXPECT_GT(multi, groups / 2) << "most tiles split over several passes";
+    else
+      EXPECT_EQ(multi, 0);
+  }
+}
+
+// --require-coverage is a gate: the stress stimulus closes every required bin (exit 0); the
+// same run without ReLU per group leaves relu_group_changes at 0 and fails, naming it.
+TEST(ConstrainedRandom, RequireCoverageFailsARunThatMissesABin) {
+  const std::string dir = TempDir("coverage_gate");
+  sa::sim::RegressOptions opt;
+  opt.vectors = RandomSet();
+  opt.quiet = true;
+  opt.require_coverage = true;
+  opt.relu_random = true;
+  opt.stall_prob = 0.3;
+  opt.psum_stall_prob = 0.9;
+  opt.seed = 10;
+  opt.report = dir + "/closed.json";
+  BehavioralKnobs small_fifo;
+  small_fifo.fifo_depth = 3;  // the psum FIFO fills under backpressure
+  EXPECT_EQ(sa::sim::RunRegression(opt, Behavioral(small_fifo), "sa-cosim --core model", "x"), 0);
+  const nlohmann::json closed = Read(opt.report)["total"]["coverage"];
+  EXPECT_GT(closed["relu_group_changes"].get<int64_t>(), 0);
+  EXPECT_GT(closed["multi_pass_groups"].get<int64_t>(), 0);
+  opt.relu_random = false;
+  opt.report = dir + "/open.json";
+  ::testing::internal::CaptureStdout();
+  const int rc = sa::sim::RunRegression(opt, Behavioral(small_fifo), "sa-cosim --core model", "x");
+  const std::string out = ::testing::internal::GetCapturedStdout();
+  EXPECT_EQ(rc, 1);
+  EXPECT_NE(out.find("COVERAGE FAIL: required bins never hit: relu_group_changes"),
+            std::string::npos)
+      << out;
+}
+
 }  // namespace
