@@ -337,7 +337,7 @@ TEST(PytorchHostile, BadValuesAreRefusedNamingTheTensor) {
                             }),
                             {4, 4});
             }),
-            x + ": tensor 'fc.bias' is ComplexFloat, not a float tensor");
+            x + ": tensor 'fc.bias' is ComplexFloat, not a float or integer tensor");
   EXPECT_EQ(ErrorOf([&] {
               ImportPytorch(write([](auto& d) {
                               torch::Tensor w = d.at("layer1.0.conv1.weight");
