@@ -3,7 +3,7 @@
 # and slow in build/ (the co-simulation cores are built by the tests' setup entries into
 # build/core-cache); then the sanitizer build (ASan + UBSan, build-sanitize/, label sanitize:
 # the unit and cosim tests again, traced and failing runs included), a traced failing unit under
-# valgrind, the fuzzers (scripts/fuzz.sh, 20 s each; 60 s with --full) and the RTL coverage flow
+# valgrind, the fuzzers (scripts/fuzz.sh, 15 s each; 60 s with --full) and the RTL coverage flow
 # (scripts/coverage.sh, build-coverage/).
 #   scripts/test.sh --full   also the label full: the 32 x 32 and 64 x 64 arrays (their cores
 #                            take minutes each to build) and pin mode on every size; not run by CI
@@ -11,8 +11,12 @@
 # SA_FUZZ_SECONDS sets the fuzzing time; SA_SKIP_SANITIZE=1 skips the second build and fuzzing.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-select=(-LE full) fuzz_seconds=20
-if [[ "${1:-}" == "--full" ]]; then select=() fuzz_seconds=60; shift; fi
+select=(-LE full) fuzz_seconds=15
+if [[ "${1:-}" == "--full" ]]; then
+  select=() fuzz_seconds=60
+  export SA_TEST_FULL=1  # tests that check more with it (the teachers' model cards)
+  shift
+fi
 # Compiler cache keyed relative to the checkout (as scripts/setup.sh does), for every build and
 # for the cores the tests build on demand.
 export CCACHE_BASEDIR="${CCACHE_BASEDIR:-$PWD}" CCACHE_NOHASHDIR="${CCACHE_NOHASHDIR:-1}"

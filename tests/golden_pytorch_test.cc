@@ -251,6 +251,36 @@ TEST(PytorchHostile, TensorsReachingOutsideTheirStorageAreRefused) {
   fs::remove_all(dir);
 }
 
+// PyTorch 2.x adds records beside data.pkl (byteorder, .format_version, .storage_alignment):
+// read past when little-endian, refused when the tensors are big-endian.
+TEST(PytorchImport, TheRecordsOfPytorch2AreReadAndABigEndianFileRefused) {
+  using namespace std::string_literals;
+  const std::string dir = sa::testing::TempDir("pt_2x");
+  caffe2::serialize::PyTorchStreamReader in(kFixtures + "/w4a4_module_state_dict.pth");
+  for (const char* order : {"little", "big"}) {
+    const std::string path = dir + "/" + order + ".pth";
+    {
+      caffe2::serialize::PyTorchStreamWriter out(path);
+      for (const std::string& name : in.getAllRecords()) {
+        if (name == "version") continue;  // the writer adds its own
+        auto [data, size] = in.getRecord(name);
+        out.writeRecord(name, data.get(), size);
+      }
+      const std::string byteorder = order;
+      out.writeRecord("byteorder", byteorder.data(), byteorder.size());
+      out.writeRecord(".format_version", "1", 1);
+      out.writeRecord(".storage_alignment", "64", 2);
+      out.writeEndOfFile();
+    }
+    const std::string err = ErrorOf([&] { ImportPytorch(path, {4, 4}); });
+    if (std::string(order) == "little")
+      EXPECT_EQ(err, "");
+    else
+      EXPECT_EQ(err, path + ": byteorder 'big': only little-endian tensors are read");
+  }
+  fs::remove_all(dir);
+}
+
 TEST(PytorchHostile, DamagedZipsAndPickleBombsAreRefused) {
   using namespace std::string_literals;
   const std::string dir = sa::testing::TempDir("pt_zip");

@@ -173,6 +173,8 @@ std::string TestSplitRoot() {
 
 // Each committed checkpoint's accuracy on the full CIFAR-10 (JPEG edition) test set must match
 // its model card within 0.1 %. Needs ../shared/data (CI has it); skipped where it is absent.
+// CI checks the two defaults (w4a4, w2a4); the w8a8 teachers, which only distillation uses,
+// with SA_TEST_FULL=1 (scripts/test.sh --full): they cost CI 90 s of its two cores.
 TEST(CommittedCheckpoint, AccuracyMatchesTheModelCard) {
   const fs::path src = SA_SOURCE_DIR;
   const std::string data = TestSplitRoot();
@@ -182,7 +184,10 @@ TEST(CommittedCheckpoint, AccuracyMatchesTheModelCard) {
   ConfigureCpuRuntime();
   const Dataset test = LoadCifar10(data, Split::kTest);  // decoded once for every checkpoint
   ASSERT_EQ(test.size(), 10000);
+  const char* full = std::getenv("SA_TEST_FULL");
+  const bool teachers = full && std::string(full) == "1";
   for (const char* name : {"w4a4", "w2a4", "w8a8", "w8a8-cutout"}) {
+    if (!teachers && std::string(name).rfind("w8a8", 0) == 0) continue;
     const fs::path dir = src / "golden/checkpoints" / name;
     if (!fs::exists(dir / "model.pt")) continue;
     std::ifstream card_file(dir / "card.json");
