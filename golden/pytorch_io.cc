@@ -4,7 +4,6 @@
 
 #include <torch/serialize.h>
 
-#include <cstring>
 #include <map>
 #include <set>
 #include <stdexcept>
@@ -33,7 +32,6 @@ ResNet20 ImportPytorch(const std::string& path, QuantConfig config) {
   // The size first: a file far larger than any ResNet-20 checkpoint is refused unread.
   const StateDict sd = ReadStateDict(vectors::ReadRegularFile(path, kMaxPytorchFileBytes), path);
   const std::map<std::string, torch::Tensor>& tensors = sd.tensors;
-  std::map<std::string, std::string> file_name = sd.file_names;
   ResNet20 model(config);
   torch::NoGradGuard no_grad;
   std::set<std::string> used;
@@ -41,7 +39,7 @@ ResNet20 ImportPytorch(const std::string& path, QuantConfig config) {
     auto it = tensors.find(name);
     const std::string shown = NotebookName(name);
     if (it == tensors.end()) throw std::runtime_error(path + ": missing tensor '" + shown + "'");
-    const std::string in_file = file_name.count(name) ? file_name[name] : shown;
+    const std::string& in_file = sd.file_names.at(name);
     if (it->second.sizes() != dst.sizes())
       throw std::runtime_error(path + ": tensor '" + in_file + "' has shape " + Shape(it->second) +
                                ", ResNet-20 needs " + Shape(dst));
@@ -54,24 +52,18 @@ ResNet20 ImportPytorch(const std::string& path, QuantConfig config) {
           path + ": tensor '" + in_file + "' is " + std::string(c10::toString(type)) + ", not " +
           (dst.is_floating_point() ? std::string("a float tensor")
                                    : std::string(c10::toString(dst.scalar_type()))));
-    if (dst.is_floating_point()) {
+    if (!dst.is_floating_point()) {
+      dst.copy_(it->second);
+    } else {
       const torch::Tensor v = it->second.to(torch::kFloat);
       if (!torch::isfinite(v).all().item<bool>())
         throw std::runtime_error(path + ": tensor '" + in_file + "' holds NaN or infinity");
       // A quantizer's alpha is its clipping range and a batch norm's variance is under a square
       // root: zero or negative values give a model that runs but means nothing.
-      const bool must_be_positive =
-          name.size() >= 6 && (EndsWith(name, "_alpha") || EndsWith(name, ".running_var"));
+      const bool must_be_positive = EndsWith(name, "_alpha") || EndsWith(name, ".running_var");
       if (must_be_positive && !(v > 0).all().item<bool>())
         throw std::runtime_error(path + ": tensor '" + in_file + "' must be positive");
-    }
-    try {
-      dst.copy_(it->second.to(dst.dtype()));
-    } catch (const c10::Error& e) {  // e.g. a quantized or complex tensor
-      std::string msg = e.msg();
-      throw std::runtime_error(path + ": tensor '" + shown + "' cannot be read as " +
-                               std::string(c10::toString(dst.scalar_type())) + " (" +
-                               vectors::OneLine(msg.substr(0, msg.find('\n'))) + ")");
+      dst.copy_(v);
     }
     used.insert(name);
   };

@@ -181,10 +181,8 @@ StateDict ReadStateDict(const std::vector<uint8_t>& bytes, const std::string& pa
     dict = dict.at(key).toGenericDict();
   }
   // Our names from the file's: no 'module.' prefix, our name for the weight quantizer's alpha.
-  // Each tensor's reach inside its record, dtype and values are checked before it is read.
+  // Each tensor's kind and reach inside its record are checked before anything reads it.
   StateDict out;
-  std::map<std::string, torch::Tensor>& tensors = out.tensors;
-  std::map<std::string, std::string>& file_name = out.file_names;
   for (const auto& entry : dict) {
     if (entry.key().isString() && entry.key().toStringRef() == "_metadata") continue;
     if (!entry.key().isString() || !entry.value().isTensor())
@@ -207,11 +205,11 @@ StateDict ReadStateDict(const std::vector<uint8_t>& bytes, const std::string& pa
     std::string name = original;
     if (name.rfind("module.", 0) == 0) name = name.substr(7);
     name = EndsReplaced(name, kNotebookAlpha, kOurAlpha);
-    if (file_name.count(name))
-      throw std::runtime_error(path + ": tensors '" + file_name[name] + "' and '" + original +
+    const auto [seen, fresh] = out.file_names.emplace(name, original);
+    if (!fresh)
+      throw std::runtime_error(path + ": tensors '" + seen->second + "' and '" + original +
                                "' are the same parameter");
-    file_name[name] = original;
-    tensors[name] = t;
+    out.tensors[name] = t;
   }
   return out;
 }

@@ -51,8 +51,9 @@ void CoverageBins::Add(const CoverageBins& o) {
 
 std::string CoverageBins::RequiredNeverHit(const ArrayConfig& cfg) const {
   std::string never;
-#define SA_NEVER(name, agg, required, what)                                                    \
-  if (required && name == 0 && (cfg.wgt2_mode || #name != std::string("unused_lanes_driven"))) \
+#define SA_NEVER(name, agg, required, what)                                               \
+  if (name == 0 && (BinRequired::required == BinRequired::kAlways ||                      \
+                    (BinRequired::required == BinRequired::kWgt2Cores && cfg.wgt2_mode))) \
     never += std::string(never.empty() ? "" : ", ") + #name;
   SA_COVERAGE_BINS(SA_NEVER)
 #undef SA_NEVER

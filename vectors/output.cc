@@ -36,6 +36,13 @@ void ProbeWritable(const fs::path& folder, const std::string& flag, const std::s
   ::unlink(probe.c_str());
 }
 
+// `folder` exists and is a folder, or a FormatError names `path` and the flag.
+void RequireFolder(const fs::path& folder, const std::string& flag, const std::string& path) {
+  struct stat st {};
+  if (::stat(folder.c_str(), &st) != 0 || !S_ISDIR(st.st_mode))
+    throw FormatError(flag + ": " + path + ": folder " + folder.string() + " does not exist");
+}
+
 }  // namespace
 
 // Where a write to PATH lands: PATH itself, or the file a symbolic link PATH points to (so the
@@ -62,8 +69,7 @@ void CheckOutputFile(const std::string& given, const std::string& flag) {
   if (::stat(path.c_str(), &st) == 0 && !S_ISREG(st.st_mode))
     throw FormatError(flag + ": " + given + " exists and is not a regular file");
   const fs::path parent = ParentOf(path);
-  if (::stat(parent.c_str(), &st) != 0 || !S_ISDIR(st.st_mode))
-    throw FormatError(flag + ": " + path + ": folder " + parent.string() + " does not exist");
+  RequireFolder(parent, flag, path);
   if (::access(parent.c_str(), W_OK) != 0)
     throw FormatError(flag + ": " + path + ": folder " + parent.string() + " is not writable");
   ProbeWritable(parent, flag, path);
@@ -75,9 +81,7 @@ void CheckOutputFolder(const std::string& path, const std::string& flag) {
   if (::stat(path.c_str(), &st) == 0) {
     if (!S_ISDIR(st.st_mode)) throw FormatError(flag + ": " + path + " exists and is not a folder");
   } else {
-    const fs::path parent = ParentOf(fs::path(path).lexically_normal().string());
-    if (::stat(parent.c_str(), &st) != 0 || !S_ISDIR(st.st_mode))
-      throw FormatError(flag + ": " + path + ": folder " + parent.string() + " does not exist");
+    RequireFolder(ParentOf(fs::path(path).lexically_normal().string()), flag, path);
     if (::mkdir(path.c_str(), 0777) != 0 && errno != EEXIST)
       throw FormatError(flag + ": " + path + ": cannot create the folder (" + Errno() + ")");
   }
