@@ -4,7 +4,9 @@
 #   scripts/bench.sh [golden|rtl|cosim ...]   (default: all three)
 set -euo pipefail
 cd "$(dirname "$0")/.."
-[[ -d build ]] || scripts/setup.sh
+# The benchmark targets are off in a default build (SA_BUILD_BENCH): turn them on in build/.
+SA_CMAKE_ARGS="-DSA_BUILD_BENCH=ON ${SA_CMAKE_ARGS:-}" SA_BUILD_TARGETS="sa-golden sa-cosim" \
+  scripts/setup.sh
 which=("$@")
 ((${#which[@]})) || which=(golden rtl cosim)
 for b in "${which[@]}"; do

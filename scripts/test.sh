@@ -20,7 +20,9 @@ fi
 # Compiler cache keyed relative to the checkout (as scripts/setup.sh does), for every build and
 # for the cores the tests build on demand.
 export CCACHE_BASEDIR="${CCACHE_BASEDIR:-$PWD}" CCACHE_NOHASHDIR="${CCACHE_NOHASHDIR:-1}"
-scripts/setup.sh
+# The tests on, whatever build/ was configured with before (scripts/run_main.sh leaves them off
+# on a fresh checkout).
+SA_CMAKE_ARGS="-DSA_BUILD_TESTS=ON ${SA_CMAKE_ARGS:-}" scripts/setup.sh
 if (($#)); then
   (cd build && ctest --output-on-failure -j"$(nproc)" "$@")
   exit 0
