@@ -3,6 +3,7 @@
 //   4-bit pass (or Wgt2Mode = 0): psum_o = psum_i + a0 * wgt_i
 //   2-bit pass (Wgt2Mode = 1, wgt2_i): the weight lane holds two 2-bit weights, w0 in bits [1:0]
 //   for activation a0 and w1 in bits [3:2] for a1: psum_o = psum_i + a0 * w0 + a1 * w1.
+// Weights use the whole two's-complement field (-2..1 in a pair), as the DUT contract requires.
 // The 2-bit mode adds one ActWidth x 2 multiplier and an adder; the first product reuses the
 // full-width multiplier with the sign-extended w0.
 module sa_mac #(

@@ -27,6 +27,9 @@ mutants=(
   "busy-stuck-high|sa_core.sv|s/assign busy_o = in_flight_q != '0 || psum_valid_o;/assign busy_o = 1'b1;/"
   "busy-ignores-fifo|sa_core.sv|s/assign busy_o = in_flight_q != '0 || psum_valid_o;/assign busy_o = in_flight_q != '0;/"
   "overflow-not-sticky|sa_acc.sv|s/overflow_d = overflow_q | sum_overflow;/overflow_d = sum_overflow;/"
+  # Credit that counts the psum leaving in the same cycle: correct data, but act_ready_o then
+  # depends on psum_ready_i at the credit limit (caught only by the handshake probe there).
+  "ready-reads-psum-ready|sa_core.sv|s/assign credit_ok   = CountWidth'(fifo_count) + in_flight_q < CountWidth'(FifoDepth);/assign credit_ok   = CountWidth'(fifo_count) + in_flight_q < CountWidth'(FifoDepth) + CountWidth'(psum_valid_o \&\& psum_ready_i);/"
   "ready-combinational|sa_core.sv|s/assign wgt_ready_o = !bank_full_q\[wgt_bank_q\] \&\& drain_q\[wgt_bank_q\] == '0;/assign wgt_ready_o = !bank_full_q[wgt_bank_q] \&\& drain_q[wgt_bank_q] == '0 \&\& !act_relu_i;/"
   # The 2-bit mode of sa_core (caught on the w2a4 set):
   "w2-high-product-unsigned|sa_mac.sv|s/assign product1    = act1_signed \* wgt1;/assign product1    = act1_signed * \\\$signed({1'b0, wgt1});/"
@@ -35,6 +38,10 @@ mutants=(
   "w2-halves-swapped|sa_mac.sv|s/assign wgt_lo      = wgt_i\[1:0\];/assign wgt_lo      = wgt_i[3:2];/"
   "w2-mode-tag-lost|sa_core.sv|s/{Rows{Wgt2Mode != 0 \&\& act_wgt2_i, act_bank_q}}/{Rows{1'b0, act_bank_q}}/"
   # 4-bit passes must ignore the odd lanes (caught only since the driver fills them at random):
+  # Shows only where the mode changes between consecutive beats (passes interleaved):
+  "w2-mode-tag-early|sa_pe.sv|s/assign act_wgt2_o = act_wgt2_q;/assign act_wgt2_o = act_wgt2_i;/"
+  # Shows only with a 2-bit weight of -2 (15 x -2 needs the product's full width):
+  "w2-product1-one-bit-narrow|sa_mac.sv|s/logic signed \[ActWidth+2:0\] product1;/logic signed [ActWidth+1:0] product1;/"
   "w2-odd-lanes-read-in-4bit|sa_mac.sv|s/assign wgt1        = wgt2_i ? wgt_hi : 2'sb00;/assign wgt1        = wgt_hi;/"
   # The output-stationary core:
   "os-sum-ignores-first|sa_os_pe.sv|s/(tag_i.first ? '0 :/(1'b0 ? '0 :/"
@@ -45,6 +52,10 @@ mutants=(
   "os-no-credit-check|sa_os_core.sv|s/CountWidth'(fifo_count) + in_flight_q + CountWidth'(Rows) <=/CountWidth'(0) <=/"
   "os-busy-stuck-high|sa_os_core.sv|s/assign busy_o = act_count != '0/assign busy_o = 1'b1 || act_count != '0/"
   # A tile over several passes must keep its sums (caught only by --split-tiles):
+  # The overflow flag must hold (caught by rtl_test's narrow core):
+  "os-overflow-not-sticky|sa_os_core.sv|s/else         overflow_q <= overflow_q | array_overflow;/else         overflow_q <= array_overflow;/"
+  # As ready-reads-psum-ready, for the tile-level credit:
+  "os-credit-counts-leaving-psum|sa_os_core.sv|s/^                        CountWidth'(FifoDepth);/                        CountWidth'(FifoDepth) + CountWidth'(psum_valid_o \&\& psum_ready_i);/"
   "os-every-pass-restarts|sa_os_core.sv|s/step_tag.first = step \&\& pass_start_q \&\& head_acc_first;/step_tag.first = step \&\& pass_start_q;/"
 )
 
@@ -64,15 +75,18 @@ plan() {
   checks=()
   case "$1" in
     sa_os_*)
-      target=()
+      target=(rtl_test)
       core="$cosim_os"
+      checks+=("$work/build/tests/rtl_test --gtest_filter=SaOs*")
       # 0.95: the psum stream drains slower than 8 vectors per 144-step tile, so the FIFO fills.
-      for opts in "" "--stall-prob 0.3" "--relu" "--psum-stall-prob 0.95" "--split-tiles --relu-random"; do
+      for opts in "" "--stall-prob 0.3" "--relu" "--psum-stall-prob 0.95" \
+                  "--split-tiles --relu-random" "--psum-stall-prob 0.95 --probe-handshakes"; do
         checks+=("$cosim_os --vectors vectors/default --quiet $opts")
       done ;;
     w2-*)
-      target=()
+      target=(rtl_test)
       core="$cosim_ws"
+      checks+=("$work/build/tests/rtl_test --gtest_filter=SaCoreWgt2Mode*")
       for opts in "" "--stall-prob 0.3"; do
         checks+=("$cosim_ws --vectors $w2_set --quiet --wgt2-mode on $opts")
       done
@@ -82,7 +96,7 @@ plan() {
       target=(rtl_test)
       core="$cosim_ws"
       checks+=("$work/build/tests/rtl_test")
-      for opts in "" "--stall-prob 0.3"; do
+      for opts in "" "--stall-prob 0.3" "--psum-stall-prob 0.95 --probe-handshakes"; do
         checks+=("$cosim_ws --vectors vectors/default --quiet $opts")
       done ;;
   esac

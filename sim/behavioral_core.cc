@@ -58,18 +58,33 @@ void BehavioralCore::Edge(const PinsIn& in) {
   if (in.wgt_valid && out.wgt_ready) {
     for (int c = 0; c < cfg_.cols; ++c)
       next_[static_cast<size_t>(next_rows_)][static_cast<size_t>(c)] =
-          Field(in.wgt_data, c * cfg_.wgt_width, cfg_.wgt_width, !knobs_.zero_extend_weights);
+          Field(in.wgt_data, c * cfg_.wgt_width, cfg_.wgt_width, /*is_signed=*/false);
     ++next_rows_;
   }
   // Activations: one beat under the current tile.
   if (in.act_valid && out.act_ready) {
     std::vector<int64_t>& a = acc_[static_cast<size_t>(beat_)];
     const bool first = in.acc_first && !knobs_.ignore_acc_first;
+    if (first_wgt2_ < 0) first_wgt2_ = in.wgt2;
+    // The 2-bit mode: lane c of row r holds the weights of input channels 2r (bits [1:0]) and
+    // 2r + 1 (bits [3:2]), which meet activation lanes 2r and 2r + 1. A 4-bit pass on a core
+    // with the mode reads row r's activation from lane 2r.
+    const bool two = cfg_.wgt2_mode && (knobs_.wgt2_of_first_pass ? first_wgt2_ == 1 : in.wgt2);
+    const int aw = cfg_.act_width, ww = cfg_.wgt_width;
+    auto act = [&](int lane) { return Field(in.act_data, lane * aw, aw, false); };
+    auto sign = [](int64_t v, int width) {
+      return v >= (int64_t{1} << (width - 1)) ? v - (int64_t{1} << width) : v;
+    };
     for (int c = 0; c < cfg_.cols; ++c) {
       int64_t dot = 0;
-      for (int r = 0; r < cfg_.rows; ++r)
-        dot += Field(in.act_data, r * cfg_.act_width, cfg_.act_width, false) *
-               cur_[static_cast<size_t>(r)][static_cast<size_t>(c)];
+      for (int r = 0; r < cfg_.rows; ++r) {
+        const int64_t raw = cur_[static_cast<size_t>(r)][static_cast<size_t>(c)];
+        if (two)
+          dot += act(2 * r) * sign(raw & 3, 2) + act(2 * r + 1) * sign(raw >> 2 & 3, 2);
+        else
+          dot +=
+              act(cfg_.wgt2_mode ? 2 * r : r) * (knobs_.zero_extend_weights ? raw : sign(raw, ww));
+      }
       int64_t& s = a[static_cast<size_t>(c)];
       s = (first ? 0 : s) + dot;
       const int64_t lim = int64_t{1} << (cfg_.psum_width - 1);

@@ -1,7 +1,9 @@
 // A behavioural model of the DUT contract for the weight-stationary dataflow, in plain C++ (no
 // Verilator): weight tiles of Rows beats (double-buffered), one activation beat per output pixel,
 // per-beat accumulation over a group of passes, release of the group's last pass through a
-// latency line into an output FIFO under credit flow control, ReLU, sticky overflow and busy_o.
+// latency line into an output FIFO under credit flow control, ReLU, sticky overflow, busy_o,
+// and the 2-bit mode (cfg.wgt2_mode: a pass's act_wgt2_i decides how its tile's weight lanes and
+// the activation lanes are read).
 // It drives the harness logic (schedules, driver, monitor, scoreboard, reports) in-process, in
 // milliseconds: knobs vary its timing, and planted faults show that each check can fail.
 // Written from docs/dut-contract.md, not from the RTL.
@@ -29,6 +31,7 @@ struct BehavioralKnobs {
   bool ignore_acc_first = false;     // groups add onto the previous group's sums
   int64_t hang_after_beats = -1;     // act_ready_o low for good after this many beats (a hang)
   bool relu_of_first_group = false;  // every group released with the first group's act_relu_i
+  bool wgt2_of_first_pass = false;   // every pass read in the first pass's mode (2-bit mode)
 };
 
 class BehavioralCore : public PsumPort {
@@ -52,7 +55,8 @@ class BehavioralCore : public PsumPort {
   BehavioralKnobs knobs_;
   std::mt19937_64 rng_;
   std::bernoulli_distribution stall_;
-  // Weight tiles: [row][col]; `next_` fills while `cur_` streams.
+  // Weight tiles: [row][col], each lane's raw bits (decoded by the pass's mode); `next_` fills
+  // while `cur_` streams.
   std::vector<std::vector<int64_t>> cur_, next_;
   int next_rows_ = 0;
   bool cur_loaded_ = false;
@@ -63,6 +67,7 @@ class BehavioralCore : public PsumPort {
   int64_t released_ = 0, beats_taken_ = 0;
   bool overflow_ = false, extra_done_ = false;
   int first_relu_ = -1;  // relu_of_first_group: the first group's act_relu_i (-1: none yet)
+  int first_wgt2_ = -1;  // wgt2_of_first_pass: the first beat's act_wgt2_i (-1: none yet)
   bool wgt_ready_ = false, act_ready_ = false;  // registered for the next edge
 };
 

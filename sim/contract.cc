@@ -65,6 +65,10 @@ int RunContractTests(const std::string& core_exe, const std::string& work_dir,
        "default",
        {"--stall-prob", "0.3", "--seed", "9"},
        "the 18 layers of the default network"},
+      {"handshake-probe",
+       "random",
+       {"--psum-stall-prob", "0.95", "--probe-handshakes", "--seed", "11"},
+       "inputs changed between edges at the credit limit: ready/valid must not move"},
       // Constrained-random stimulus: act_relu_i changing from group to group, output-stationary
       // tiles split over several passes, random values in the lanes a pass does not use, the
       // psum FIFO nearly full; every required coverage bin must be hit (the gate).
@@ -73,6 +77,13 @@ int RunContractTests(const std::string& core_exe, const std::string& work_dir,
        {"--relu-random", "--split-tiles", "--stall-prob", "0.3", "--psum-stall-prob", "0.9",
         "--seed", "10", "--require-coverage"},
        "ReLU per group, split tiles, garbage lanes; coverage must close"},
+      // The same with 2-bit weights and, on a core with the 2-bit mode, 2-bit and 4-bit passes
+      // interleaved back to back (4-bit passes on any other core).
+      {"stress-2bit",
+       "random2",
+       {"--wgt2-mode", "mixed", "--relu-random", "--split-tiles", "--stall-prob", "0.3",
+        "--psum-stall-prob", "0.9", "--seed", "12", "--require-coverage"},
+       "as stress, 2-bit weights, modes mixed back to back; coverage must close"},
   };
   int worst = 0, ran = 0;
   for (const Check& c : checks) {

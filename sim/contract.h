@@ -1,7 +1,8 @@
 // The DUT contract's tests, against any core: `sa-cosim --core X --contract-tests` or
 // `sa-cosim --rtl F --top T --contract-tests`. Random small layers of odd shapes (checked
 // against a direct convolution, sim/random_set.h) without and with random stalls, with the psum
-// FIFO held nearly full (credit flow control), with ReLU, with 2-bit weights (in the 2-bit mode
+// FIFO held nearly full (credit flow control), the handshake outputs probed between edges at
+// the credit limit (registers only), with ReLU, with 2-bit weights (in the 2-bit mode
 // where the core has it, in 4-bit passes where not), and the default network set with stalls.
 // Each check runs the core executable as a user would and must exit 0.
 #pragma once

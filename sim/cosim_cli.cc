@@ -73,8 +73,9 @@ void AddRegressOptions(CLI::App& app, RegressOptions& opt) {
       ->capture_default_str();
   app.add_option("--wgt2-mode", opt.wgt2,
                  "the PE's 2-bit mode: auto (when the set's weights are 2-bit and the core has "
-                 "it), on (require it), off (4-bit passes)")
-      ->check(CLI::IsMember({"auto", "on", "off"}))
+                 "it), on (require it), off (4-bit passes), mixed (each input-channel tile 2-bit "
+                 "or 4-bit at random, the modes back to back: stimulus for the contract tests)")
+      ->check(CLI::IsMember({"auto", "on", "off", "mixed"}))
       ->capture_default_str();
   app.add_flag("--quiet", opt.quiet, "only the total line and problems");
   app.add_flag("--relu", opt.relu, "drive act_relu_i on every pass and expect max(0, psum)");
@@ -84,6 +85,10 @@ void AddRegressOptions(CLI::App& app, RegressOptions& opt) {
   app.add_flag("--split-tiles", opt.split_tiles,
                "output-stationary: split each tile's reduction into 1 to 4 passes at random steps "
                "(no effect on weight-stationary cores, whose groups already span passes)");
+  app.add_flag("--probe-handshakes", opt.probe_handshakes,
+               "every cycle, drive random inputs between the clock edges and fail a unit whose "
+               "wgt_ready_o, act_ready_o or psum_valid_o moves (the contract: registers only); "
+               "fast mode, about 3x slower");
   app.add_flag("--require-coverage", opt.require_coverage,
                "exit 1 if a required functional coverage bin was never hit (a verification gate)");
 }

@@ -6,6 +6,8 @@
 #include <verilated.h>
 #include <verilated_vcd_c.h>
 
+#include <algorithm>
+#include <random>
 #include <type_traits>
 
 #include "sim/testbench.h"
@@ -50,13 +52,49 @@ class ModelPsumPort : public PsumPort {
   ArrayConfig cfg_;
 };
 
+// The contract's register-only handshake outputs, checked where they can break: between two
+// edges, drives two random input vectors (every input but rst_ni, which stays inactive) and
+// counts those that moved wgt_ready_o, act_ready_o or psum_valid_o away from `before`; then
+// drives `in` again. Data inputs are random within their widths only (Verilator expects the
+// unused bits of a port to be zero).
+template <typename V>
+int HandshakesMovedBetweenEdges(V& t, const ArrayConfig& cfg, const PinsIn& in,
+                                const PinsOut& before, std::mt19937_64& rng) {
+  auto random_bits = [&rng](Bits* b, int width) {
+    b->Clear(width);
+    for (int lsb = 0; lsb < width; lsb += 32) b->Put(lsb, std::min(32, width - lsb), rng());
+  };
+  int moved = 0;
+  for (int k = 0; k < 2; ++k) {
+    PinsIn noise;
+#define SA_NOISE(port, member) noise.member = (rng() & 1) != 0;
+    SA_DUT_BIT_INPUTS(SA_NOISE)
+#undef SA_NOISE
+    noise.rst_n = true;
+    random_bits(&noise.wgt_data, cfg.cols * cfg.wgt_width);
+    random_bits(&noise.act_data, cfg.act_lanes() * cfg.act_width);
+    ApplyPins(t, noise);
+    t.eval();
+    const PinsOut o = SamplePins(t);
+    moved += o.wgt_ready != before.wgt_ready || o.act_ready != before.act_ready ||
+             o.psum_valid != before.psum_valid;
+  }
+  ApplyPins(t, in);
+  t.eval();
+  return moved;
+}
+
 // One rising edge and the following falling edge: the testbench sees the outputs from before
 // the edge, the model samples the inputs presented before it, then the next inputs go on.
 // With `vcd`, both edges are dumped, at time_ns and time_ns + 5 (a 100 MHz clock).
 template <typename V>
 void ClockCycle(V& t, LayerRun& run, PsumPort& psums, VerilatedVcdC* vcd = nullptr,
                 uint64_t time_ns = 0) {
-  run.OnEdge(SamplePins(t), psums);
+  const PinsOut out = SamplePins(t);
+  if (run.probing_handshakes())
+    run.CountCombinationalPaths(
+        HandshakesMovedBetweenEdges(t, run.config(), run.inputs(), out, run.probe_rng()));
+  run.OnEdge(out, psums);
   t.SA_DUT_CLOCK = 1;
   t.eval();
   if (vcd) vcd->dump(time_ns);

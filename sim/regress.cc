@@ -452,6 +452,9 @@ int RunRegression(const RegressOptions& opt, const SimulatorInfo& sim, const std
   // scheduler. Layers are then read again one at a time, so peak memory is one layer's.
   if (opt.mode == "pin" && !sim.has_pin_model)
     throw std::invalid_argument("--mode pin: this sa-cosim is built without the pin-level model");
+  if (opt.probe_handshakes && opt.mode != "fast")
+    throw std::invalid_argument(
+        "--probe-handshakes: the fast model probes between edges; not in --mode pin");
   if (!opt.report.empty()) sv::CheckOutputFile(opt.report, "--report");
   if (!opt.junit.empty()) sv::CheckOutputFile(opt.junit, "--junit");
   if (!opt.coverage.empty()) {
@@ -488,9 +491,10 @@ int RunRegression(const RegressOptions& opt, const SimulatorInfo& sim, const std
   const Shard shard = opt.shard == "auto" ? ShardFromEnvironment()
                       : opt.shard.empty() ? Shard{}
                                           : ParseShard(opt.shard, "--shard");
-  const Wgt2Choice wgt2 = opt.wgt2 == "on"    ? Wgt2Choice::kOn
-                          : opt.wgt2 == "off" ? Wgt2Choice::kOff
-                                              : Wgt2Choice::kAuto;
+  const Wgt2Choice wgt2 = opt.wgt2 == "on"      ? Wgt2Choice::kOn
+                          : opt.wgt2 == "off"   ? Wgt2Choice::kOff
+                          : opt.wgt2 == "mixed" ? Wgt2Choice::kMixed
+                                                : Wgt2Choice::kAuto;
   for (const auto& n : names) MakeSchedule(sv::ReadLayer(opt.vectors, manifest, n), cfg, wgt2);
 
   const std::vector<Unit> plan = PlanUnits(manifest, names, images);
@@ -510,6 +514,7 @@ int RunRegression(const RegressOptions& opt, const SimulatorInfo& sim, const std
   info.relu = opt.relu;
   info.relu_random = opt.relu_random;
   info.split_tiles = opt.split_tiles;
+  info.probe_handshakes = opt.probe_handshakes;
   info.wgt2 = opt.wgt2;
   info.seed = opt.seed;
   info.max_mismatches = opt.max_mismatches;
@@ -527,6 +532,7 @@ int RunRegression(const RegressOptions& opt, const SimulatorInfo& sim, const std
   ctx.run_opt.relu = opt.relu;
   ctx.run_opt.relu_random = opt.relu_random;
   ctx.run_opt.split_tiles = opt.split_tiles;
+  ctx.run_opt.probe_handshakes = opt.probe_handshakes;
   ctx.run_opt.wgt2 = wgt2;
   ctx.run_opt.seed = opt.seed;
   ctx.run_opt.max_mismatches = opt.max_mismatches;
@@ -613,7 +619,7 @@ int RunRegression(const RegressOptions& opt, const SimulatorInfo& sim, const std
   if (opt.require_coverage) {
     CoverageBins total;
     for (const LayerStats& s : results) total.Add(s.coverage);
-    const std::string never = total.RequiredNeverHit(cfg);
+    const std::string never = total.RequiredNeverHit(cfg, opt.wgt2 == "mixed");
     if (!never.empty()) {
       std::printf("COVERAGE FAIL: required bins never hit: %s (--require-coverage)\n",
                   never.c_str());

@@ -24,6 +24,7 @@ struct RegressOptions {
   uint64_t seed = 1;
   bool quiet = false, relu = false;
   bool relu_random = false, split_tiles = false;  // constrained-random stimulus (RunOptions)
+  bool probe_handshakes = false;                  // RunOptions::probe_handshakes
   bool require_coverage = false;  // exit 1 when a required coverage bin was never hit
 };
 

@@ -68,6 +68,10 @@ std::vector<std::string> ContractProblems(const LayerStats& s) {
   if (s.busy_low_while_valid)
     p.push_back("busy_o low while psum_valid_o was high (" +
                 std::to_string(s.busy_low_while_valid) + " cycles)");
+  if (s.combinational_paths)
+    p.push_back("a handshake output moved when inputs changed between clock edges (" +
+                std::to_string(s.combinational_paths) +
+                " cycles): a combinational path, where the contract allows registers only");
   if (s.psums_compared == 0 && !s.hung && s.assertion.empty() && s.crash.empty())
     p.push_back("no psum was compared");
   return p;
@@ -124,6 +128,7 @@ json StatsJson(const LayerStats& s, const RunInfo& info) {
           {"extra_psums", s.extra_psums},
           {"busy_after_drain", s.busy_after_drain},
           {"busy_low_while_valid", s.busy_low_while_valid},
+          {"combinational_paths", s.combinational_paths},
           {"wgt2", s.wgt2},
           {"wgt_beats", s.wgt_beats},
           {"cycle_breakdown",
@@ -171,6 +176,7 @@ LayerStats UnitFromJson(const json& u, const RunInfo& info, const std::string& p
   s.extra_psums = sv::IntField(u, "extra_psums", 0, kBig, path);
   s.busy_after_drain = BoolField(u, "busy_after_drain", path);
   s.busy_low_while_valid = sv::IntField(u, "busy_low_while_valid", 0, kBig, path);
+  s.combinational_paths = sv::IntField(u, "combinational_paths", 0, kBig, path);
   s.wgt2 = BoolField(u, "wgt2", path);
   s.wgt_beats = sv::IntField(u, "wgt_beats", 0, kBig, path);
   const json& cb = sv::ObjectField(u, "cycle_breakdown", path);
@@ -252,6 +258,7 @@ void AddCounts(const LayerStats& from, LayerStats* into) {
   into->extra_psums += from.extra_psums;
   into->busy_after_drain |= from.busy_after_drain;
   into->busy_low_while_valid += from.busy_low_while_valid;
+  into->combinational_paths += from.combinational_paths;
   into->measured.Add(from.measured);
   into->model.Add(from.model);
   into->gap_cycles += from.gap_cycles;
@@ -394,6 +401,7 @@ void WriteJsonReport(const std::string& path, const RunInfo& info,
   j["relu"] = info.relu;
   j["relu_random"] = info.relu_random;
   j["split_tiles"] = info.split_tiles;
+  j["probe_handshakes"] = info.probe_handshakes;
   j["wgt2_mode"] = info.wgt2;
   j["seed"] = info.seed;
   j["max_mismatches"] = info.max_mismatches;
@@ -481,9 +489,10 @@ Report ReadJsonReport(const std::string& path) {
   info.relu = BoolField(j, "relu", path);
   info.relu_random = BoolField(j, "relu_random", path);
   info.split_tiles = BoolField(j, "split_tiles", path);
+  info.probe_handshakes = BoolField(j, "probe_handshakes", path);
   info.wgt2 = sv::StringField(j, "wgt2_mode", path);
-  if (info.wgt2 != "auto" && info.wgt2 != "on" && info.wgt2 != "off")
-    throw sv::FormatError(path + ": wgt2_mode '" + info.wgt2 + "' is not auto, on or off");
+  if (info.wgt2 != "auto" && info.wgt2 != "on" && info.wgt2 != "off" && info.wgt2 != "mixed")
+    throw sv::FormatError(path + ": wgt2_mode '" + info.wgt2 + "' is not auto, on, off or mixed");
   info.seed = static_cast<uint64_t>(sv::IntField(j, "seed", 0, kBig, path));
   info.max_mismatches = static_cast<int>(sv::IntField(j, "max_mismatches", 0, 1000000, path));
   const json& shard = sv::ObjectField(j, "shard", path);
@@ -517,8 +526,9 @@ Report MergeReports(const std::vector<Report>& shards, const std::vector<std::st
       differs("array configuration");
     if (b.seed != a.seed || b.stall_prob != a.stall_prob ||
         b.psum_stall_prob != a.psum_stall_prob || b.relu != a.relu ||
-        b.relu_random != a.relu_random || b.split_tiles != a.split_tiles || b.mode != a.mode ||
-        b.wgt2 != a.wgt2 || b.max_mismatches != a.max_mismatches)
+        b.relu_random != a.relu_random || b.split_tiles != a.split_tiles ||
+        b.probe_handshakes != a.probe_handshakes || b.mode != a.mode || b.wgt2 != a.wgt2 ||
+        b.max_mismatches != a.max_mismatches)
       differs("seed or stall options");
     if (b.units_planned != a.units_planned) differs("plan (layers or images)");
     if (b.shard.count != a.shard.count) differs("shard count");
@@ -566,6 +576,7 @@ std::string RerunCommand(const RunInfo& info, const LayerStats& unit) {
   if (info.relu) cmd << " --relu";
   if (info.relu_random) cmd << " --relu-random";
   if (info.split_tiles) cmd << " --split-tiles";
+  if (info.probe_handshakes) cmd << " --probe-handshakes";
   if (info.wgt2 != "auto") cmd << " --wgt2-mode " << info.wgt2;
   if (info.mode != "fast") cmd << " --mode " << info.mode;
   cmd << " --trace " << ShellQuote(TraceFileName(unit));

@@ -19,7 +19,7 @@ struct RunInfo {
   std::string vectors_dir, set_sha256, mode, executable;
   ArrayConfig config;
   double stall_prob = 0, psum_stall_prob = -1;
-  bool relu = false, relu_random = false, split_tiles = false;
+  bool relu = false, relu_random = false, split_tiles = false, probe_handshakes = false;
   std::string wgt2 = "auto";  // --wgt2-mode
   uint64_t seed = 0;
   int max_mismatches = 10;
@@ -38,8 +38,10 @@ struct RunInfo {
 // unit and layer, "wgt2", "wgt_beats" and "cycle_breakdown" (measured and model).
 // Schema 5: vectors.set_sha256 (was manifest_sha256). Schema 6: per unit "crash" (the worker
 // that ran it died), per run "wall_seconds", "relu_random" and "split_tiles", and the coverage
-// bins multi_pass_groups, relu_group_changes and unused_lanes_driven.
-constexpr int kReportSchemaVersion = 6;
+// bins multi_pass_groups, relu_group_changes and unused_lanes_driven. Schema 7: per unit and
+// layer "combinational_paths", per run "probe_handshakes" (--probe-handshakes), the coverage
+// bin wgt2_mode_switches, and "wgt2_mode" may be "mixed".
+constexpr int kReportSchemaVersion = 7;
 
 // One row per layer, its units summed in plan order; utilization is all MACs over all
 // array-cycles, first mismatches kept up to `max_mismatches` per layer.

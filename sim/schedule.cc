@@ -3,6 +3,7 @@
 #include "sim/schedule.h"
 
 #include <algorithm>
+#include <random>
 
 namespace sa::sim {
 
@@ -54,7 +55,7 @@ int64_t LayerSchedule::macs() const {
 
 std::unique_ptr<LayerSchedule> MakeSchedule(const vectors::LayerVectors& layer,
                                             const ArrayConfig& cfg, Wgt2Choice wgt2,
-                                            uint64_t split_seed) {
+                                            uint64_t split_seed, uint64_t mix_seed) {
   if (cfg.dataflow == Dataflow::kOutputStationary) {
     if (wgt2 == Wgt2Choice::kOn)
       throw vectors::FormatError("the 2-bit mode is a weight-stationary mode; this core (" +
@@ -66,36 +67,52 @@ std::unique_ptr<LayerSchedule> MakeSchedule(const vectors::LayerVectors& layer,
     throw vectors::FormatError(
         layer.info.name + ": the 2-bit mode needs 2-bit weights (the set has " +
         std::to_string(layer.info.wgt_bits) + ") and a core with the mode (" + cfg.Name() + ")");
-  return MakeWeightStationary(layer, cfg, cfg.wgt2_mode && fits && wgt2 != Wgt2Choice::kOff);
+  const bool usable = cfg.wgt2_mode && fits;
+  if (wgt2 == Wgt2Choice::kMixed && usable)
+    return MakeWeightStationary(layer, cfg, true, mix_seed | 1);
+  return MakeWeightStationary(layer, cfg,
+                              usable && wgt2 != Wgt2Choice::kOff && wgt2 != Wgt2Choice::kMixed);
 }
 
 namespace {
 
 // Weight-stationary: a weight tile stays in the array for a pass while a chunk of output pixels
 // streams under it. In the 2-bit mode a PE row holds the weights of two input channels, so a
-// tile covers 2 x Rows input channels and a layer needs about half the passes.
+// tile covers 2 x Rows input channels and a layer needs about half the passes. Mixed
+// (mix_seed != 0): each input-channel tile of a group is 2-bit (2 x Rows channels) or 4-bit
+// (Rows channels) at random, so the modes alternate back to back inside groups and across them.
 class WsSchedule : public LayerSchedule {
  public:
-  WsSchedule(const vectors::LayerVectors& layer, const ArrayConfig& cfg, bool wgt2)
-      : LayerSchedule(layer, cfg), wgt2_(wgt2), ci_per_tile_(wgt2 ? 2 * cfg.rows : cfg.rows) {
+  WsSchedule(const vectors::LayerVectors& layer, const ArrayConfig& cfg, bool wgt2,
+             uint64_t mix_seed)
+      : LayerSchedule(layer, cfg) {
     const auto& g = layer.info.geometry;
-    co_tiles_ = (g.out_channels + cfg.cols - 1) / cfg.cols;
-    ci_tiles_ = (g.in_channels + ci_per_tile_ - 1) / ci_per_tile_;
+    const int64_t co_tiles = (g.out_channels + cfg.cols - 1) / cfg.cols;
     const int64_t pixels = out_h_ * out_w_;
-    const int64_t group_passes = ci_tiles_ * g.kernel * g.kernel;
     const int64_t chunks = (pixels + cfg.acc_depth - 1) / cfg.acc_depth;
-    ReservePasses({co_tiles_, chunks, group_passes});
+    // At most this many input-channel tiles per group (all 4-bit when mixed).
+    const int64_t per_tile = wgt2 && !mix_seed ? 2 * cfg.rows : cfg.rows;
+    ReservePasses(
+        {co_tiles, chunks, (g.in_channels + per_tile - 1) / per_tile, g.kernel * g.kernel});
+    std::mt19937_64 mix(mix_seed);
     // Order: output-channel tile, pixel chunk; inside, the accumulation group runs over
     // input-channel tiles and kernel positions, so that each group's sums are released together.
-    for (int64_t co = 0; co < co_tiles_; ++co)
+    for (int64_t co = 0; co < co_tiles; ++co)
       for (int64_t begin = 0; begin < pixels; begin += cfg.acc_depth) {
         const int64_t len = std::min<int64_t>(cfg.acc_depth, pixels - begin);
+        std::vector<std::pair<int64_t, bool>> tiles;  // (first input channel, 2-bit)
+        for (int64_t ci = 0; ci < g.in_channels;) {
+          const bool two = mix_seed ? (mix() & 1) != 0 : wgt2;
+          tiles.emplace_back(ci, two);
+          ci += two ? 2 * cfg.rows : cfg.rows;
+        }
+        const int64_t group_passes = static_cast<int64_t>(tiles.size()) * g.kernel * g.kernel;
         int64_t i = 0;
-        for (int64_t ci = 0; ci < ci_tiles_; ++ci)
+        for (size_t t = 0; t < tiles.size(); ++t)
           for (int64_t ky = 0; ky < g.kernel; ++ky)
             for (int64_t kx = 0; kx < g.kernel; ++kx, ++i)
-              AddPass({0, co, ci, ky, kx, begin, len, cfg.rows, len, len, i == 0,
-                       i + 1 == group_passes, wgt2_});
+              AddPass({0, co, static_cast<int64_t>(t), ky, kx, begin, len, cfg.rows, len, len,
+                       i == 0, i + 1 == group_passes, tiles[t].second, 0, tiles[t].first});
       }
     Finalize();
   }
@@ -106,9 +123,9 @@ class WsSchedule : public LayerSchedule {
     const auto& g = layer_.info.geometry;
     out->Clear(cfg_.cols * cfg_.wgt_width);
     const int8_t* w = layer_.wgt.Data<int8_t>();
-    const int per_lane = wgt2_ ? 2 : 1, bits = cfg_.wgt_width / per_lane;
+    const int per_lane = p.wgt2 ? 2 : 1, bits = cfg_.wgt_width / per_lane;
     for (int h = 0; h < per_lane; ++h) {
-      const int64_t ci = p.ci_tile * ci_per_tile_ + r * per_lane + h;
+      const int64_t ci = p.ci_begin + r * per_lane + h;
       if (ci >= g.in_channels) break;
       for (int c = 0; c < cfg_.cols; ++c) {
         const int64_t co = p.co_tile * cfg_.cols + c;
@@ -132,10 +149,11 @@ class WsSchedule : public LayerSchedule {
     if (iy < 0 || iy >= g.in_h || ix < 0 || ix >= g.in_w) return;
     const uint8_t* a = layer_.act.Data<uint8_t>();
     const int64_t plane = g.in_h * g.in_w;
-    const int64_t ci0 = p.ci_tile * ci_per_tile_;
-    const int lanes = static_cast<int>(std::min<int64_t>(ci_per_tile_, g.in_channels - ci0));
+    const int64_t ci0 = p.ci_begin;
+    const int lanes = static_cast<int>(
+        std::min<int64_t>(p.wgt2 ? 2 * cfg_.rows : cfg_.rows, g.in_channels - ci0));
     const uint8_t* base = a + (p.image * g.in_channels + ci0) * plane + iy * g.in_w + ix;
-    const int stride = cfg_.wgt2_mode && !wgt2_ ? 2 : 1;
+    const int stride = cfg_.wgt2_mode && !p.wgt2 ? 2 : 1;
     for (int l = 0; l < lanes; ++l)
       out->Put(l * stride * cfg_.act_width, cfg_.act_width, base[l * plane]);
   }
@@ -161,17 +179,14 @@ class WsSchedule : public LayerSchedule {
     m.drain = cfg_.rows + cfg_.cols + 1;  // last beat accepted -> its psum on the port
     return m;
   }
-
- private:
-  bool wgt2_;
-  int64_t ci_per_tile_, co_tiles_ = 0, ci_tiles_ = 0;
 };
 
 }  // namespace
 
 std::unique_ptr<LayerSchedule> MakeWeightStationary(const vectors::LayerVectors& layer,
-                                                    const ArrayConfig& cfg, bool wgt2) {
-  return std::make_unique<WsSchedule>(layer, cfg, wgt2);
+                                                    const ArrayConfig& cfg, bool wgt2,
+                                                    uint64_t mix_seed) {
+  return std::make_unique<WsSchedule>(layer, cfg, wgt2, mix_seed);
 }
 
 }  // namespace sa::sim

@@ -47,6 +47,7 @@ struct PassDesc {
   bool acc_first, acc_last;
   bool wgt2;               // drive act_wgt2_i: 2-bit weight pairs, two input channels per PE row
   int64_t step_begin = 0;  // output-stationary: the pass's first reduction step
+  int64_t ci_begin = 0;    // weight-stationary: the tile's first input channel
 };
 
 // The model's cycles of a layer without stalls, by where they go: `fill` before the first
@@ -65,7 +66,10 @@ struct CycleBreakdown {
 };
 
 // How a weight-stationary core with the 2-bit mode runs a layer whose weights fit in 2 bits.
-enum class Wgt2Choice { kAuto, kOff, kOn };
+// kMixed: each input-channel tile of each accumulation group picks 2-bit or 4-bit passes at
+// random, so that the two modes alternate back to back, within groups too (stimulus for the
+// contract tests; 4-bit passes where the mode does not apply).
+enum class Wgt2Choice { kAuto, kOff, kOn, kMixed };
 
 class LayerSchedule {
  public:
@@ -119,13 +123,16 @@ class LayerSchedule {
 // throws vectors::FormatError. `split_seed` (output-stationary; 0: none) splits each tile's
 // reduction into 1 to 4 passes at steps drawn from it, as the contract allows (acc_first on the
 // first, acc_last on the last); the weight-stationary mapping's groups already span passes.
+// `mix_seed` (nonzero) draws the modes of Wgt2Choice::kMixed.
 std::unique_ptr<LayerSchedule> MakeSchedule(const vectors::LayerVectors& layer,
                                             const ArrayConfig& cfg,
                                             Wgt2Choice wgt2 = Wgt2Choice::kAuto,
-                                            uint64_t split_seed = 0);
-// The two mappings behind MakeSchedule (schedule.cc, os_schedule.cc).
+                                            uint64_t split_seed = 0, uint64_t mix_seed = 1);
+// The two mappings behind MakeSchedule (schedule.cc, os_schedule.cc). `mix_seed` 0: every pass
+// in one mode (`wgt2`); otherwise each tile's mode drawn from it.
 std::unique_ptr<LayerSchedule> MakeWeightStationary(const vectors::LayerVectors& layer,
-                                                    const ArrayConfig& cfg, bool wgt2);
+                                                    const ArrayConfig& cfg, bool wgt2,
+                                                    uint64_t mix_seed = 0);
 std::unique_ptr<LayerSchedule> MakeOutputStationary(const vectors::LayerVectors& layer,
                                                     const ArrayConfig& cfg,
                                                     uint64_t split_seed = 0);

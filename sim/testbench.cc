@@ -49,11 +49,13 @@ void CoverageBins::Add(const CoverageBins& o) {
 #undef SA_ADD
 }
 
-std::string CoverageBins::RequiredNeverHit(const ArrayConfig& cfg) const {
+std::string CoverageBins::RequiredNeverHit(const ArrayConfig& cfg, bool wgt2_mixed) const {
   std::string never;
-#define SA_NEVER(name, agg, required, what)                                               \
-  if (name == 0 && (BinRequired::required == BinRequired::kAlways ||                      \
-                    (BinRequired::required == BinRequired::kWgt2Cores && cfg.wgt2_mode))) \
+#define SA_NEVER(name, agg, required, what)                                                \
+  if (name == 0 &&                                                                         \
+      (BinRequired::required == BinRequired::kAlways ||                                    \
+       (BinRequired::required == BinRequired::kWgt2Cores && cfg.wgt2_mode) ||              \
+       (BinRequired::required == BinRequired::kWgt2Mixed && cfg.wgt2_mode && wgt2_mixed))) \
     never += std::string(never.empty() ? "" : ", ") + #name;
   SA_COVERAGE_BINS(SA_NEVER)
 #undef SA_NEVER
@@ -241,8 +243,10 @@ LayerRun::LayerRun(const vectors::LayerVectors& layer, const ArrayConfig& cfg,
                    const RunOptions& opt, uint64_t layer_seed)
     : cfg_(cfg),
       opt_(WithUnitSeed(opt, layer_seed)),
-      schedule_(MakeSchedule(layer, cfg, opt.wgt2, opt.split_tiles ? layer_seed | 1 : 0)),
+      schedule_(
+          MakeSchedule(layer, cfg, opt.wgt2, opt.split_tiles ? layer_seed | 1 : 0, layer_seed)),
       rng_(layer_seed),
+      probe_rng_(layer_seed ^ 0x70726f6265ULL),  // "probe"
       driver_(*schedule_, cfg, opt_, rng_, &stats_.coverage),
       scoreboard_(layer, *schedule_, cfg, opt_, &stats_),
       monitor_(cfg, opt_, rng_, &stats_),
@@ -272,11 +276,14 @@ void LayerRun::CountStimulusCoverage(const vectors::LayerVectors& layer) {
     cov.act_max += a[i] == act_max;
   }
   const int8_t* w = layer.wgt.Data<int8_t>();
+  std::vector<bool> seen(2 * static_cast<size_t>(wgt_max) + 1, false);  // -wgt_max..wgt_max
   for (int64_t i = 0, n = layer.wgt.NumElements(); i < n; ++i) {
     cov.wgt_min += w[i] == -wgt_max;
     cov.wgt_max += w[i] == wgt_max;
     cov.wgt_zero += w[i] == 0;
+    seen[static_cast<size_t>(w[i] + wgt_max)] = true;
   }
+  cov.wgt_all_values += std::all_of(seen.begin(), seen.end(), [](bool b) { return b; });
   // WS: a pass loads the PEs of its tile's active rows and columns, into the bank of its
   // parity; a PE-bank is loaded if some pass of that parity covers it (tiles start at row and
   // column 0). OS: a tile reaches the sum and the drain register of its pixels' rows.
@@ -287,6 +294,7 @@ void LayerRun::CountStimulusCoverage(const vectors::LayerVectors& layer) {
   for (int64_t i = 0; i < schedule_->num_passes(); ++i) {
     const PassDesc p = schedule_->Pass(i);
     cov.short_passes += p.act_beats < cfg_.rows;
+    cov.wgt2_mode_switches += cfg_.wgt2_mode && i > 0 && schedule_->Pass(i - 1).wgt2 != p.wgt2;
     ++group_passes;
     if (p.acc_last) {
       cov.multi_pass_groups += group_passes > 1;
@@ -295,9 +303,7 @@ void LayerRun::CountStimulusCoverage(const vectors::LayerVectors& layer) {
     const int64_t per_row = p.wgt2 ? 2 : 1;
     const int64_t rows =
         os ? p.pixels
-           : std::min<int64_t>(
-                 cfg_.rows,
-                 (g.in_channels - p.ci_tile * cfg_.rows * per_row + per_row - 1) / per_row);
+           : std::min<int64_t>(cfg_.rows, (g.in_channels - p.ci_begin + per_row - 1) / per_row);
     const int64_t cols = std::min<int64_t>(cfg_.cols, g.out_channels - p.co_tile * cfg_.cols);
     for (int64_t r = 0; r < rows; ++r)
       for (int64_t bank = 0; bank < 2; ++bank) {
@@ -322,6 +328,13 @@ void LayerRun::OnEdge(const PinsOut& out, PsumPort& psums) {
   const bool wgt_fire = in_.wgt_valid && out.wgt_ready;
   const bool act_fire = in_.act_valid && out.act_ready;
   stats_.wgt_beats += wgt_fire;
+  if (act_fire) {
+    const PassDesc p = schedule_->Pass(driver_.act_pass());
+    const int64_t beat = driver_.act_beat();
+    stats_.coverage.group_start_while_draining +=
+        beat == 0 && p.acc_first && psums_received_ < released_before_;
+    if (beat + 1 == p.act_beats && p.acc_last) released_before_ += p.releases;
+  }
   if (!scoreboard_.Complete()) {  // where this cycle went, from the pins
     if (driver_.Finished()) {
       ++stats_.measured.drain;
@@ -345,6 +358,7 @@ void LayerRun::OnEdge(const PinsOut& out, PsumPort& psums) {
     probe_.psum_fire = psum_fire;
     probe_.mismatch = false;
     if (psum_fire) {
+      ++psums_received_;
       probe_.got = values_;
       probe_.mismatch = scoreboard_.Check(values_.data(), cycle_, probe_.expected.data());
       ++probe_.psum_vectors;

@@ -59,7 +59,7 @@ std::ostream& operator<<(std::ostream& os, const Mismatch& m);
 
 struct RunOptions {
   double stall_prob = 0;  // input gaps and psum backpressure, each with this probability
-  Wgt2Choice wgt2 = Wgt2Choice::kAuto;  // the 2-bit mode, on a core that has it
+  Wgt2Choice wgt2 = Wgt2Choice::kAuto;  // the 2-bit mode, on a core that has it (or mixed)
   // psum backpressure alone, when >= 0 (0.9 with no input gaps fills the output FIFO, so the
   // core's credit flow control is exercised)
   double psum_stall_prob = -1;
@@ -72,6 +72,9 @@ struct RunOptions {
   // The unit's own seed (UnitSeed: seed, layer, test image), set by LayerRun: ReLU per group,
   // tile splits and the garbage in unused lanes are drawn from it, apart from the stall draws.
   uint64_t unit_seed = 0;
+  // Every cycle, drive random inputs between the edges and count the cycles in which a
+  // handshake output moved (the contract: registers only). Fast mode; about 3x slower.
+  bool probe_handshakes = false;
   int max_mismatches = 10;        // how many to keep in detail
   uint64_t hang_cycles = 100000;  // no handshake for this long: the DUT is declared hung
 };
@@ -87,13 +90,15 @@ bool GroupRelu(const RunOptions& opt, int64_t group);
 // --require-coverage (the contract tests' stress check): a verification gate, not a statistic.
 // Not required: psums near the limit (ResNet-20's reach 2^20, PsumWidth is 24), back-to-back
 // passes (the core decides: the course core loads its weights between passes), PE banks (a
-// maximum); the unused lanes only on a core with the 2-bit mode.
+// maximum); the unused lanes only on a core with the 2-bit mode, mode switches only there with
+// --wgt2-mode mixed.
 #define SA_COVERAGE_BINS(X)                                                                        \
   X(act_zero, kSum, kAlways, "activations at 0")                                                   \
   X(act_max, kSum, kAlways, "activations at their maximum, 2^a - 1")                               \
   X(wgt_min, kSum, kAlways, "weights at their minimum, -(2^(w-1) - 1)")                            \
   X(wgt_max, kSum, kAlways, "weights at their maximum, 2^(w-1) - 1")                               \
   X(wgt_zero, kSum, kAlways, "weights at 0")                                                       \
+  X(wgt_all_values, kSum, kAlways, "units whose weights take every value of the contract's range") \
   X(psum_at_layer_min, kSum, kAlways, "psums equal to the layer's smallest")                       \
   X(psum_at_layer_max, kSum, kAlways, "psums equal to the layer's largest")                        \
   X(psum_near_limit, kSum, kNever, "psums with |p| >= 2^(PsumWidth-2), the top half of the range") \
@@ -103,19 +108,24 @@ bool GroupRelu(const RunOptions& opt, int64_t group);
     "passes of fewer beats than Rows (the next waits for its bank or tile)")                       \
   X(psum_backpressure_input_held, kSum, kAlways,                                                   \
     "cycles with psum_valid high, psum_ready low and act_ready low (psum FIFO full)")              \
+  X(group_start_while_draining, kSum, kAlways,                                                     \
+    "groups whose first beat was taken before every psum of the groups before had left")           \
   X(multi_pass_groups, kSum, kAlways,                                                              \
     "accumulation groups of several passes (OS: a tile split by --split-tiles)")                   \
   X(relu_group_changes, kSum, kAlways,                                                             \
     "groups whose act_relu_i differs from the previous group's (--relu-random)")                   \
   X(unused_lanes_driven, kSum, kWgt2Cores,                                                         \
     "beats with random values in lanes the pass does not use (4-bit passes, 2-bit core)")          \
+  X(wgt2_mode_switches, kSum, kWgt2Mixed,                                                          \
+    "passes in the other mode than the pass before (2-bit core, --wgt2-mode mixed)")               \
   X(pe_banks_loaded, kMax, kNever,                                                                 \
     "PE registers reached, of Rows x Cols x 2 (WS: both weight banks; OS: sum and drain)")
 
 enum class BinAggregation { kSum, kMax };
-// Which runs must hit a bin under --require-coverage: every run, none, or runs on a core with
-// the 2-bit mode (only such a core has lanes a 4-bit pass leaves unused).
-enum class BinRequired { kAlways, kNever, kWgt2Cores };
+// Which runs must hit a bin under --require-coverage: every run, none, runs on a core with
+// the 2-bit mode (only such a core has lanes a 4-bit pass leaves unused), or those of them
+// with --wgt2-mode mixed.
+enum class BinRequired { kAlways, kNever, kWgt2Cores, kWgt2Mixed };
 
 struct CoverageBins {
 #define SA_MEMBER(name, agg, required, what) int64_t name = 0;
@@ -123,7 +133,7 @@ struct CoverageBins {
 #undef SA_MEMBER
   void Add(const CoverageBins& o);
   // The required bins this run left at 0 on this core, comma-separated ("" when none).
-  std::string RequiredNeverHit(const ArrayConfig& cfg) const;
+  std::string RequiredNeverHit(const ArrayConfig& cfg, bool wgt2_mixed = false) const;
 };
 
 struct LayerStats {
@@ -160,13 +170,17 @@ struct LayerStats {
   // busy_o means "beats in flight or psums not yet taken": low while psum_valid_o is high is a
   // contract violation (cycles counted).
   int64_t busy_low_while_valid = 0;
+  // With --probe-handshakes: cycles in which inputs changed between the edges moved
+  // wgt_ready_o, act_ready_o or psum_valid_o (a combinational path; the contract says registers).
+  int64_t combinational_paths = 0;
   std::vector<Mismatch> first_mismatches;
   // Per image of the batch run (of the set, in a per-layer total): psums compared, mismatches.
   std::vector<int64_t> image_psums, image_mismatches;
   CoverageBins coverage;
   bool Passed() const {
     return mismatches == 0 && !hung && !overflow && psums_compared > 0 && extra_psums == 0 &&
-           !busy_after_drain && busy_low_while_valid == 0 && assertion.empty() && crash.empty();
+           !busy_after_drain && busy_low_while_valid == 0 && combinational_paths == 0 &&
+           assertion.empty() && crash.empty();
   }
 };
 
@@ -281,6 +295,12 @@ class LayerRun {
   // An RTL assertion failed at the edge just taken: the unit ends here, failed.
   void FailAssertion(const std::string& name, const std::string& file, int line);
   const LayerSchedule& schedule() const { return *schedule_; }
+  const ArrayConfig& config() const { return cfg_; }
+  // The handshake probe (RunOptions::probe_handshakes), run by the harness between edges with
+  // its own random stream, so that probing changes no other draw.
+  bool probing_handshakes() const { return opt_.probe_handshakes; }
+  std::mt19937_64& probe_rng() { return probe_rng_; }
+  void CountCombinationalPaths(int cycles) { stats_.combinational_paths += cycles > 0; }
   TestbenchProbe& probe() { return probe_; }
   const TestbenchProbe& probe() const { return probe_; }
 
@@ -292,6 +312,7 @@ class LayerRun {
   RunOptions opt_;
   std::unique_ptr<LayerSchedule> schedule_;
   std::mt19937_64 rng_;  // shared by driver and monitor, in a fixed order per cycle
+  std::mt19937_64 probe_rng_;
   LayerStats stats_;
   Driver driver_;
   Scoreboard scoreboard_;
@@ -300,6 +321,9 @@ class LayerRun {
   bool done_ = false;
   int reset_edges_ = 2;
   uint64_t cycle_ = 0, last_progress_ = 0, end_cycle_ = 0;
+  // Psum vectors released by the groups whose last beat was taken, and those received: a group
+  // that starts while the first exceeds the second overlaps the drain (a coverage bin).
+  int64_t released_before_ = 0, psums_received_ = 0;
   bool first_beat_taken_ = false;
   std::vector<int64_t> values_;
   TestbenchProbe probe_;

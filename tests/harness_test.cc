@@ -61,6 +61,16 @@ const std::string& RandomSet() {
   return dir;
 }
 
+// The same with 2-bit weights (-1..1), for the 2-bit mode.
+const std::string& RandomSet2() {
+  static const std::string dir = [] {
+    const std::string d = TempDir("harness2") + "/set";
+    sa::sim::WriteRandomSet(d, 98, /*wgt_bits=*/2);
+    return d;
+  }();
+  return dir;
+}
+
 class BehavioralSizes : public ::testing::TestWithParam<std::tuple<int, int, int, double>> {};
 
 TEST_P(BehavioralSizes, EveryRandomLayerMatchesTheDirectConvolution) {
@@ -370,6 +380,41 @@ TEST(ConstrainedRandom, ReluPerGroupIsDrivenAndChecked) {
   EXPECT_GT(changes, 10);
   EXPECT_GT(caught_random, 0) << "--relu-random must catch a core that latches ReLU once";
   EXPECT_EQ(caught_constant, 0) << "with ReLU on every group the fault is invisible";
+}
+
+// --wgt2-mode mixed on a core with the 2-bit mode: the modes alternate back to back (inside
+// groups too) and every psum still matches; a core that reads every pass in the first pass's
+// mode passes with one mode per layer (on) but fails once the modes mix.
+TEST(ConstrainedRandom, MixedTwoAndFourBitPassesAreDrivenAndChecked) {
+  ArrayConfig cfg;
+  cfg.rows = cfg.cols = 4;
+  cfg.acc_depth = 16;
+  cfg.wgt2_mode = true;
+  const sv::Manifest m = sv::ReadManifest(RandomSet2());
+  BehavioralKnobs latched;
+  latched.wgt2_of_first_pass = true;
+  int64_t switches = 0, garbage = 0;
+  int caught_mixed = 0, caught_on = 0;
+  for (const std::string& name : m.layers) {
+    const sv::LayerVectors layer = sv::ReadLayer(RandomSet2(), m, name);
+    RunOptions mixed;
+    mixed.wgt2 = sa::sim::Wgt2Choice::kMixed;
+    mixed.stall_prob = 0.2;
+    const LayerStats good = RunLayer(layer, cfg, mixed, {});
+    EXPECT_TRUE(good.Passed()) << name << ": mismatches " << good.mismatches;
+    EXPECT_EQ(good.psums_compared, layer.psum.NumElements()) << name;
+    switches += good.coverage.wgt2_mode_switches;
+    garbage += good.coverage.unused_lanes_driven;
+    caught_mixed += !RunLayer(layer, cfg, mixed, latched).Passed();
+    RunOptions on;
+    on.wgt2 = sa::sim::Wgt2Choice::kOn;
+    EXPECT_EQ(RunLayer(layer, cfg, on, {}).coverage.wgt2_mode_switches, 0) << name;
+    caught_on += !RunLayer(layer, cfg, on, latched).Passed();
+  }
+  EXPECT_GT(switches, 20);
+  EXPECT_GT(garbage, 0) << "mixed runs 4-bit passes, whose odd lanes carry random values";
+  EXPECT_GT(caught_mixed, 0) << "mixed modes must catch a core that latches the first mode";
+  EXPECT_EQ(caught_on, 0) << "with one mode per layer the fault is invisible";
 }
 
 // Bits [lsb, lsb + width) of a beat.

@@ -556,7 +556,7 @@ TEST(ReportMerge, NothingPlannedAndHugeImageListsAreRefused) {
   EXPECT_EQ(r.status, 2) << r.output;
   EXPECT_NE(r.output.find("none.json"), std::string::npos) << r.output;
   // 3 million image indices: about 6 MB of JSON.
-  std::string huge = "{\"schema_version\": 6, \"vectors\": {\"images\": [0";
+  std::string huge = "{\"schema_version\": 7, \"vectors\": {\"images\": [0";
   for (int i = 1; i < 3000000; ++i) huge += ",0";
   huge += "]}}";
   WriteText(root + "/huge.json", huge);

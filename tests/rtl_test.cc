@@ -1,5 +1,7 @@
-// RTL tests: sa_mac and sa_pe alone, and sa_core in several sizes and bit widths against an
-// independent C++ reference, with random backpressure, accumulation, ReLU and the overflow flag.
+// RTL tests: sa_mac and sa_pe alone; sa_core in several sizes and bit widths, its 2-bit mode,
+// and sa_os_core square and non-square, each against an independent C++ reference
+// (sim/pass_harness.h), with random backpressure, accumulation, ReLU, the overflow flag and the
+// register-only handshake outputs probed at the credit limit.
 #include <gtest/gtest.h>
 
 #include <cstdlib>
@@ -9,9 +11,14 @@
 #include "Vcore_4x8.h"
 #include "Vcore_8x16.h"
 #include "Vcore_8x8.h"
+#include "Vcore_8x8_mode2.h"
 #include "Vcore_8x8_narrow.h"
 #include "Vcore_8x8_w2.h"
 #include "Vmac.h"
+#include "Vos_3x5.h"
+#include "Vos_4x4_narrow.h"
+#include "Vos_8x4.h"
+#include "Vos_8x8.h"
 #include "Vpe.h"
 #include "sim/pass_harness.h"
 
@@ -125,7 +132,34 @@ SA_CONFIG(Vcore_4x8)
 SA_CONFIG(Vcore_8x16)
 SA_CONFIG(Vcore_8x8_w2)
 SA_CONFIG(Vcore_8x8_narrow)
+SA_CONFIG(Vcore_8x8_mode2)
+SA_CONFIG(Vos_8x8)
+SA_CONFIG(Vos_3x5)
+SA_CONFIG(Vos_8x4)
+SA_CONFIG(Vos_4x4_narrow)
 #undef SA_CONFIG
+
+// Passes with act_relu_i chosen at random per accumulation group, so that it changes from one
+// group to the next (the contract samples it per group, on its last pass).
+void RandomReluPerGroup(std::vector<Pass>* passes, std::mt19937_64& rng) {
+  bool relu = false;
+  for (Pass& p : *passes) {
+    if (p.acc_first) relu = (rng() & 1) != 0;
+    p.relu = relu;
+  }
+}
+
+// The handshake probe at the credit limit: full-speed inputs under heavy psum backpressure, so
+// that the psum FIFO fills and the credit check holds the inputs; every cycle, random inputs
+// (psum_ready_i among them) are driven between the edges.
+template <typename H>
+RunResult ProbeAtTheCreditLimit(H& harness, const std::vector<Pass>& passes, uint64_t seed) {
+  harness.Reset();
+  harness.ProbeCombinationalPaths(true);
+  RunResult run = harness.Run(passes, /*stall_prob=*/0, seed, /*psum_stall_prob=*/0.9);
+  harness.ProbeCombinationalPaths(false);
+  return run;
+}
 
 template <typename T>
 class SaCore : public ::testing::Test {
@@ -139,7 +173,7 @@ class SaCore : public ::testing::Test {
              double psum_stall_prob = -1) {
     SCOPED_TRACE("config " + cfg_.Name() + ", seed " + std::to_string(seed) +
                  " (rerun with SA_SEED)");
-    auto expect = ReferenceOutputs(passes, cfg_.cols);
+    auto expect = ReferenceOutputs(passes, cfg_);
     RunResult got = harness_->Run(passes, stall_prob, seed, psum_stall_prob);
     ASSERT_EQ(got.outputs.size(), expect.size()) << "the core stopped producing psums";
     for (size_t i = 0; i < expect.size(); ++i)
@@ -153,8 +187,10 @@ class SaCore : public ::testing::Test {
   std::unique_ptr<PassHarness<typename T::V>> harness_;
 };
 
-using Configs = ::testing::Types<Config<Vcore_4x4>, Config<Vcore_8x8>, Config<Vcore_16x16>,
-                                 Config<Vcore_4x8>, Config<Vcore_8x16>, Config<Vcore_8x8_w2>>;
+// Vcore_8x8_mode2 runs 4-bit passes here, with random values in the odd lanes it must ignore.
+using Configs =
+    ::testing::Types<Config<Vcore_4x4>, Config<Vcore_8x8>, Config<Vcore_16x16>, Config<Vcore_4x8>,
+                     Config<Vcore_8x16>, Config<Vcore_8x8_w2>, Config<Vcore_8x8_mode2>>;
 TYPED_TEST_SUITE(SaCore, Configs);
 
 TYPED_TEST(SaCore, RandomTilesSinglePass) {
@@ -224,6 +260,13 @@ TYPED_TEST(SaCore, HandshakeOutputsDependOnRegistersOnly) {
   this->harness_->ProbeCombinationalPaths(false);
   EXPECT_EQ(run.combinational_paths, 0) << "config " << this->cfg_.Name();
   EXPECT_EQ(run.outputs, ReferenceOutputs(passes, this->cfg_.cols));
+  // Again where a path from psum_ready_i is most likely: at the exact credit limit.
+  std::mt19937_64 rng2(seed + 1);
+  auto long_passes = RandomPasses(this->cfg_, 3, 1, 60, false, rng2);
+  auto limit = ProbeAtTheCreditLimit(*this->harness_, long_passes, seed + 1);
+  ASSERT_GT(limit.input_held_by_psums, 0) << "the run never reached the credit limit";
+  EXPECT_EQ(limit.combinational_paths, 0) << "config " << this->cfg_.Name();
+  EXPECT_EQ(limit.outputs, ReferenceOutputs(long_passes, this->cfg_.cols));
 }
 
 TYPED_TEST(SaCore, PassesOfAccDepthBeatsFillTheWholeBuffer) {
@@ -295,6 +338,169 @@ TEST(SaCoreNarrow, OverflowFlagCatchesATooNarrowPsumWidth) {
   auto after = h.Run(make(1));
   EXPECT_EQ(after.outputs.at(0).at(0), 840);
   EXPECT_TRUE(after.overflow) << "overflow_o must stay set until reset";
+}
+
+// ------------------------------------------------------------------ sa_core's 2-bit mode
+TEST(SaCoreWgt2Mode, TwoAndFourBitPassesInterleavedBackToBack) {
+  // Each pass picks its mode at random, inside accumulation groups too, with no drain between:
+  // 2-bit passes carry weight pairs over the whole field (-2 included), 4-bit passes random
+  // values in the odd activation lanes.
+  const ArrayConfig cfg = Config<Vcore_8x8_mode2>::Get();
+  ASSERT_TRUE(cfg.wgt2_mode);
+  PassHarness<Vcore_8x8_mode2> h(cfg);
+  for (uint64_t k = 0; k < 3; ++k) {
+    const uint64_t seed = BaseSeed() + 70 + k;
+    SCOPED_TRACE("seed " + std::to_string(seed) + " (rerun with SA_SEED)");
+    std::mt19937_64 rng(seed);
+    std::vector<Pass> passes;
+    int switches = 0, minus_two = 0;
+    for (int g = 0; g < 6; ++g) {
+      const int group_passes = 1 + static_cast<int>(rng() % 4),
+                beats = 1 + static_cast<int>(rng() % 20);
+      for (int i = 0; i < group_passes; ++i) {
+        const bool wgt2 = (rng() & 1) != 0;
+        Pass p = RandomPasses(cfg, 1, 1, beats, false, rng, wgt2)[0];
+        p.acc_first = i == 0;
+        p.acc_last = i + 1 == group_passes;
+        switches += !passes.empty() && passes.back().wgt2 != wgt2;
+        if (wgt2)
+          for (const auto& row : p.wgt)
+            for (int w : row) minus_two += w == -2;
+        passes.push_back(std::move(p));
+      }
+    }
+    RandomReluPerGroup(&passes, rng);
+    ASSERT_GT(switches, 2) << "the stimulus must switch modes for the test to mean anything";
+    ASSERT_GT(minus_two, 0);
+    h.Reset();
+    const RunResult got = h.Run(passes, /*stall_prob=*/0.2 * static_cast<double>(k), seed);
+    const auto expect = ReferenceOutputs(passes, cfg);
+    ASSERT_EQ(got.outputs.size(), expect.size());
+    for (size_t i = 0; i < expect.size(); ++i)
+      ASSERT_EQ(got.outputs[i], expect[i]) << "vector " << i;
+    EXPECT_FALSE(got.overflow);
+    EXPECT_EQ(got.extra_outputs, 0);
+    EXPECT_FALSE(got.busy_after_drain);
+  }
+}
+
+TEST(SaCoreWgt2Mode, MinusTwoTimesTheLargestActivation) {
+  // By hand: one 2-bit pass, every weight pair (-2, -2), activations 15: each output channel
+  // sums 2 x Rows products of -30, -480 on 8 rows.
+  const ArrayConfig cfg = Config<Vcore_8x8_mode2>::Get();
+  PassHarness<Vcore_8x8_mode2> h(cfg);
+  h.Reset();
+  Pass p;
+  p.wgt2 = true;
+  p.wgt.assign(2 * cfg.rows, std::vector<int>(cfg.cols, -2));
+  p.act.assign(3, std::vector<int>(2 * cfg.rows, 15));
+  const RunResult got = h.Run({p});
+  ASSERT_EQ(got.outputs.size(), 3u);
+  for (const auto& v : got.outputs)
+    for (int64_t x : v) EXPECT_EQ(x, -480);
+}
+
+// ------------------------------------------------------------------ sa_os_core, typed over sizes
+template <typename T>
+class SaOsCore : public SaCore<T> {};
+using OsConfigs = ::testing::Types<Config<Vos_8x8>, Config<Vos_3x5>, Config<Vos_8x4>>;
+TYPED_TEST_SUITE(SaOsCore, OsConfigs);
+
+TYPED_TEST(SaOsCore, RandomTilesOnePassEach) {
+  ASSERT_EQ(this->cfg_.dataflow, Dataflow::kOutputStationary);
+  const uint64_t seed = BaseSeed() + 100;
+  std::mt19937_64 rng(seed);
+  this->Check(
+      RandomPasses(this->cfg_, /*groups=*/10, /*passes_per_group=*/1, /*steps=*/37, false, rng), 0,
+      seed);
+}
+
+TYPED_TEST(SaOsCore, TilesSplitOverSeveralPassesKeepTheirSums) {
+  // The contract lets a tile span passes (acc_first on the first, acc_last on the last): the
+  // sums must stay in the PEs across pass boundaries; ReLU changes from tile to tile.
+  const uint64_t seed = BaseSeed() + 101;
+  std::mt19937_64 rng(seed);
+  auto passes = RandomPasses(this->cfg_, 5, 4, 9, false, rng);
+  RandomReluPerGroup(&passes, rng);
+  this->Check(passes, 0.2, seed);
+}
+
+TYPED_TEST(SaOsCore, RandomBackpressureAndGapsChangeNothing) {
+  for (uint64_t k = 0; k < 3; ++k) {
+    const uint64_t seed = BaseSeed() + 110 + k;
+    std::mt19937_64 rng(seed);
+    this->harness_->Reset();
+    auto passes = RandomPasses(this->cfg_, 4, 1 + static_cast<int>(k), 11, false, rng);
+    RandomReluPerGroup(&passes, rng);
+    this->Check(passes, /*stall_prob=*/0.1 + 0.3 * static_cast<double>(k), seed);
+  }
+}
+
+TYPED_TEST(SaOsCore, ShortTilesUnderHeavyPsumBackpressureLoseNothing) {
+  // Tiles of 1 to 3 steps release Rows vectors each, far faster than a 90 %-stalled psum stream
+  // takes them: the FIFO sits one tile short of full while the previous tile still drains, and
+  // only the credit check keeps the array from overrunning it.
+  const uint64_t seed = BaseSeed() + 120;
+  std::mt19937_64 rng(seed);
+  std::vector<Pass> passes;
+  for (int t = 0; t < 12; ++t) {
+    auto tile = RandomPasses(this->cfg_, 1, 1, 1 + static_cast<int>(rng() % 3), false, rng);
+    passes.push_back(std::move(tile[0]));
+  }
+  this->harness_->Reset();
+  const auto expect = ReferenceOutputs(passes, this->cfg_);
+  const RunResult got = this->harness_->Run(passes, 0, seed, /*psum_stall_prob=*/0.9);
+  EXPECT_GT(got.input_held_by_psums, 0) << "the credit limit was never reached";
+  EXPECT_EQ(got.outputs, expect);
+  EXPECT_EQ(got.extra_outputs, 0);
+  EXPECT_FALSE(got.busy_after_drain);
+}
+
+TYPED_TEST(SaOsCore, HandshakeOutputsDependOnRegistersOnly) {
+  const uint64_t seed = BaseSeed() + 130;
+  std::mt19937_64 rng(seed);
+  auto passes = RandomPasses(this->cfg_, 16, 1, 5, false, rng);
+  auto run = ProbeAtTheCreditLimit(*this->harness_, passes, seed);
+  ASSERT_GT(run.input_held_by_psums, 0) << "the run never reached the credit limit";
+  EXPECT_EQ(run.combinational_paths, 0) << "config " << this->cfg_.Name();
+  EXPECT_EQ(run.outputs, ReferenceOutputs(passes, this->cfg_));
+}
+
+TYPED_TEST(SaOsCore, LongTilesRunAtOneStepPerCycle) {
+  // Tiles of at least 2 Rows + Cols steps keep the array full (the drain of one tile hides
+  // under the next): the last psum leaves at most Rows + Cols + Rows + 4 cycles after the last
+  // step, which enters in cycle tiles x steps + 2 (the input FIFO and register).
+  const uint64_t seed = BaseSeed() + 140;
+  std::mt19937_64 rng(seed);
+  const int tiles = 6, steps = 2 * this->cfg_.rows + this->cfg_.cols;
+  this->harness_->Reset();
+  auto run = this->harness_->Run(RandomPasses(this->cfg_, tiles, 1, steps, false, rng));
+  const uint64_t bound = tiles * steps + 2 + 2 * this->cfg_.rows + this->cfg_.cols + 4;
+  EXPECT_LE(run.cycles, bound) << "config " << this->cfg_.Name();
+}
+
+TEST(SaOsCoreNarrow, OverflowIsRaisedAndHeld) {
+  // 12-bit psums (-2048..2047); every step adds 15 x 7 = 105 to every output.
+  const ArrayConfig cfg = Config<Vos_4x4_narrow>::Get();
+  ASSERT_EQ(cfg.psum_width, 12);
+  PassHarness<Vos_4x4_narrow> h(cfg);
+  auto tile = [&](int steps) {
+    Pass p;
+    p.wgt.assign(steps, std::vector<int>(cfg.cols, 7));
+    p.act.assign(steps, std::vector<int>(cfg.rows, 15));
+    return std::vector<Pass>{p};
+  };
+  h.Reset();
+  auto fits = h.Run(tile(19));  // 1995 fits
+  EXPECT_FALSE(fits.overflow);
+  EXPECT_EQ(fits.outputs.at(0).at(0), 1995);
+  auto over = h.Run(tile(20));  // 2100 does not
+  EXPECT_TRUE(over.overflow);
+  auto after = h.Run(tile(2));  // 210 fits again: the flag stays set until reset
+  EXPECT_EQ(after.outputs.at(0).at(0), 210);
+  EXPECT_TRUE(after.overflow) << "overflow_o must stay set until reset";
+  h.Reset();
+  EXPECT_FALSE(h.Run(tile(2)).overflow) << "reset clears overflow_o";
 }
 
 }  // namespace
