@@ -40,8 +40,8 @@ mutants=(
   # 4-bit passes must ignore the odd lanes (caught only since the driver fills them at random):
   # Shows only where the mode changes between consecutive beats (passes interleaved):
   "w2-mode-tag-early|sa_pe.sv|s/assign act_wgt2_o = act_wgt2_q;/assign act_wgt2_o = act_wgt2_i;/"
-  # Shows only with a 2-bit weight of -2 (15 x -2 needs the product's full width):
-  "w2-product1-one-bit-narrow|sa_mac.sv|s/logic signed \[ActWidth+2:0\] product1;/logic signed [ActWidth+1:0] product1;/"
+  # Shows only with a 2-bit weight of -2: a 5-bit product holds 15 x -1 and 15 x 1, not 15 x -2:
+  "w2-product1-too-narrow-for-minus-two|sa_mac.sv|s/logic signed \[ActWidth+2:0\] product1;/logic signed [ActWidth:0] product1;/"
   "w2-odd-lanes-read-in-4bit|sa_mac.sv|s/assign wgt1        = wgt2_i ? wgt_hi : 2'sb00;/assign wgt1        = wgt_hi;/"
   # The output-stationary core:
   "os-sum-ignores-first|sa_os_pe.sv|s/(tag_i.first ? '0 :/(1'b0 ? '0 :/"
@@ -54,8 +54,8 @@ mutants=(
   # A tile over several passes must keep its sums (caught only by --split-tiles):
   # The overflow flag must hold (caught by rtl_test's narrow core):
   "os-overflow-not-sticky|sa_os_core.sv|s/else         overflow_q <= overflow_q | array_overflow;/else         overflow_q <= array_overflow;/"
-  # As ready-reads-psum-ready, for the tile-level credit:
-  "os-credit-counts-leaving-psum|sa_os_core.sv|s/^                        CountWidth'(FifoDepth);/                        CountWidth'(FifoDepth) + CountWidth'(psum_valid_o \&\& psum_ready_i);/"
+  # (Not the tile-level twin of ready-reads-psum-ready: sa_os_core's input FIFOs register
+  # act_ready_o, so a credit that counts the leaving psum is correct there, an equivalent mutant.)
   "os-every-pass-restarts|sa_os_core.sv|s/step_tag.first = step \&\& pass_start_q \&\& head_acc_first;/step_tag.first = step \&\& pass_start_q;/"
 )
 
