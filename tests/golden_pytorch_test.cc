@@ -306,7 +306,9 @@ TEST(PytorchHostile, DamagedZipsAndPickleBombsAreRefused) {
             }).find("is compressed; torch.save stores"),
             std::string::npos);
   // A legacy (pre-1.6) file starts with a pickled magic number.
-  const std::string legacy = write("legacy.pth", "\x80\x02\x8a\x0al\xfc\x9cF\xf9 j\xa8P\x19."s);
+  const std::string legacy = write("legacy.pth",
+                                   "\x80\x02\x8a\x0al\xfc\x9c"
+                                   "F\xf9 j\xa8P\x19."s);
   EXPECT_NE(ErrorOf([&] {
               ImportPytorch(legacy, {4, 4});
             }).find("a legacy torch.save file"),
