@@ -31,7 +31,8 @@ PinsOut BehavioralCore::Outputs() const {
   out.act_ready = act_ready_;
   out.psum_valid = !fifo_.empty();
   out.overflow = overflow_;
-  out.busy = knobs_.busy_stuck_high || !line_.empty() || !fifo_.empty();
+  out.busy = knobs_.busy_stuck_high || !line_.empty() || !fifo_.empty() || !os_wgt_.empty() ||
+             !os_act_.empty();
   return out;
 }
 
@@ -52,6 +53,10 @@ void BehavioralCore::Edge(const PinsIn& in) {
     return;
   }
   const PinsOut out = Outputs();
+  if (cfg_.dataflow == Dataflow::kOutputStationary) {
+    EdgeOutputStationary(in, out);
+    return;
+  }
   // Output handshake first: the FIFO frees its head at this edge.
   if (out.psum_valid && in.psum_ready) fifo_.pop_front();
   // Weights: a row into the next tile.
@@ -129,6 +134,75 @@ void BehavioralCore::Edge(const PinsIn& in) {
   wgt_ready_ = next_rows_ < cfg_.rows && !stall_(rng_);
   const bool stuck = knobs_.hang_after_beats >= 0 && beats_taken_ >= knobs_.hang_after_beats;
   act_ready_ = cur_loaded_ && credit && !stall_(rng_) && !stuck;
+}
+
+void BehavioralCore::EdgeOutputStationary(const PinsIn& in, const PinsOut& out) {
+  if (out.psum_valid && in.psum_ready) fifo_.pop_front();
+  const int aw = cfg_.act_width, ww = cfg_.wgt_width;
+  if (in.wgt_valid && out.wgt_ready) {
+    std::vector<int64_t> w(static_cast<size_t>(cfg_.cols));
+    for (int c = 0; c < cfg_.cols; ++c)
+      w[static_cast<size_t>(c)] = Field(in.wgt_data, c * ww, ww, !knobs_.zero_extend_weights);
+    os_wgt_.push_back(std::move(w));
+  }
+  if (in.act_valid && out.act_ready) {
+    ActBeat b{std::vector<int64_t>(static_cast<size_t>(cfg_.rows)), in.act_last, in.acc_first,
+              in.acc_last, in.relu};
+    for (int r = 0; r < cfg_.rows; ++r)
+      b.act[static_cast<size_t>(r)] = Field(in.act_data, r * aw, aw, false);
+    os_act_.push_back(std::move(b));
+  }
+  if (os_sum_.empty())
+    os_sum_.assign(static_cast<size_t>(cfg_.rows),
+                   std::vector<int64_t>(static_cast<size_t>(cfg_.cols)));
+  // One step per edge when both halves are there; a tile's last step waits for FIFO room for its
+  // Rows vectors and every vector still in flight (credit).
+  if (!os_wgt_.empty() && !os_act_.empty()) {
+    const ActBeat& a = os_act_.front();
+    const bool release = a.last && a.acc_last;
+    const bool room =
+        static_cast<int>(fifo_.size() + line_.size()) + cfg_.rows <= knobs_.fifo_depth;
+    if (!release || room) {
+      const bool first = os_pass_start_ && a.acc_first && !knobs_.ignore_acc_first;
+      const int64_t lim = int64_t{1} << (cfg_.psum_width - 1);
+      for (int r = 0; r < cfg_.rows; ++r)
+        for (int c = 0; c < cfg_.cols; ++c) {
+          int64_t& s = os_sum_[static_cast<size_t>(r)][static_cast<size_t>(c)];
+          s = (first ? 0 : s) +
+              a.act[static_cast<size_t>(r)] * os_wgt_.front()[static_cast<size_t>(c)];
+          overflow_ |= s >= lim || s < -lim;
+        }
+      if (release) {
+        if (first_relu_ < 0) first_relu_ = a.relu;
+        const bool relu = knobs_.relu_of_first_group ? first_relu_ == 1 : a.relu;
+        for (int r = cfg_.rows - 1; r >= 0; --r) {
+          std::vector<int64_t> v = os_sum_[static_cast<size_t>(r)];
+          if (relu)
+            for (int64_t& x : v) x = std::max<int64_t>(x, 0);
+          if (released_ == knobs_.flip_bit_of_vector) v[0] ^= 1;
+          ++released_;
+          line_.push_back({v, knobs_.latency});
+        }
+      }
+      os_pass_start_ = a.last;
+      ++beats_taken_;
+      os_wgt_.pop_front();
+      os_act_.pop_front();
+    }
+  }
+  for (Vector& v : line_) --v.delay;
+  while (!line_.empty() && line_.front().delay <= 0) {
+    fifo_.push_back(line_.front().v);
+    line_.pop_front();
+  }
+  if (knobs_.extra_vector && !extra_done_ && released_ > 0 && line_.empty() && fifo_.empty() &&
+      os_act_.empty()) {
+    fifo_.push_back(std::vector<int64_t>(static_cast<size_t>(cfg_.cols), 0));
+    extra_done_ = true;
+  }
+  const bool stuck = knobs_.hang_after_beats >= 0 && beats_taken_ >= knobs_.hang_after_beats;
+  wgt_ready_ = os_wgt_.size() < 2 && !stall_(rng_);
+  act_ready_ = os_act_.size() < 2 && !stall_(rng_) && !stuck;
 }
 
 }  // namespace sa::sim

@@ -3,7 +3,10 @@
 // per-beat accumulation over a group of passes, release of the group's last pass through a
 // latency line into an output FIFO under credit flow control, ReLU, sticky overflow, busy_o,
 // and the 2-bit mode (cfg.wgt2_mode: a pass's act_wgt2_i decides how its tile's weight lanes and
-// the activation lanes are read).
+// the activation lanes are read). With cfg.dataflow output-stationary it models that contract
+// instead: one weight beat and one activation beat per reduction step, Rows x Cols sums kept
+// across the passes of a tile, Rows vectors released (row Rows-1 first) when the tile ends, the
+// release waiting for FIFO room (credit).
 // It drives the harness logic (schedules, driver, monitor, scoreboard, reports) in-process, in
 // milliseconds: knobs vary its timing, and planted faults show that each check can fail.
 // Written from docs/dut-contract.md, not from the RTL.
@@ -68,6 +71,17 @@ class BehavioralCore : public PsumPort {
   bool overflow_ = false, extra_done_ = false;
   int first_relu_ = -1;  // relu_of_first_group: the first group's act_relu_i (-1: none yet)
   int first_wgt2_ = -1;  // wgt2_of_first_pass: the first beat's act_wgt2_i (-1: none yet)
+  // Output-stationary: beats waiting for their partner (two each, as the RTL's input FIFOs),
+  // the tile's sums [row][col], and whether the next step opens a pass.
+  void EdgeOutputStationary(const PinsIn& in, const PinsOut& out);
+  struct ActBeat {
+    std::vector<int64_t> act;
+    bool last, acc_first, acc_last, relu;
+  };
+  std::deque<std::vector<int64_t>> os_wgt_;
+  std::deque<ActBeat> os_act_;
+  std::vector<std::vector<int64_t>> os_sum_;
+  bool os_pass_start_ = true;
   bool wgt_ready_ = false, act_ready_ = false;  // registered for the next edge
 };
 

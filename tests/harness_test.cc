@@ -100,6 +100,50 @@ INSTANTIATE_TEST_SUITE_P(
                       std::make_tuple(3, 5, 7, 0.3), std::make_tuple(16, 8, 2, 0.2),
                       std::make_tuple(1, 1, 1, 0.0), std::make_tuple(8, 16, 12, 0.5)));
 
+// The output-stationary contract, in-process: every random layer matches on square and
+// non-square arrays, with latency, stalls, a small FIFO and tiles split over passes; a core that
+// ignores acc_first passes whole tiles but fails split ones, and a flipped bit is one mismatch.
+TEST(BehavioralOutputStationary, EveryRandomLayerMatchesAndFaultsAreCaught) {
+  struct Size {
+    int rows, cols, latency;
+    double stall;
+  };
+  const sv::Manifest m = sv::ReadManifest(RandomSet());
+  for (const Size& z : {Size{8, 8, 3, 0.0}, Size{3, 5, 7, 0.3}, Size{4, 8, 1, 0.5}}) {
+    ArrayConfig cfg;
+    cfg.rows = z.rows;
+    cfg.cols = z.cols;
+    cfg.dataflow = sa::sim::Dataflow::kOutputStationary;
+    BehavioralKnobs knobs;
+    knobs.latency = z.latency;
+    knobs.ready_stall = z.stall;
+    knobs.fifo_depth = 2 * z.rows + 2;
+    BehavioralKnobs no_first = knobs, flip = knobs;
+    no_first.ignore_acc_first = true;
+    flip.flip_bit_of_vector = 2;
+    int caught_split = 0, caught_whole = 0;
+    for (const std::string& name : m.layers) {
+      const sv::LayerVectors layer = sv::ReadLayer(RandomSet(), m, name);
+      RunOptions whole, split;
+      whole.stall_prob = split.stall_prob = z.stall;
+      split.split_tiles = true;
+      split.relu_random = true;
+      for (const RunOptions& opt : {whole, split}) {
+        const LayerStats s = RunLayer(layer, cfg, opt, knobs);
+        EXPECT_TRUE(s.Passed()) << name << " " << z.rows << "x" << z.cols << ": mismatches "
+                                << s.mismatches << ", hung " << s.hung << ", extra "
+                                << s.extra_psums;
+        EXPECT_EQ(s.psums_compared, layer.psum.NumElements()) << name;
+      }
+      EXPECT_EQ(RunLayer(layer, cfg, whole, flip).mismatches, 1) << name;
+      caught_split += !RunLayer(layer, cfg, split, no_first).Passed();
+      caught_whole += !RunLayer(layer, cfg, whole, no_first).Passed();
+    }
+    EXPECT_GT(caught_split, 0) << "split tiles must catch a core that ignores acc_first";
+    EXPECT_GT(caught_whole, 0) << "and so must consecutive whole tiles";
+  }
+}
+
 // Each planted fault of the model is caught, by the check meant for it.
 TEST(BehavioralFaults, EachPlantedFaultIsCaught) {
   ArrayConfig cfg;
