@@ -15,14 +15,48 @@ BehavioralCore::BehavioralCore(const ArrayConfig& cfg, const BehavioralKnobs& kn
       acc_(static_cast<size_t>(cfg.acc_depth),
            std::vector<int64_t>(static_cast<size_t>(cfg.cols))) {}
 
+namespace {
+
+// The low `width` bits of `v` as two's complement.
+int64_t Signed(int64_t v, int width) {
+  return v >= (int64_t{1} << (width - 1)) ? v - (int64_t{1} << width) : v;
+}
+
+}  // namespace
+
 int64_t BehavioralCore::Field(const Bits& b, int lsb, int width, bool is_signed) const {
   uint64_t v = 0;
   for (int i = 0; i < width; ++i) {
     const int bit = lsb + i;
     v |= static_cast<uint64_t>((b.words[static_cast<size_t>(bit / 32)] >> (bit % 32)) & 1u) << i;
   }
-  if (is_signed && (v >> (width - 1)) & 1u) return static_cast<int64_t>(v) - (int64_t{1} << width);
-  return static_cast<int64_t>(v);
+  return is_signed ? Signed(static_cast<int64_t>(v), width) : static_cast<int64_t>(v);
+}
+
+bool BehavioralCore::GroupRelu(bool relu) {
+  if (first_relu_ < 0) first_relu_ = relu;
+  return knobs_.relu_of_first_group ? first_relu_ == 1 : relu;
+}
+
+void BehavioralCore::Release(std::vector<int64_t> v, bool relu) {
+  if (relu)
+    for (int64_t& x : v) x = std::max<int64_t>(x, 0);
+  if (released_ == knobs_.flip_bit_of_vector) v[0] ^= 1;
+  ++released_;
+  line_.push_back({std::move(v), knobs_.latency});
+}
+
+void BehavioralCore::AdvanceLine(bool idle) {
+  for (Vector& v : line_) --v.delay;
+  while (!line_.empty() && line_.front().delay <= 0) {
+    fifo_.push_back(line_.front().v);
+    line_.pop_front();
+  }
+  if (knobs_.extra_vector && !extra_done_ && released_ > 0 && line_.empty() && fifo_.empty() &&
+      idle) {
+    fifo_.push_back(std::vector<int64_t>(static_cast<size_t>(cfg_.cols), 0));
+    extra_done_ = true;
+  }
 }
 
 PinsOut BehavioralCore::Outputs() const {
@@ -77,33 +111,22 @@ void BehavioralCore::Edge(const PinsIn& in) {
     const bool two = cfg_.wgt2_mode && (knobs_.wgt2_of_first_pass ? first_wgt2_ == 1 : in.wgt2);
     const int aw = cfg_.act_width, ww = cfg_.wgt_width;
     auto act = [&](int lane) { return Field(in.act_data, lane * aw, aw, false); };
-    auto sign = [](int64_t v, int width) {
-      return v >= (int64_t{1} << (width - 1)) ? v - (int64_t{1} << width) : v;
-    };
     for (int c = 0; c < cfg_.cols; ++c) {
       int64_t dot = 0;
       for (int r = 0; r < cfg_.rows; ++r) {
         const int64_t raw = cur_[static_cast<size_t>(r)][static_cast<size_t>(c)];
         if (two)
-          dot += act(2 * r) * sign(raw & 3, 2) + act(2 * r + 1) * sign(raw >> 2 & 3, 2);
+          dot += act(2 * r) * Signed(raw & 3, 2) + act(2 * r + 1) * Signed(raw >> 2 & 3, 2);
         else
-          dot +=
-              act(cfg_.wgt2_mode ? 2 * r : r) * (knobs_.zero_extend_weights ? raw : sign(raw, ww));
+          dot += act(cfg_.wgt2_mode ? 2 * r : r) *
+                 (knobs_.zero_extend_weights ? raw : Signed(raw, ww));
       }
       int64_t& s = a[static_cast<size_t>(c)];
       s = (first ? 0 : s) + dot;
       const int64_t lim = int64_t{1} << (cfg_.psum_width - 1);
       overflow_ |= s >= lim || s < -lim;
     }
-    if (in.acc_last) {
-      std::vector<int64_t> v = a;
-      if (first_relu_ < 0) first_relu_ = in.relu;
-      if (knobs_.relu_of_first_group ? first_relu_ == 1 : in.relu)
-        for (int64_t& x : v) x = std::max<int64_t>(x, 0);
-      if (released_ == knobs_.flip_bit_of_vector) v[0] ^= 1;
-      ++released_;
-      line_.push_back({v, knobs_.latency});
-    }
+    if (in.acc_last) Release(a, GroupRelu(in.relu));
     ++beat_;
     ++beats_taken_;
     if (in.act_last) {
@@ -111,17 +134,7 @@ void BehavioralCore::Edge(const PinsIn& in) {
       cur_loaded_ = false;
     }
   }
-  // The latency line moves one step; vectors at its end enter the FIFO.
-  for (Vector& v : line_) --v.delay;
-  while (!line_.empty() && line_.front().delay <= 0) {
-    fifo_.push_back(line_.front().v);
-    line_.pop_front();
-  }
-  if (knobs_.extra_vector && !extra_done_ && released_ > 0 && line_.empty() && fifo_.empty() &&
-      !cur_loaded_ && next_rows_ == 0) {
-    fifo_.push_back(std::vector<int64_t>(static_cast<size_t>(cfg_.cols), 0));
-    extra_done_ = true;
-  }
+  AdvanceLine(/*idle=*/!cur_loaded_ && next_rows_ == 0);
   // A full next tile becomes the current one once the current pass has ended.
   if (!cur_loaded_ && next_rows_ == cfg_.rows) {
     std::swap(cur_, next_);
@@ -173,16 +186,8 @@ void BehavioralCore::EdgeOutputStationary(const PinsIn& in, const PinsOut& out) 
           overflow_ |= s >= lim || s < -lim;
         }
       if (release) {
-        if (first_relu_ < 0) first_relu_ = a.relu;
-        const bool relu = knobs_.relu_of_first_group ? first_relu_ == 1 : a.relu;
-        for (int r = cfg_.rows - 1; r >= 0; --r) {
-          std::vector<int64_t> v = os_sum_[static_cast<size_t>(r)];
-          if (relu)
-            for (int64_t& x : v) x = std::max<int64_t>(x, 0);
-          if (released_ == knobs_.flip_bit_of_vector) v[0] ^= 1;
-          ++released_;
-          line_.push_back({v, knobs_.latency});
-        }
+        const bool relu = GroupRelu(a.relu);
+        for (int r = cfg_.rows - 1; r >= 0; --r) Release(os_sum_[static_cast<size_t>(r)], relu);
       }
       os_pass_start_ = a.last;
       ++beats_taken_;
@@ -190,16 +195,7 @@ void BehavioralCore::EdgeOutputStationary(const PinsIn& in, const PinsOut& out) 
       os_act_.pop_front();
     }
   }
-  for (Vector& v : line_) --v.delay;
-  while (!line_.empty() && line_.front().delay <= 0) {
-    fifo_.push_back(line_.front().v);
-    line_.pop_front();
-  }
-  if (knobs_.extra_vector && !extra_done_ && released_ > 0 && line_.empty() && fifo_.empty() &&
-      os_act_.empty()) {
-    fifo_.push_back(std::vector<int64_t>(static_cast<size_t>(cfg_.cols), 0));
-    extra_done_ = true;
-  }
+  AdvanceLine(/*idle=*/os_act_.empty());
   const bool stuck = knobs_.hang_after_beats >= 0 && beats_taken_ >= knobs_.hang_after_beats;
   wgt_ready_ = os_wgt_.size() < 2 && !stall_(rng_);
   act_ready_ = os_act_.size() < 2 && !stall_(rng_) && !stuck;

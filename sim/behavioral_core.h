@@ -53,6 +53,13 @@ class BehavioralCore : public PsumPort {
     int delay;
   };
   int64_t Field(const Bits& b, int lsb, int width, bool is_signed) const;
+  // Whether a released group gets ReLU (the relu_of_first_group fault latches the first).
+  bool GroupRelu(bool relu);
+  // A released vector into the latency line, with ReLU and the flip_bit_of_vector fault.
+  void Release(std::vector<int64_t> v, bool relu);
+  // The latency line moves one step, its end entering the FIFO; with the extra_vector fault,
+  // one vector more once everything has left and the core is `idle`.
+  void AdvanceLine(bool idle);
 
   ArrayConfig cfg_;
   BehavioralKnobs knobs_;

@@ -39,6 +39,12 @@ struct Pass {
 // act x wgt accumulated over the passes of a group, ReLU on release), not from the RTL's
 // structure. Weight-stationary: one vector per beat of the group's last pass, sum over the
 // tile's input channels.
+inline std::vector<int64_t> Released(std::vector<int64_t> v, bool relu) {
+  if (relu)
+    for (auto& x : v) x = x < 0 ? 0 : x;
+  return v;
+}
+
 inline std::vector<std::vector<int64_t>> ReferenceOutputs(const std::vector<Pass>& passes,
                                                           int cols) {
   std::vector<std::vector<int64_t>> out, acc;
@@ -50,12 +56,7 @@ inline std::vector<std::vector<int64_t>> ReferenceOutputs(const std::vector<Pass
         for (size_t r = 0; r < p.act[k].size(); ++r) s += int64_t{p.act[k][r]} * p.wgt[r][c];
         acc[k][c] += s;
       }
-      if (p.acc_last) {
-        std::vector<int64_t> v = acc[k];
-        if (p.relu)
-          for (auto& x : v) x = x < 0 ? 0 : x;
-        out.push_back(v);
-      }
+      if (p.acc_last) out.push_back(Released(acc[k], p.relu));
     }
   }
   return out;
@@ -72,12 +73,7 @@ inline std::vector<std::vector<int64_t>> ReferenceOsOutputs(const std::vector<Pa
       for (int r = 0; r < rows; ++r)
         for (int c = 0; c < cols; ++c) acc[r][c] += int64_t{p.act[k][r]} * p.wgt[k][c];
     if (p.acc_last)
-      for (int r = rows - 1; r >= 0; --r) {
-        std::vector<int64_t> v = acc[r];
-        if (p.relu)
-          for (auto& x : v) x = x < 0 ? 0 : x;
-        out.push_back(v);
-      }
+      for (int r = rows - 1; r >= 0; --r) out.push_back(Released(acc[r], p.relu));
   }
   return out;
 }

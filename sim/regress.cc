@@ -619,7 +619,7 @@ int RunRegression(const RegressOptions& opt, const SimulatorInfo& sim, const std
   if (opt.require_coverage) {
     CoverageBins total;
     for (const LayerStats& s : results) total.Add(s.coverage);
-    const std::string never = total.RequiredNeverHit(cfg, opt.wgt2 == "mixed");
+    const std::string never = total.RequiredNeverHit(cfg, wgt2 == Wgt2Choice::kMixed);
     if (!never.empty()) {
       std::printf("COVERAGE FAIL: required bins never hit: %s (--require-coverage)\n",
                   never.c_str());

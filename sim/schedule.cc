@@ -68,10 +68,10 @@ std::unique_ptr<LayerSchedule> MakeSchedule(const vectors::LayerVectors& layer,
         layer.info.name + ": the 2-bit mode needs 2-bit weights (the set has " +
         std::to_string(layer.info.wgt_bits) + ") and a core with the mode (" + cfg.Name() + ")");
   const bool usable = cfg.wgt2_mode && fits;
-  if (wgt2 == Wgt2Choice::kMixed && usable)
-    return MakeWeightStationary(layer, cfg, true, mix_seed | 1);
+  const bool mixed = usable && wgt2 == Wgt2Choice::kMixed;
   return MakeWeightStationary(layer, cfg,
-                              usable && wgt2 != Wgt2Choice::kOff && wgt2 != Wgt2Choice::kMixed);
+                              usable && (wgt2 == Wgt2Choice::kAuto || wgt2 == Wgt2Choice::kOn),
+                              mixed ? mix_seed | 1 : 0);
 }
 
 namespace {

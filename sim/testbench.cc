@@ -290,11 +290,13 @@ void LayerRun::CountStimulusCoverage(const vectors::LayerVectors& layer) {
   const auto& g = layer.info.geometry;
   const bool os = cfg_.dataflow == Dataflow::kOutputStationary;
   std::vector<int64_t> cols_loaded(2 * static_cast<size_t>(cfg_.rows), 0);
+  bool prev_wgt2 = false;
   int64_t group_passes = 0;
   for (int64_t i = 0; i < schedule_->num_passes(); ++i) {
     const PassDesc p = schedule_->Pass(i);
     cov.short_passes += p.act_beats < cfg_.rows;
-    cov.wgt2_mode_switches += cfg_.wgt2_mode && i > 0 && schedule_->Pass(i - 1).wgt2 != p.wgt2;
+    cov.wgt2_mode_switches += cfg_.wgt2_mode && i > 0 && prev_wgt2 != p.wgt2;
+    prev_wgt2 = p.wgt2;
     ++group_passes;
     if (p.acc_last) {
       cov.multi_pass_groups += group_passes > 1;

@@ -161,6 +161,18 @@ RunResult ProbeAtTheCreditLimit(H& harness, const std::vector<Pass>& passes, uin
   return run;
 }
 
+// What every correct run shows: the reference's vectors in order, no overflow, nothing beyond
+// them, busy_o low at the end and never low while psums wait.
+void ExpectContractRun(const RunResult& got, const std::vector<std::vector<int64_t>>& expect) {
+  ASSERT_EQ(got.outputs.size(), expect.size()) << "the core stopped producing psums";
+  for (size_t i = 0; i < expect.size(); ++i)
+    ASSERT_EQ(got.outputs[i], expect[i]) << "output vector " << i;
+  EXPECT_FALSE(got.overflow);
+  EXPECT_EQ(got.extra_outputs, 0) << "psums beyond the expected ones";
+  EXPECT_FALSE(got.busy_after_drain) << "busy_o still high with nothing left in flight";
+  EXPECT_EQ(got.busy_low_while_valid, 0) << "busy_o low while psums wait";
+}
+
 template <typename T>
 class SaCore : public ::testing::Test {
  protected:
@@ -169,19 +181,13 @@ class SaCore : public ::testing::Test {
     harness_ = std::make_unique<PassHarness<typename T::V>>(cfg_);
     harness_->Reset();
   }
-  void Check(const std::vector<Pass>& passes, double stall_prob, uint64_t seed,
-             double psum_stall_prob = -1) {
+  RunResult Check(const std::vector<Pass>& passes, double stall_prob, uint64_t seed,
+                  double psum_stall_prob = -1) {
     SCOPED_TRACE("config " + cfg_.Name() + ", seed " + std::to_string(seed) +
                  " (rerun with SA_SEED)");
-    auto expect = ReferenceOutputs(passes, cfg_);
     RunResult got = harness_->Run(passes, stall_prob, seed, psum_stall_prob);
-    ASSERT_EQ(got.outputs.size(), expect.size()) << "the core stopped producing psums";
-    for (size_t i = 0; i < expect.size(); ++i)
-      ASSERT_EQ(got.outputs[i], expect[i]) << "output vector " << i;
-    EXPECT_FALSE(got.overflow);
-    EXPECT_EQ(got.extra_outputs, 0) << "psums beyond the expected ones";
-    EXPECT_FALSE(got.busy_after_drain) << "busy_o still high with nothing left in flight";
-    EXPECT_EQ(got.busy_low_while_valid, 0) << "busy_o low while psums wait";
+    ExpectContractRun(got, ReferenceOutputs(passes, cfg_));
+    return got;
   }
   ArrayConfig cfg_;
   std::unique_ptr<PassHarness<typename T::V>> harness_;
@@ -373,14 +379,8 @@ TEST(SaCoreWgt2Mode, TwoAndFourBitPassesInterleavedBackToBack) {
     ASSERT_GT(switches, 2) << "the stimulus must switch modes for the test to mean anything";
     ASSERT_GT(minus_two, 0);
     h.Reset();
-    const RunResult got = h.Run(passes, /*stall_prob=*/0.2 * static_cast<double>(k), seed);
-    const auto expect = ReferenceOutputs(passes, cfg);
-    ASSERT_EQ(got.outputs.size(), expect.size());
-    for (size_t i = 0; i < expect.size(); ++i)
-      ASSERT_EQ(got.outputs[i], expect[i]) << "vector " << i;
-    EXPECT_FALSE(got.overflow);
-    EXPECT_EQ(got.extra_outputs, 0);
-    EXPECT_FALSE(got.busy_after_drain);
+    ExpectContractRun(h.Run(passes, /*stall_prob=*/0.2 * static_cast<double>(k), seed),
+                      ReferenceOutputs(passes, cfg));
   }
 }
 
@@ -448,12 +448,8 @@ TYPED_TEST(SaOsCore, ShortTilesUnderHeavyPsumBackpressureLoseNothing) {
     passes.push_back(std::move(tile[0]));
   }
   this->harness_->Reset();
-  const auto expect = ReferenceOutputs(passes, this->cfg_);
-  const RunResult got = this->harness_->Run(passes, 0, seed, /*psum_stall_prob=*/0.9);
+  const RunResult got = this->Check(passes, 0, seed, /*psum_stall_prob=*/0.9);
   EXPECT_GT(got.input_held_by_psums, 0) << "the credit limit was never reached";
-  EXPECT_EQ(got.outputs, expect);
-  EXPECT_EQ(got.extra_outputs, 0);
-  EXPECT_FALSE(got.busy_after_drain);
 }
 
 TYPED_TEST(SaOsCore, HandshakeOutputsDependOnRegistersOnly) {
