@@ -893,6 +893,15 @@ TEST(ByoCore, AReadyThatReadsPsumReadyFailsTheHandshakeProbe) {
       RunCommand(std::string(SA_COSIM_FRONT) + " --rtl " + f + " --top sa_core --contract-tests");
   EXPECT_EQ(contract.status, 1) << contract.output;
   EXPECT_NE(contract.output.find("handshake-probe  FAIL"), std::string::npos) << contract.output;
+  // The pin-level model cannot be probed between edges: one line, exit 2, nothing written.
+  const std::string report = TempDir("byo_comb_ready_pin") + "/r.json";
+  auto pin = RunCommand(std::string(SA_COSIM_8X8) + " --vectors " + kDefaultSet +
+                        " --mode pin --probe-handshakes --report " + report);
+  EXPECT_EQ(pin.status, 2) << pin.output;
+  EXPECT_EQ(pin.output,
+            "sa-cosim: --probe-handshakes: the fast model probes between edges; not in --mode "
+            "pin\n");
+  EXPECT_FALSE(std::filesystem::exists(report));
 }
 
 // A failing RTL assertion is a design failure, not a crash: sa_core without its credit check
