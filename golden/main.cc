@@ -117,11 +117,11 @@ int RunEval(const std::vector<std::string>& checkpoints, const std::string& data
 }
 
 int RunDump(const std::string& checkpoint, const std::string& data, const std::string& samples,
-            const std::vector<int64_t>& images, const std::string& out, bool force) {
+            const std::vector<int64_t>& images, const std::string& out, DumpOptions options) {
   if (data.empty() == samples.empty())
     throw std::invalid_argument("dump: give exactly one of --data and --samples");
   // Refuse an output that may not be replaced before the model runs (the writer checks again).
-  sa::vectors::CheckVectorSetTarget(out, force);
+  sa::vectors::CheckVectorSetTarget(out, options.replace);
   // Vectors are dumped on the CPU with one thread so that they are byte-identical run to run.
   torch::set_num_threads(1);
   ResNet20 model = LoadCheckpoint(checkpoint);
@@ -131,7 +131,8 @@ int RunDump(const std::string& checkpoint, const std::string& data, const std::s
   manifest.checkpoint_path = checkpoint;  // as given, so that reruns write identical manifests
   manifest.checkpoint_sha256 = sa::vectors::Sha256File(checkpoint);
   manifest.images = images;
-  auto layers = DumpVectors(model, d.images, manifest, out, force);
+  options.progress = true;
+  auto layers = DumpVectors(model, d.images, manifest, out, options);
   std::printf("%-16s %9s %9s %14s %9s\n", "layer", "psum_min", "psum_max", "recon_max_err", "ms");
   for (const auto& l : layers)
     std::printf("%-16s %9lld %9lld %14.3g %9.1f\n", l.name.c_str(),
@@ -381,8 +382,19 @@ int main(int argc, char** argv) {
       ->check(CLI::NonNegativeNumber)
       ->capture_default_str();
   dump->add_option("--out", out, "vector set folder (written atomically)")->required();
-  bool force = false;
-  dump->add_flag("--force", force, "replace --out if it is an existing vector set");
+  DumpOptions dump_options;
+  dump_options.chunk_images = 100;  // about 0.5 GB peak: 3.4 MB per image plus the model
+  dump->add_flag("--force", dump_options.replace, "replace --out if it is an existing vector set");
+  dump->add_option("--chunk-images", dump_options.chunk_images,
+                   "images per forward pass and per chunk of the set (bounds memory); "
+                   "0: all in one")
+      ->check(CLI::Range(int64_t{0}, int64_t{1000000}))
+      ->capture_default_str();
+  dump->add_flag("--compact", dump_options.write.compact,
+                 "deflated .npz files, int16 psums where they fit");
+  bool omit_psums = false;
+  dump->add_flag("--omit-psums", omit_psums,
+                 "write no psum files: sa-cosim and verify compute them (regression-scale sets)");
 
   auto* verify = app.add_subcommand("verify", "check a vector set: checksums, ranges, exact psums");
   verify->add_option("--vectors", vectors_dir)->required();
@@ -472,7 +484,10 @@ int main(int argc, char** argv) {
     ConfigureCpuRuntime(threads);
     if (train->parsed()) return RunTrain(t);
     if (eval->parsed()) return RunEval(eval_checkpoints, data, limit, json_out);
-    if (dump->parsed()) return RunDump(checkpoint, data, samples, images, out, force);
+    if (dump->parsed()) {
+      dump_options.write.psums = !omit_psums;
+      return RunDump(checkpoint, data, samples, images, out, dump_options);
+    }
     if (verify->parsed()) return RunVerify(vectors_dir, max_recon_err, histogram);
     if (samples_cmd->parsed()) return RunSamples(data, images, out);
     if (average->parsed())

@@ -26,33 +26,44 @@ PsumHistogram Histogram(const int32_t* p, int64_t n, int bins) {
 
 std::vector<LayerCheck> VerifyVectorSet(const std::string& dir, int histogram_bins) {
   vectors::Manifest manifest = vectors::ReadManifest(dir);
-  std::vector<LayerCheck> checks;
-  for (const std::string& name : manifest.layers) {
-    // One layer in memory at a time: peak memory is bounded by the largest layer, not the set.
-    const vectors::LayerVectors v = vectors::ReadLayer(dir, manifest, name);
-    LayerCheck c;
-    c.name = name;
-    c.psums = v.psum.NumElements();
-    c.recon_max_abs_err = v.info.recon_max_abs_err;
-    c.act_near_ties = v.info.act_near_ties;
-    c.wgt_near_ties = v.info.wgt_near_ties;
-    {
+  if (histogram_bins > 0 && !manifest.chunks.empty())
+    throw vectors::FormatError(dir +
+                               ": a chunked set; psum histograms are drawn of sets without "
+                               "chunks (dump fewer images, or --chunk-images 0)");
+  std::vector<LayerCheck> checks(manifest.layers.size());
+  for (size_t k = 0; k < vectors::ChunkCount(manifest); ++k) {
+    const vectors::ChunkRef chunk = vectors::OpenChunk(dir, manifest, k);
+    for (size_t l = 0; l < manifest.layers.size(); ++l) {
+      // One layer in memory at a time: peak memory is bounded by the largest layer, not the set.
+      const vectors::LayerVectors v =
+          vectors::ReadLayer(chunk.dir, chunk.manifest, manifest.layers[l]);
+      LayerCheck& c = checks[l];
+      c.name = manifest.layers[l];
+      c.psums += v.psum.NumElements();
+      c.recon_max_abs_err = std::max(c.recon_max_abs_err, v.info.recon_max_abs_err);
+      auto add = [k](int64_t& total, int64_t n) {
+        total = k == 0 || total < 0 || n < 0 ? n : total + n;
+      };
+      add(c.act_near_ties, v.info.act_near_ties);
+      add(c.wgt_near_ties, v.info.wgt_near_ties);
+      if (!c.problem.empty()) continue;
       std::vector<int32_t> expect =
           vectors::IntConv2d(v.info.geometry, v.act.Data<uint8_t>(), v.wgt.Data<int8_t>());
       const int32_t* got = v.psum.Data<int32_t>();
       for (size_t i = 0; i < expect.size(); ++i) {
         if (expect[i] != got[i]) {
-          c.problem = "psum at flat index " + std::to_string(i) + " is " + std::to_string(got[i]) +
-                      ", the integer convolution gives " + std::to_string(expect[i]);
+          c.problem = "psum at flat index " + std::to_string(i) +
+                      (manifest.chunks.empty() ? "" : " of " + manifest.chunks[k].dir) + " is " +
+                      std::to_string(got[i]) + ", the integer convolution gives " +
+                      std::to_string(expect[i]);
           break;
         }
       }
+      if (histogram_bins > 0)
+        c.histogram = Histogram(v.psum.Data<int32_t>(), v.psum.NumElements(), histogram_bins);
     }
-    c.ok = c.problem.empty();
-    if (histogram_bins > 0)
-      c.histogram = Histogram(v.psum.Data<int32_t>(), c.psums, histogram_bins);
-    checks.push_back(c);
   }
+  for (LayerCheck& c : checks) c.ok = c.problem.empty();
   return checks;
 }
 

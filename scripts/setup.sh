@@ -16,6 +16,7 @@ packages=(
   libdnnl-dev                   # oneDNN headers: exact int8 convs of the training kernels
   libjpeg62-turbo-dev          # CIFAR-10 JPEG edition
   libssl-dev zlib1g-dev        # sha256 of vector files
+  libzip-dev                   # compact vector sets (.npz)
   libcli11-dev nlohmann-json3-dev libfmt-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   verilator libsystemc-dev     # RTL and co-simulation
@@ -24,7 +25,7 @@ packages=(
   clang-14 libclang-rt-14-dev  # libFuzzer targets with ASan + UBSan (scripts/fuzz.sh)
   gnuplot-nox fonts-liberation # training curves, psum histograms (and the fonts they label with)
   slurmctld slurmd slurm-client munge  # the sharded-regression test's one-node Slurm cluster
-  python3
+  python3 python3-numpy        # tests: check_junit.py; numpy reads compact sets (compact_sets.sh)
   libxml2-utils valgrind        # JUnit schema check (xmllint); the memcheck stage of scripts/test.sh
 )
 

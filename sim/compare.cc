@@ -17,7 +17,7 @@ struct Row {
 
 Row Layers(const Report& r) {
   Row row;
-  row.layers = ByLayer(r.units, r.info);
+  row.layers = r.layers;
   for (const LayerStats& l : row.layers) AddCounts(l, &row.total);
   row.total.utilization =
       r.info.config.Utilization(row.total.macs, row.total.cycles, row.total.wgt2);
@@ -56,14 +56,14 @@ std::vector<std::string> Labels(const std::vector<Report>& runs) {
 std::string RunLabel(const Report& r) {
   const ArrayConfig& c = r.info.config;
   bool wgt2 = false;
-  for (const LayerStats& u : r.units) wgt2 |= u.wgt2;
+  for (const LayerStats& l : r.layers) wgt2 |= l.wgt2;
   return std::string(DataflowName(c.dataflow)) + " " + std::to_string(c.rows) + "x" +
          std::to_string(c.cols) + (wgt2 ? " 2-bit" : "");
 }
 
 void CheckComparable(const std::vector<Report>& runs, const std::vector<std::string>& paths) {
   if (runs.empty()) throw vectors::FormatError("sa-report compare: no report given");
-  const std::vector<LayerStats> first = ByLayer(runs[0].units, runs[0].info);
+  const std::vector<LayerStats>& first = runs[0].layers;
   for (size_t i = 0; i < runs.size(); ++i) {
     const Report& r = runs[i];
     for (const LayerStats& u : r.units)
@@ -75,11 +75,11 @@ void CheckComparable(const std::vector<Report>& runs, const std::vector<std::str
         b.psum_stall_prob != a.psum_stall_prob || b.relu != a.relu || b.seed != a.seed)
       throw vectors::FormatError(paths[i] + ": another vector set, stall pattern or --relu than " +
                                  paths[0]);
-    if (static_cast<int64_t>(r.units.size()) != b.units_planned)
-      throw vectors::FormatError(paths[i] + ": holds " + std::to_string(r.units.size()) + " of " +
+    if (r.UnitCount() != b.units_planned)
+      throw vectors::FormatError(paths[i] + ": holds " + std::to_string(r.UnitCount()) + " of " +
                                  std::to_string(b.units_planned) +
                                  " units (one shard?); merge the shards first (sa-report merge)");
-    const std::vector<LayerStats> layers = ByLayer(r.units, r.info);
+    const std::vector<LayerStats>& layers = r.layers;
     bool same = layers.size() == first.size();
     for (size_t k = 0; same && k < layers.size(); ++k) same = layers[k].name == first[k].name;
     if (!same)

@@ -56,6 +56,11 @@ void AddRegressOptions(CLI::App& app, RegressOptions& opt) {
   app.add_option("--max-mismatches", opt.max_mismatches, "mismatches listed per layer")
       ->check(CLI::Range(0, 1000000))
       ->capture_default_str();
+  app.add_option("--full-detail-units", opt.full_detail_units,
+                 "reports of more units list passing units compactly (JSON rows; in JUnit a "
+                 "testcase per layer)")
+      ->check(CLI::Range(int64_t{0}, int64_t{1} << 40))
+      ->capture_default_str();
   app.add_option("--stall-prob", opt.stall_prob, "random input gaps and psum backpressure")
       ->check(kFinite & CLI::Range(0.0, 0.95))
       ->capture_default_str();

@@ -128,10 +128,13 @@ std::vector<Unit> PlanUnits(const vectors::Manifest& manifest,
                             const std::vector<int64_t>& images) {
   std::vector<Unit> plan;
   plan.reserve(layers.size() * images.size());
-  for (const std::string& layer : layers)
-    for (int64_t pos : images)
-      plan.push_back(Unit{static_cast<int64_t>(plan.size()), layer, pos,
-                          manifest.images[static_cast<size_t>(pos)]});
+  std::vector<std::vector<int64_t>> by_chunk(vectors::ChunkCount(manifest));
+  for (int64_t pos : images) by_chunk[vectors::ChunkOfImage(manifest, pos)].push_back(pos);
+  for (size_t k = 0; k < by_chunk.size(); ++k)
+    for (const std::string& layer : layers)
+      for (int64_t pos : by_chunk[k])
+        plan.push_back(Unit{static_cast<int64_t>(plan.size()), layer, pos,
+                            manifest.images[static_cast<size_t>(pos)], k});
   return plan;
 }
 

@@ -12,10 +12,11 @@ namespace sa::sim {
 
 // One layer of one image of the set: the smallest piece of work, with its own stall seed.
 struct Unit {
-  int64_t index = 0;  // position in the whole plan (layer-major, then images in set order)
+  int64_t index = 0;  // position in the whole plan (chunk-major, layer-major, then images)
   std::string layer;
   int64_t image = 0;        // position of the image in the set (the manifest's images)
   int64_t test_image = -1;  // its test-set index, as the manifest lists it
+  size_t chunk = 0;         // the set's chunk holding the image (0 in a set without chunks)
 };
 
 // Shard `index` of `count` (0 <= index < count) takes the units whose plan index % count ==
@@ -45,7 +46,9 @@ std::vector<int64_t> ParseImageSelection(const std::string& text,
                                          const std::vector<int64_t>& set_images,
                                          const std::string& set_dir);
 
-// The plan: `layers` in the order given, each over `images` (positions in the set).
+// The plan: chunk by chunk (so that a run holds one chunk's layer at a time), `layers` in the
+// order given, each over the chunk's `images` (positions in the set) in the order given. For a
+// set without chunks: layer-major.
 std::vector<Unit> PlanUnits(const vectors::Manifest& manifest,
                             const std::vector<std::string>& layers,
                             const std::vector<int64_t>& images);

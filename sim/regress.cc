@@ -87,22 +87,31 @@ struct Context {
   RunOptions run_opt;
 };
 
-// Runs `units` in order through `simulator`, reading each layer once (units are layer-major).
+// Runs `units` in order through `simulator`, reading each chunk's layer once (units are
+// chunk-major, then layer-major).
 void RunUnits(const Context& ctx, const std::vector<Unit>& units, UnitSimulator& simulator,
               const TraceWindow* trace, const std::function<void(const Unit&)>& on_start,
               const std::function<void(LayerStats&&)>& on_done) {
   std::string loaded;
+  size_t loaded_chunk = SIZE_MAX;
+  sv::ChunkRef chunk;
   sv::LayerVectors layer;
   int64_t layer_index = -1;  // in the manifest, for the waveform
   for (const Unit& u : units) {
+    if (u.chunk != loaded_chunk) {
+      chunk = sv::OpenChunk(ctx.opt.vectors, ctx.manifest, u.chunk);
+      loaded_chunk = u.chunk;
+      loaded.clear();
+    }
     if (u.layer != loaded) {
-      layer = sv::ReadLayer(ctx.opt.vectors, ctx.manifest, u.layer);
+      layer = sv::LayerVectors{};  // before the read: one layer in memory at a time
+      layer = sv::ReadLayer(chunk.dir, chunk.manifest, u.layer);
       loaded = u.layer;
       layer_index = std::find(ctx.manifest.layers.begin(), ctx.manifest.layers.end(), u.layer) -
                     ctx.manifest.layers.begin();
     }
     if (on_start) on_start(u);
-    const sv::LayerVectors one = ImageSlice(layer, u.image);
+    const sv::LayerVectors one = ImageSlice(layer, u.image - chunk.first);
     LayerRun run(one, ctx.sim.config, ctx.run_opt, UnitSeed(ctx.opt.seed, u.layer, u.test_image));
     run.probe().unit = u.index;
     run.probe().layer = layer_index;
@@ -495,7 +504,13 @@ int RunRegression(const RegressOptions& opt, const SimulatorInfo& sim, const std
                           : opt.wgt2 == "off"   ? Wgt2Choice::kOff
                           : opt.wgt2 == "mixed" ? Wgt2Choice::kMixed
                                                 : Wgt2Choice::kAuto;
-  for (const auto& n : names) MakeSchedule(sv::ReadLayer(opt.vectors, manifest, n), cfg, wgt2);
+  // Every chunk's files are read and checked here (psums that a set omits are computed later,
+  // when their layer runs).
+  for (size_t k = 0; k < sv::ChunkCount(manifest); ++k) {
+    const sv::ChunkRef chunk = sv::OpenChunk(opt.vectors, manifest, k);
+    for (const auto& n : names)
+      MakeSchedule(sv::ReadLayer(chunk.dir, chunk.manifest, n, /*need_psums=*/false), cfg, wgt2);
+  }
 
   const std::vector<Unit> plan = PlanUnits(manifest, names, images);
   const std::vector<Unit> units = UnitsOfShard(plan, shard);
@@ -518,6 +533,7 @@ int RunRegression(const RegressOptions& opt, const SimulatorInfo& sim, const std
   info.wgt2 = opt.wgt2;
   info.seed = opt.seed;
   info.max_mismatches = opt.max_mismatches;
+  info.full_detail_units = opt.full_detail_units;
   info.images = manifest.images;
   info.units_planned = static_cast<int64_t>(plan.size());
   info.versions_verilator = sim.verilator_version;
@@ -611,8 +627,11 @@ int RunRegression(const RegressOptions& opt, const SimulatorInfo& sim, const std
   }
 
   info.wall_seconds = std::chrono::duration<double>(Clock::now() - run_start).count();
-  if (!opt.report.empty()) WriteJsonReport(opt.report, info, results);
-  if (!opt.junit.empty()) WriteJUnitReport(opt.junit, info, results);
+  if (!opt.report.empty() || !opt.junit.empty()) {
+    const Report report = MakeReport(info, results);
+    if (!opt.report.empty()) WriteJsonReport(opt.report, report);
+    if (!opt.junit.empty()) WriteJUnitReport(opt.junit, report);
+  }
   // A shard may hold no unit (more shards than units): it passes, the merge checks the whole.
   bool passed =
       std::all_of(results.begin(), results.end(), [](const LayerStats& s) { return s.Passed(); });

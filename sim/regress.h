@@ -19,7 +19,8 @@ struct RegressOptions {
   std::string wgt2 = "auto";   // the 2-bit mode: auto, on, off
   int max_mismatches = 10;
   int jobs = 1;
-  uint64_t trace_window = 200;  // cycles each side of a failure in a waveform
+  int64_t full_detail_units = 10000;  // RunInfo::full_detail_units
+  uint64_t trace_window = 200;        // cycles each side of a failure in a waveform
   double stall_prob = 0, psum_stall_prob = -1;
   uint64_t seed = 1;
   bool quiet = false, relu = false;

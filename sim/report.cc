@@ -155,12 +155,10 @@ json UnitJson(const LayerStats& s, const RunInfo& info) {
   return u;
 }
 
-LayerStats UnitFromJson(const json& u, const RunInfo& info, const std::string& path) {
+// The fields StatsJson writes (a unit's or a layer's).
+LayerStats StatsFromJson(const json& u, const RunInfo& info, const std::string& path) {
   LayerStats s;
   s.name = sv::StringField(u, "name", path);
-  s.unit = sv::IntField(u, "unit", 0, info.units_planned - 1, path);
-  s.image = sv::IntField(u, "image", 0, static_cast<int64_t>(info.images.size()) - 1, path);
-  s.test_image = sv::IntField(u, "test_image", -1, kBig, path);
   s.psums_compared = sv::IntField(u, "psums_compared", 0, kBig, path);
   s.mismatches = sv::IntField(u, "mismatches", 0, kBig, path);
   s.cycles = static_cast<uint64_t>(sv::IntField(u, "cycles", 0, kBig, path));
@@ -207,12 +205,46 @@ LayerStats UnitFromJson(const json& u, const RunInfo& info, const std::string& p
   s.coverage.name = sv::IntField(cov, #name, 0, kBig, path);
   SA_COVERAGE_BINS(SA_FIELD)
 #undef SA_FIELD
+  if (BoolField(u, "passed", path) != s.Passed())
+    throw sv::FormatError(path + ": " + s.name + ": 'passed' disagrees with its counts");
+  return s;
+}
+
+LayerStats UnitFromJson(const json& u, const RunInfo& info, const std::string& path) {
+  LayerStats s = StatsFromJson(u, info, path);
+  s.unit = sv::IntField(u, "unit", 0, info.units_planned - 1, path);
+  s.image = sv::IntField(u, "image", 0, static_cast<int64_t>(info.images.size()) - 1, path);
+  s.test_image = sv::IntField(u, "test_image", -1, kBig, path);
   s.image_psums = {s.psums_compared};
   s.image_mismatches = {s.mismatches};
-  if (BoolField(u, "passed", path) != s.Passed())
-    throw sv::FormatError(path + ": unit " + std::to_string(s.unit) +
-                          ": 'passed' disagrees with its counts");
   return s;
+}
+
+LayerStats LayerFromJson(const json& l, const RunInfo& info, const std::string& path) {
+  LayerStats s = StatsFromJson(l, info, path);
+  for (auto [key, into] : {std::pair{"image_psums", &s.image_psums},
+                           std::pair{"image_mismatches", &s.image_mismatches}}) {
+    const json& a = sv::ArrayField(l, key, path);
+    if (a.size() != info.images.size())
+      throw sv::FormatError(path + ": layer " + s.name + ": " + key + " has " +
+                            std::to_string(a.size()) + " entries, not one per image");
+    for (const json& v : a) into->push_back(sv::IntValue(v, 0, kBig, key, path));
+  }
+  s.utilization = info.config.Utilization(s.macs, s.cycles, s.wgt2);
+  return s;
+}
+
+// Layer `layer` of `layers` (summed into), appended in order when new.
+LayerStats& LayerNamed(std::vector<LayerStats>& layers, const std::string& name, size_t images) {
+  auto it = std::find_if(layers.begin(), layers.end(),
+                         [&](const LayerStats& l) { return l.name == name; });
+  if (it != layers.end()) return *it;
+  LayerStats l;
+  l.name = name;
+  l.image_psums.assign(images, 0);
+  l.image_mismatches.assign(images, 0);
+  layers.push_back(l);
+  return layers.back();
 }
 
 }  // namespace
@@ -271,17 +303,7 @@ std::vector<LayerStats> ByLayer(const std::vector<LayerStats>& units, const RunI
   std::vector<LayerStats> layers;
   const size_t images = info.images.size();
   for (const LayerStats& u : units) {
-    auto it = std::find_if(layers.begin(), layers.end(),
-                           [&](const LayerStats& l) { return l.name == u.name; });
-    if (it == layers.end()) {
-      LayerStats l;
-      l.name = u.name;
-      l.image_psums.assign(images, 0);
-      l.image_mismatches.assign(images, 0);
-      layers.push_back(l);
-      it = layers.end() - 1;
-    }
-    LayerStats& l = *it;
+    LayerStats& l = LayerNamed(layers, u.name, images);
     AddCounts(u, &l);
     for (const Mismatch& m : u.first_mismatches)
       if (static_cast<int>(l.first_mismatches.size()) < info.max_mismatches)
@@ -375,8 +397,17 @@ int PrintProblems(std::FILE* out, const RunInfo& info, const std::vector<LayerSt
   return failing;
 }
 
-void WriteJsonReport(const std::string& path, const RunInfo& info,
-                     const std::vector<LayerStats>& units) {
+Report MakeReport(const RunInfo& info, std::vector<LayerStats> units) {
+  Report r;
+  r.info = info;
+  r.layers = ByLayer(units, info);
+  r.units = std::move(units);
+  return r;
+}
+
+void WriteJsonReport(const std::string& path, const Report& report) {
+  const RunInfo& info = report.info;
+  const bool compact = report.UnitCount() > info.full_detail_units;
   json j;
   j["schema_version"] = kReportSchemaVersion;
   j["tool"] = "sa-cosim";
@@ -410,9 +441,10 @@ void WriteJsonReport(const std::string& path, const RunInfo& info,
   j["units_planned"] = info.units_planned;
   j["wall_seconds"] = info.wall_seconds;
   json unit_rows = json::array();
-  for (const LayerStats& s : units) unit_rows.push_back(UnitJson(s, info));
+  for (const LayerStats& s : report.units)
+    if (!compact || !s.Passed()) unit_rows.push_back(UnitJson(s, info));
   json layer_rows = json::array();
-  const std::vector<LayerStats> layers = ByLayer(units, info);
+  const std::vector<LayerStats>& layers = report.layers;
   LayerStats t;
   bool passed = true;
   for (const LayerStats& s : layers) {
@@ -426,7 +458,7 @@ void WriteJsonReport(const std::string& path, const RunInfo& info,
   j["layers"] = layer_rows;
   j["units"] = unit_rows;
   j["total"] = {{"passed", passed},
-                {"units", units.size()},
+                {"units", report.UnitCount()},
                 {"psums_compared", t.psums_compared},
                 {"mismatches", t.mismatches},
                 {"cycles", t.cycles},
@@ -436,7 +468,38 @@ void WriteJsonReport(const std::string& path, const RunInfo& info,
                 {"wall_seconds", t.wall_seconds},
                 {"cycles_per_second", Rate(t.cycles, t.wall_seconds)},
                 {"coverage", CoverageJson(t.coverage)}};
-  const std::string text = j.dump(2) + "\n";
+  std::string text = j.dump(2) + "\n";
+  const bool any_passed =
+      !report.rows.empty() || std::any_of(report.units.begin(), report.units.end(),
+                                          [](const LayerStats& s) { return s.Passed(); });
+  if (compact && any_passed) {
+    // One row per line (pretty-printing would put each number on its own): spliced in before
+    // the object's closing brace.
+    std::vector<const UnitRow*> rows;
+    std::vector<UnitRow> own;
+    own.reserve(report.units.size());
+    for (const LayerStats& s : report.units)
+      if (s.Passed()) own.push_back(UnitRow{s.unit, s.image, s.name, s.cycles, s.wall_seconds});
+    for (const UnitRow& r : own) rows.push_back(&r);
+    for (const UnitRow& r : report.rows) rows.push_back(&r);
+    std::sort(rows.begin(), rows.end(),
+              [](const UnitRow* a, const UnitRow* b) { return a->unit < b->unit; });
+    std::string block =
+        ",\n  \"passed_units\": {\n    \"columns\": [\"unit\", \"layer\", \"image\", "
+        "\"cycles\", \"wall_seconds\"],\n    \"rows\": [";
+    for (size_t i = 0; i < rows.size(); ++i) {
+      const size_t layer = static_cast<size_t>(
+          std::find_if(layers.begin(), layers.end(),
+                       [&](const LayerStats& l) { return l.name == rows[i]->layer; }) -
+          layers.begin());
+      block += (i ? ",\n      [" : "\n      [") + std::to_string(rows[i]->unit) + ", " +
+               std::to_string(layer) + ", " + std::to_string(rows[i]->image) + ", " +
+               std::to_string(rows[i]->cycles) + ", " + RoundTrip(rows[i]->wall_seconds) + "]";
+    }
+    block += "\n    ]\n  }\n}\n";
+    text.resize(text.size() - 3);  // "\n}\n"
+    text += block;
+  }
   sv::WriteFileAtomic(path, std::vector<uint8_t>(text.begin(), text.end()));
 }
 
@@ -505,6 +568,34 @@ Report ReadJsonReport(const std::string& path) {
     throw sv::FormatError(path + ": wall_seconds must be a number >= 0");
   for (const json& u : sv::ArrayField(j, "units", path))
     r.units.push_back(UnitFromJson(u, info, path));
+  for (const json& l : sv::ArrayField(j, "layers", path))
+    r.layers.push_back(LayerFromJson(l, info, path));
+  if (j.contains("passed_units")) {
+    const json& rows = sv::ArrayField(sv::ObjectField(j, "passed_units", path), "rows", path);
+    r.rows.reserve(rows.size());
+    for (const json& row : rows) {
+      if (!row.is_array() || row.size() != 5 || !row[4].is_number())
+        throw sv::FormatError(path +
+                              ": passed_units: a row is not [unit, layer, image, cycles, "
+                              "wall_seconds]");
+      UnitRow u;
+      u.unit = sv::IntValue(row[0], 0, info.units_planned - 1, "passed_units unit", path);
+      const int64_t layer = sv::IntValue(row[1], 0, static_cast<int64_t>(r.layers.size()) - 1,
+                                         "passed_units layer", path);
+      u.layer = r.layers[static_cast<size_t>(layer)].name;
+      u.image = sv::IntValue(row[2], 0, static_cast<int64_t>(info.images.size()) - 1,
+                             "passed_units image", path);
+      u.cycles = static_cast<uint64_t>(sv::IntValue(row[3], 0, kBig, "passed_units cycles", path));
+      u.wall_seconds = row[4].get<double>();
+      r.rows.push_back(std::move(u));
+    }
+  }
+  // The per-layer totals must be the units' (a merge adds them up): psums and cycles agree.
+  int64_t psums = 0, unit_psums = 0;
+  for (const LayerStats& l : r.layers) psums += l.psums_compared;
+  for (const LayerStats& u : r.units) unit_psums += u.psums_compared;
+  if (r.rows.empty() && psums != unit_psums)
+    throw sv::FormatError(path + ": the layers' psum counts disagree with the units'");
   return r;
 }
 
@@ -543,6 +634,12 @@ Report MergeReports(const std::vector<Report>& shards, const std::vector<std::st
                               " does not belong to shard " + std::to_string(b.shard.index));
       merged.units.push_back(u);
     }
+    for (const UnitRow& u : shards[k].rows) {
+      if (u.unit % b.shard.count != b.shard.index)
+        throw sv::FormatError(paths[k] + ": unit " + std::to_string(u.unit) +
+                              " does not belong to shard " + std::to_string(b.shard.index));
+      merged.rows.push_back(u);
+    }
   }
   for (size_t i = 0; i < seen.size(); ++i)
     if (seen[i].empty())
@@ -550,13 +647,47 @@ Report MergeReports(const std::vector<Report>& shards, const std::vector<std::st
                             std::to_string(seen.size()) + " is missing");
   std::sort(merged.units.begin(), merged.units.end(),
             [](const LayerStats& x, const LayerStats& y) { return x.unit < y.unit; });
-  for (size_t i = 0; i < merged.units.size(); ++i)
-    if (merged.units[i].unit != static_cast<int64_t>(i))
+  std::sort(merged.rows.begin(), merged.rows.end(),
+            [](const UnitRow& x, const UnitRow& y) { return x.unit < y.unit; });
+  if (merged.UnitCount() != a.units_planned)
+    throw sv::FormatError("sa-report merge: " + std::to_string(merged.UnitCount()) + " of " +
+                          std::to_string(a.units_planned) + " planned units reported");
+  // Units in full and in rows, walked together in unit order: each planned unit exactly once.
+  // The layers follow in plan order (each at its first unit).
+  std::vector<std::string> order;
+  for (size_t u = 0, r = 0, i = 0; i < static_cast<size_t>(a.units_planned); ++i) {
+    const bool in_units =
+        u < merged.units.size() && merged.units[u].unit == static_cast<int64_t>(i);
+    const bool in_rows = r < merged.rows.size() && merged.rows[r].unit == static_cast<int64_t>(i);
+    if (in_units == in_rows)
       throw sv::FormatError("sa-report merge: unit " + std::to_string(i) +
                             " is missing or repeated (a shard stopped early?)");
-  if (static_cast<int64_t>(merged.units.size()) != a.units_planned)
-    throw sv::FormatError("sa-report merge: " + std::to_string(merged.units.size()) + " of " +
-                          std::to_string(a.units_planned) + " planned units reported");
+    const std::string& name = in_units ? merged.units[u++].name : merged.rows[r++].layer;
+    if (std::find(order.begin(), order.end(), name) == order.end()) order.push_back(name);
+  }
+  // The shards' layer totals summed; first mismatches again from the units, in unit order.
+  const size_t images = a.images.size();
+  for (const std::string& name : order) LayerNamed(merged.layers, name, images);
+  for (const Report& r : shards)
+    for (const LayerStats& l : r.layers) {
+      auto it = std::find_if(merged.layers.begin(), merged.layers.end(),
+                             [&](const LayerStats& m) { return m.name == l.name; });
+      if (it == merged.layers.end())
+        throw sv::FormatError("sa-report merge: layer " + l.name + " has totals but no units");
+      AddCounts(l, &*it);
+      for (size_t i = 0; i < images && i < l.image_psums.size(); ++i) {
+        it->image_psums[i] += l.image_psums[i];
+        it->image_mismatches[i] += l.image_mismatches[i];
+      }
+    }
+  for (const LayerStats& u : merged.units) {
+    LayerStats& l = LayerNamed(merged.layers, u.name, images);
+    for (const Mismatch& m : u.first_mismatches)
+      if (static_cast<int>(l.first_mismatches.size()) < a.max_mismatches)
+        l.first_mismatches.push_back(m);
+  }
+  for (LayerStats& l : merged.layers)
+    l.utilization = a.config.Utilization(l.macs, l.cycles, l.wgt2);
   merged.info.shard = Shard{};
   for (const Report& r : shards)  // shards run side by side: the run took the longest one's
     merged.info.wall_seconds = std::max(merged.info.wall_seconds, r.info.wall_seconds);
@@ -583,16 +714,35 @@ std::string RerunCommand(const RunInfo& info, const LayerStats& unit) {
   return cmd.str();
 }
 
-void WriteJUnitReport(const std::string& path, const RunInfo& info,
-                      const std::vector<LayerStats>& units) {
+void WriteJUnitReport(const std::string& path, const Report& report) {
+  const RunInfo& info = report.info;
+  const std::vector<LayerStats>& units = report.units;
+  const bool compact = report.UnitCount() > info.full_detail_units;
   int failures = 0, errors = 0;
   double total = 0;
+  // Compact: a testcase per layer for its passing units (count and summed time).
+  std::vector<std::pair<std::string, std::pair<int64_t, double>>> folded;
+  auto fold = [&](const std::string& layer, double seconds) {
+    auto it =
+        std::find_if(folded.begin(), folded.end(), [&](const auto& f) { return f.first == layer; });
+    if (it == folded.end()) it = folded.insert(folded.end(), {layer, {0, 0.0}});
+    ++it->second.first;
+    it->second.second += seconds;
+  };
   for (const LayerStats& s : units) {
     const bool error = s.hung || !s.crash.empty();
     failures += !s.Passed() && !error;
     errors += error;
     total += s.wall_seconds;
+    if (compact && s.Passed()) fold(s.name, s.wall_seconds);
   }
+  for (const UnitRow& r : report.rows) {
+    total += r.wall_seconds;
+    fold(r.layer, r.wall_seconds);
+  }
+  int64_t cases = 0;
+  for (const LayerStats& s : units) cases += !compact || !s.Passed();
+  cases += static_cast<int64_t>(folded.size());
   // The suite took the run's wall time (with --jobs, less than the units' sum); the sum only
   // for a caller that has no wall time.
   if (info.wall_seconds > 0) total = info.wall_seconds;
@@ -601,12 +751,12 @@ void WriteJUnitReport(const std::string& path, const RunInfo& info,
   x.setf(std::ios::fixed);
   x.precision(3);  // Jenkins' junit-10.xsd allows at most 3 decimals (SUREFIRE_TIME)
   x << "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n";
-  x << "<testsuites name=\"sa-cosim\" tests=\"" << units.size() << "\" failures=\"" << failures
+  x << "<testsuites name=\"sa-cosim\" tests=\"" << cases << "\" failures=\"" << failures
     << "\" errors=\"" << errors << "\" time=\"" << total << "\">\n";
-  x << "  <testsuite name=\"" << XmlEscape(suite) << "\" tests=\"" << units.size()
-    << "\" failures=\"" << failures << "\" errors=\"" << errors << "\" skipped=\"0\" time=\""
-    << total << "\" timestamp=\"" << XmlEscape(info.start_time) << "\" hostname=\""
-    << XmlEscape(info.host) << "\">\n";
+  x << "  <testsuite name=\"" << XmlEscape(suite) << "\" tests=\"" << cases << "\" failures=\""
+    << failures << "\" errors=\"" << errors << "\" skipped=\"0\" time=\"" << total
+    << "\" timestamp=\"" << XmlEscape(info.start_time) << "\" hostname=\"" << XmlEscape(info.host)
+    << "\">\n";
   x << "    <properties>\n";
   const std::pair<const char*, std::string> props[] = {
       {"command_line", info.command_line},
@@ -620,7 +770,12 @@ void WriteJUnitReport(const std::string& path, const RunInfo& info,
   x << "    </properties>\n";
   const std::string classname = "sa-cosim." + info.config.Name();
   const bool per_image = info.images.size() > 1;
+  for (const auto& [layer, count_time] : folded)
+    x << "    <testcase name=\""
+      << XmlEscape(layer + ": " + std::to_string(count_time.first) + " passing units")
+      << "\" classname=\"" << XmlEscape(classname) << "\" time=\"" << count_time.second << "\"/>\n";
   for (const LayerStats& s : units) {
+    if (compact && s.Passed()) continue;
     const std::string name =
         s.name + (per_image ? " image " + std::to_string(s.test_image) : std::string());
     x << "    <testcase name=\"" << XmlEscape(name) << "\" classname=\"" << XmlEscape(classname)

@@ -12,6 +12,11 @@
 
 namespace sa::sim {
 
+// Above this many units (the whole test set is 180,000), passing units are written compactly:
+// a JSON row [unit, layer, image, cycles, wall_seconds] each, and in JUnit one testcase per
+// layer for all of them. Failing units are always written in full.
+constexpr int64_t kFullDetailUnits = 10000;
+
 // Everything about a run except its per-unit results. The fields above the line are the same in
 // every shard of one regression (a merge checks them); those below describe one process.
 struct RunInfo {
@@ -31,6 +36,7 @@ struct RunInfo {
   Shard shard;
   int jobs = 1;
   double wall_seconds = 0;  // the run's wall time (a merge: the longest shard's)
+  int64_t full_detail_units = kFullDetailUnits;  // not written: how this process writes reports
 };
 
 // Schema 3: per-unit results ("units", one per layer and image) beside the per-layer totals.
@@ -40,8 +46,10 @@ struct RunInfo {
 // that ran it died), per run "wall_seconds", "relu_random" and "split_tiles", and the coverage
 // bins multi_pass_groups, relu_group_changes and unused_lanes_driven. Schema 7: per unit and
 // layer "combinational_paths", per run "probe_handshakes" (--probe-handshakes), the coverage
-// bin wgt2_mode_switches, and "wgt2_mode" may be "mixed".
-constexpr int kReportSchemaVersion = 7;
+// bin wgt2_mode_switches, and "wgt2_mode" may be "mixed". Schema 8: runs of more than
+// kFullDetailUnits units list passing units as compact rows under "passed_units" (failing ones
+// stay in full under "units"); a merge sums the shards' "layers".
+constexpr int kReportSchemaVersion = 8;
 
 // One row per layer, its units summed in plan order; utilization is all MACs over all
 // array-cycles, first mismatches kept up to `max_mismatches` per layer.
@@ -59,35 +67,50 @@ void PrintCoverage(std::FILE* out, const std::vector<LayerStats>& units, const A
 int PrintProblems(std::FILE* out, const RunInfo& info, const std::vector<LayerStats>& units,
                   int max_reruns = 10);
 
-// Writes the report atomically (a fresh temporary file, then rename).
-void WriteJsonReport(const std::string& path, const RunInfo& info,
-                     const std::vector<LayerStats>& units);
+// A passing unit as a compact report row holds it.
+struct UnitRow {
+  int64_t unit = 0, image = 0;
+  std::string layer;
+  uint64_t cycles = 0;
+  double wall_seconds = 0;
+};
+
+struct Report {
+  RunInfo info;
+  std::vector<LayerStats> units;   // units in full: all of them, or (compact) the failing ones
+  std::vector<UnitRow> rows;       // passing units read from compact rows
+  std::vector<LayerStats> layers;  // per-layer totals over every unit, in plan order
+  int64_t UnitCount() const { return static_cast<int64_t>(units.size() + rows.size()); }
+};
+// The report of a run's results (layers = ByLayer(units)).
+Report MakeReport(const RunInfo& info, std::vector<LayerStats> units);
+
+// Writes the report atomically (a fresh temporary file, then rename); compact above
+// info.full_detail_units units.
+void WriteJsonReport(const std::string& path, const Report& report);
 
 // One unit's result as one line of JSON (no newline) and back: how --jobs workers hand each
 // result to the parent as soon as it is done, so a worker that dies loses none it finished.
 std::string UnitJsonLine(const LayerStats& unit, const RunInfo& info);
 LayerStats UnitFromJsonLine(const std::string& line, const RunInfo& info, const std::string& what);
 
-struct Report {
-  RunInfo info;
-  std::vector<LayerStats> units;
-};
 // Reads a report written by WriteJsonReport (strictly: types, ranges, no duplicate keys);
 // throws vectors::FormatError naming the file.
 Report ReadJsonReport(const std::string& path);
 // The reports of all shards of one regression as one: same set, configuration, seed and
 // options, every shard present once, every planned unit once. Throws vectors::FormatError
 // naming the file that does not fit. The result equals the one-process run in everything
-// but wall time and the per-process fields.
+// but wall time and the per-process fields: layers are the shards' layers summed, their first
+// mismatches taken again in unit order from the failing units (always kept in full).
 Report MergeReports(const std::vector<Report>& shards, const std::vector<std::string>& paths);
 
 // JUnit XML as Jenkins, GitLab and GitHub test reporters read it: one testsuite per run, one
 // testcase per unit (named by the layer, plus "image T" when the set holds several images); a
 // wrong psum, overflow or contract violation is a <failure> with the mismatch list and the
 // rerun command, a hang or a crashed worker an <error>. The suite's time is the run's wall
-// time. Written atomically.
-void WriteJUnitReport(const std::string& path, const RunInfo& info,
-                      const std::vector<LayerStats>& units);
+// time. Above info.full_detail_units units, the passing units of each layer are one testcase.
+// Written atomically.
+void WriteJUnitReport(const std::string& path, const Report& report);
 
 // The one-line command that reruns just `unit`'s layer and image with the same seed and stalls
 // and a trace window around its first mismatch.

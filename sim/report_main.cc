@@ -57,13 +57,13 @@ int main(int argc, char** argv) {
     merged.info.command_line = command_line;
     if (!quiet)
       std::printf("sa-report: %zu shard report(s), %zu units of %s on %s\n", shards.size(),
-                  merged.units.size(), merged.info.vectors_dir.c_str(),
+                  static_cast<size_t>(merged.UnitCount()), merged.info.vectors_dir.c_str(),
                   merged.info.config.Name().c_str());
-    PrintTable(stdout, ByLayer(merged.units, merged.info), /*rows=*/!quiet);
-    if (!quiet) PrintCoverage(stdout, merged.units, merged.info.config);
+    PrintTable(stdout, merged.layers, /*rows=*/!quiet);
+    if (!quiet) PrintCoverage(stdout, merged.layers, merged.info.config);
     const int failing = PrintProblems(stdout, merged.info, merged.units);
-    if (!report.empty()) WriteJsonReport(report, merged.info, merged.units);
-    if (!junit.empty()) WriteJUnitReport(junit, merged.info, merged.units);
+    if (!report.empty()) WriteJsonReport(report, merged);
+    if (!junit.empty()) WriteJUnitReport(junit, merged);
     return failing ? sa::kExitFail : sa::kExitPass;
   } catch (const std::bad_alloc&) {
     std::fprintf(stderr, "sa-report: out of memory\n");

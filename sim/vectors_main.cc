@@ -41,7 +41,10 @@ int ExportMemh(const ExportOptions& o) {
   const std::string stage = sv::MakeStagingDir(o.out);
   try {
     for (const std::string& l : layers) {
-      const sv::LayerVectors one = ImageSlice(sv::ReadLayer(o.vectors, manifest, l), image);
+      const sv::ChunkRef chunk =
+          sv::OpenChunk(o.vectors, manifest, sv::ChunkOfImage(manifest, image));
+      const sv::LayerVectors one =
+          ImageSlice(sv::ReadLayer(chunk.dir, chunk.manifest, l), image - chunk.first);
       const std::string dir = sv::PathInside(stage, l, "--layers");
       fs::create_directory(dir);
       const MemhCounts c = WriteMemh(one, o.cfg, dir, o.max_passes);

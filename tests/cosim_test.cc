@@ -374,7 +374,7 @@ TEST(Reproducible, ANarrowedRerunRepeatsTheFailureAtTheSameCycle) {
   EXPECT_EQ(a["test_image"], 1);
   // The report says what ran and on which images.
   const nlohmann::json r = ReadJson(root + "/full.json");
-  EXPECT_EQ(r["schema_version"], 7);
+  EXPECT_EQ(r["schema_version"], 8);
   EXPECT_EQ(r["seed"], 5);
   EXPECT_EQ(r["vectors"]["images"], nlohmann::json::array({0, 1}));
   EXPECT_NE(r["command_line"].get<std::string>().find("--seed 5"), std::string::npos);
@@ -566,7 +566,7 @@ TEST_F(Shards, IncompleteOrForeignShardsAreRefused) {
   std::ofstream(root_ + "/bad.json") << "{\"schema_version\": 2}";
   auto old = Merge("bad.json --report out.json");
   EXPECT_EQ(old.status, 2);
-  EXPECT_EQ(old.output, "sa-report: bad.json: not an sa-cosim report of schema version 7\n");
+  EXPECT_EQ(old.output, "sa-report: bad.json: not an sa-cosim report of schema version 8\n");
   EXPECT_FALSE(fs::exists(root_ + "/out.json"));
 }
 

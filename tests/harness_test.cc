@@ -279,6 +279,66 @@ TEST(BehavioralRegression, ShardsMergeToTheOneProcessRunAndAFaultFailsItsUnit) {
   EXPECT_NE(junit.find("--stall-prob 0.12345678 "), std::string::npos) << junit;
 }
 
+// Reports of more than full_detail_units units list passing units as compact rows and fold
+// them per layer in JUnit; failing units stay in full, and compact shards still merge to the
+// one-process run's layer totals.
+TEST(BehavioralRegression, CompactReportsKeepFailuresInFullAndMerge) {
+  const std::string dir = TempDir("behavioral_compact");
+  sa::sim::RegressOptions opt;
+  opt.vectors = RandomSet();
+  opt.quiet = true;
+  opt.stall_prob = 0.2;
+  opt.full_detail_units = 2;
+  opt.report = dir + "/one.json";
+  opt.junit = dir + "/one.xml";
+  BehavioralKnobs flip;
+  flip.flip_bit_of_vector = 0;  // every unit's first psum vector: every unit fails
+  ASSERT_EQ(sa::sim::RunRegression(opt, Behavioral({}), "sa-cosim --core model", "x"), 0);
+  const nlohmann::json one = Read(opt.report);
+  const size_t planned = one["units_planned"].get<size_t>();
+  ASSERT_GT(planned, 2u);
+  EXPECT_EQ(one["units"].size(), 0u);  // all passed: none in full
+  ASSERT_EQ(one["passed_units"]["rows"].size(), planned);
+  EXPECT_EQ(one["passed_units"]["rows"][1][0].get<size_t>(), 1u);
+  const std::string junit = sa::testing::Slurp(opt.junit);
+  EXPECT_NE(junit.find(" passing units\""), std::string::npos) << junit;
+  EXPECT_EQ(junit.find(" image "), std::string::npos) << junit;  // no per-unit testcase
+  // Three compact shards merge to the one-process run's layers.
+  std::vector<sa::sim::Report> shards;
+  std::vector<std::string> paths;
+  for (int i = 0; i < 3; ++i) {
+    opt.shard = std::to_string(i) + "/3";
+    opt.report = dir + "/s" + std::to_string(i) + ".json";
+    opt.junit.clear();
+    ASSERT_EQ(sa::sim::RunRegression(opt, Behavioral({}), "sa-cosim --core model", "x"), 0);
+    shards.push_back(sa::sim::ReadJsonReport(opt.report));
+    paths.push_back(opt.report);
+  }
+  const sa::sim::Report merged = sa::sim::MergeReports(shards, paths);
+  const sa::sim::Report back = sa::sim::ReadJsonReport(dir + "/one.json");
+  EXPECT_EQ(merged.UnitCount(), static_cast<int64_t>(planned));
+  ASSERT_EQ(merged.layers.size(), back.layers.size());
+  for (size_t i = 0; i < back.layers.size(); ++i) {
+    EXPECT_EQ(merged.layers[i].name, back.layers[i].name);
+    EXPECT_EQ(merged.layers[i].cycles, back.layers[i].cycles) << i;
+    EXPECT_EQ(merged.layers[i].psums_compared, back.layers[i].psums_compared) << i;
+    EXPECT_EQ(merged.layers[i].coverage.act_zero, back.layers[i].coverage.act_zero) << i;
+    EXPECT_EQ(merged.layers[i].image_psums, back.layers[i].image_psums) << i;
+  }
+  // A shard dropped: the merge names the missing unit count.
+  shards.pop_back();
+  paths.pop_back();
+  EXPECT_THROW(sa::sim::MergeReports(shards, paths), sv::FormatError);
+  // Failing units stay in full, with their mismatches.
+  opt.shard.clear();
+  opt.report = dir + "/bad.json";
+  ASSERT_EQ(sa::sim::RunRegression(opt, Behavioral(flip), "sa-cosim --core model", "x"), 1);
+  const nlohmann::json bad = Read(opt.report);
+  EXPECT_EQ(bad["units"].size(), planned);
+  EXPECT_FALSE(bad.contains("passed_units"));
+  EXPECT_FALSE(bad["units"][0]["first_mismatches"].empty());
+}
+
 // A worker that dies of a signal fails the unit it was running, as an error named in the table,
 // JSON and JUnit, and a new worker runs the rest of its units: every other unit still passes.
 TEST(BehavioralRegression, AWorkerThatDiesFailsItsUnitAndTheRegressionGoesOn) {

@@ -102,7 +102,7 @@ const SetCase kSetCases[] = {
     {"VersionBeyond32Bits",
      [](const std::string& s) {
        EditText(M(s), "\"version\": 1", "\"version\": 4294967297");
-       return M(s) + ": version 4294967297 is not supported (expected 1)";
+       return M(s) + ": version 4294967297 is not supported (expected 1 to 2)";
      }},
     {"VersionAsFloat",
      [](const std::string& s) {
@@ -556,7 +556,7 @@ TEST(ReportMerge, NothingPlannedAndHugeImageListsAreRefused) {
   EXPECT_EQ(r.status, 2) << r.output;
   EXPECT_NE(r.output.find("none.json"), std::string::npos) << r.output;
   // 3 million image indices: about 6 MB of JSON.
-  std::string huge = "{\"schema_version\": 7, \"vectors\": {\"images\": [0";
+  std::string huge = "{\"schema_version\": 8, \"vectors\": {\"images\": [0";
   for (int i = 1; i < 3000000; ++i) huge += ",0";
   huge += "]}}";
   WriteText(root + "/huge.json", huge);

@@ -8,6 +8,7 @@
 #include "tests/test_util.h"
 #include "vectors/int_conv.h"
 #include "vectors/npy.h"
+#include "vectors/npz.h"
 #include "vectors/output.h"
 #include "vectors/sha256.h"
 #include "vectors/vector_set.h"
@@ -299,9 +300,9 @@ TEST_F(VectorSetTest, BadManifestsAreRejected) {
   WriteFileAtomic(dir_ + "/manifest.json", {'{', 'x'});
   EXPECT_NE(ErrorOf([&] { ReadManifest(dir_); }).find("manifest.json: not valid JSON"),
             std::string::npos);
-  const std::string v2 = R"({"format": "sa-vectors", "version": 2})";
-  WriteFileAtomic(dir_ + "/manifest.json", std::vector<uint8_t>(v2.begin(), v2.end()));
-  EXPECT_NE(ErrorOf([&] { ReadManifest(dir_); }).find("version 2 is not supported"),
+  const std::string v3 = R"({"format": "sa-vectors", "version": 3})";
+  WriteFileAtomic(dir_ + "/manifest.json", std::vector<uint8_t>(v3.begin(), v3.end()));
+  EXPECT_NE(ErrorOf([&] { ReadManifest(dir_); }).find("version 3 is not supported"),
             std::string::npos);
   const std::string missing = R"({"format": "sa-vectors", "version": 1})";
   WriteFileAtomic(dir_ + "/manifest.json", std::vector<uint8_t>(missing.begin(), missing.end()));
@@ -414,4 +415,194 @@ TEST(NpyHeader, ElementCountOverflowIsRefused) {
 }
 
 }  // namespace npy_header
+
+// ---------------------------------------------------------------------------------------------
+// Compact and chunked sets (format version 2)
+
+// A layer of `batch` images with pseudo-random 4-bit activations and weights scaled by `scale`;
+// its psums from the definition written out as loops here, not from IntConv2d.
+LayerVectors BatchLayer(int64_t batch, uint32_t seed, int scale = 1) {
+  LayerVectors v;
+  v.info.name = "layer1.0.conv1";
+  ConvGeometry& g = v.info.geometry;
+  g.batch = batch;
+  g.in_channels = 3;
+  g.out_channels = 2;
+  g.in_h = 5;
+  g.in_w = 4;
+  g.kernel = 3;
+  g.stride = 1;
+  g.padding = 1;
+  v.info.act_bits = v.info.wgt_bits = 4;
+  auto next = [&seed] { return (seed = seed * 1664525u + 1013904223u) >> 24; };
+  v.act = {DType::kUint8, {batch, 3, 5, 4}, {}};
+  for (int64_t i = 0; i < batch * 60; ++i) v.act.bytes.push_back(static_cast<uint8_t>(next() % 16));
+  v.wgt = {DType::kInt8, {2, 3, 3, 3}, {}};
+  for (int i = 0; i < 54; ++i)
+    v.wgt.bytes.push_back(static_cast<uint8_t>(static_cast<int8_t>(next() % 15) - 7));
+  std::vector<int32_t> psum;
+  for (int64_t n = 0; n < batch; ++n)
+    for (int co = 0; co < 2; ++co)
+      for (int y = 0; y < 5; ++y)
+        for (int x = 0; x < 4; ++x) {
+          int32_t sum = 0;
+          for (int ci = 0; ci < 3; ++ci)
+            for (int ky = 0; ky < 3; ++ky)
+              for (int kx = 0; kx < 3; ++kx) {
+                const int iy = y + ky - 1, ix = x + kx - 1;
+                if (iy < 0 || iy >= 5 || ix < 0 || ix >= 4) continue;
+                sum += v.act.bytes[static_cast<size_t>(((n * 3 + ci) * 5 + iy) * 4 + ix)] *
+                       static_cast<int8_t>(
+                           v.wgt.bytes[static_cast<size_t>(((co * 3 + ci) * 3 + ky) * 3 + kx)]);
+              }
+          psum.push_back(sum * scale);
+        }
+  v.psum = {DType::kInt32, {batch, 2, 5, 4}, {}};
+  v.psum.bytes.assign(reinterpret_cast<uint8_t*>(psum.data()),
+                      reinterpret_cast<uint8_t*>(psum.data() + psum.size()));
+  return v;
+}
+
+Manifest TestManifest(std::vector<int64_t> images) {
+  Manifest m;
+  m.checkpoint_path = "model.pt";
+  m.checkpoint_sha256 = "00";
+  m.images = std::move(images);
+  m.layers = {"layer1.0.conv1"};
+  return m;
+}
+
+std::string Text(const std::string& path) {
+  auto b = ReadRegularFile(path, 1 << 30);
+  return std::string(b.begin(), b.end());
+}
+
+class CompactSetTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    root_ = TempDir(::testing::UnitTest::GetInstance()->current_test_info()->name());
+  }
+  void TearDown() override { fs::remove_all(root_); }
+  std::string root_;
+};
+
+TEST_F(CompactSetTest, NpzFilesRoundTripAndPsumsNarrowOnlyWhereTheyFit) {
+  for (int scale : {1, 1000}) {  // |psum| <= 7 * 15 * 27 = 2835; times 1000 leaves int16
+    const std::string dir = root_ + "/s" + std::to_string(scale);
+    VectorSetWriter w(dir, false, WriteOptions{/*compact=*/true, /*psums=*/true});
+    w.AddLayer(BatchLayer(3, 5, scale));
+    w.Commit(TestManifest({0, 1, 2}));
+    const std::string layer_json = Text(dir + "/layer1.0.conv1/layer.json");
+    EXPECT_NE(layer_json.find("\"file\": \"act.npz\""), std::string::npos) << layer_json;
+    EXPECT_NE(layer_json.find(scale == 1 ? "\"dtype\": \"int16\"" : "\"dtype\": \"int32\""),
+              std::string::npos)
+        << layer_json;
+    EXPECT_NE(Text(dir + "/manifest.json").find("\"version\": 2"), std::string::npos);
+    const LayerVectors want = BatchLayer(3, 5, scale), got = ReadLayer(dir, "layer1.0.conv1");
+    EXPECT_EQ(got.act.bytes, want.act.bytes);
+    EXPECT_EQ(got.wgt.bytes, want.wgt.bytes);
+    EXPECT_EQ(got.psum.dtype, DType::kInt32);  // widened on read
+    EXPECT_EQ(got.psum.bytes, want.psum.bytes);
+  }
+}
+
+TEST_F(CompactSetTest, OmittedPsumsAreComputedAndCheckedAgainstTheRecordedRange) {
+  const std::string dir = root_ + "/set";
+  VectorSetWriter w(dir, false, WriteOptions{/*compact=*/false, /*psums=*/false});
+  w.AddLayer(BatchLayer(2, 9));
+  w.Commit(TestManifest({4, 5}));
+  EXPECT_FALSE(fs::exists(dir + "/layer1.0.conv1/psum.npy"));
+  EXPECT_NE(Text(dir + "/manifest.json").find("\"psums\": \"computed\""), std::string::npos);
+  EXPECT_EQ(ReadLayer(dir, "layer1.0.conv1").psum.bytes, BatchLayer(2, 9).psum.bytes);
+  EXPECT_TRUE(
+      ReadLayer(dir, ReadManifest(dir), "layer1.0.conv1", /*need_psums=*/false).psum.bytes.empty());
+  // A recorded range the computed psums do not span (edited inputs, or a wrong reference).
+  const std::string path = dir + "/layer1.0.conv1/layer.json";
+  std::string j = Text(path);
+  const size_t at = j.find("\"psum_max\": ");
+  j.insert(at + 12, "1");
+  WriteFileAtomic(path, std::vector<uint8_t>(j.begin(), j.end()));
+  EXPECT_NE(ErrorOf([&] { ReadLayer(dir, "layer1.0.conv1"); }).find("the computed psums span"),
+            std::string::npos);
+}
+
+TEST_F(CompactSetTest, ChunkedSetsListTheirChunksAndEachChunkIsASet) {
+  const std::string dir = root_ + "/set";
+  VectorSetWriter w(dir, false, WriteOptions{/*compact=*/true, /*psums=*/true});
+  w.BeginChunk();
+  w.AddLayer(BatchLayer(2, 1));
+  w.EndChunk(TestManifest({10, 11}));
+  w.BeginChunk();
+  w.AddLayer(BatchLayer(1, 2));
+  w.EndChunk(TestManifest({12}));
+  w.Commit(TestManifest({10, 11, 12}));
+  const Manifest m = ReadManifest(dir);
+  ASSERT_EQ(ChunkCount(m), 2u);
+  EXPECT_EQ(m.chunks[1].dir, "chunk-000001");
+  EXPECT_EQ(m.chunks[1].first, 2);
+  EXPECT_EQ(ChunkOfImage(m, 1), 0u);
+  EXPECT_EQ(ChunkOfImage(m, 2), 1u);
+  EXPECT_THROW(ReadLayer(dir, m, "layer1.0.conv1"), std::logic_error);
+  const ChunkRef second = OpenChunk(dir, m, 1);
+  EXPECT_EQ(second.first, 2);
+  EXPECT_EQ(ReadLayer(second.dir, second.manifest, "layer1.0.conv1").psum.bytes,
+            BatchLayer(1, 2).psum.bytes);
+  // The set's identity covers every chunk's files; a chunk that lists other images is refused.
+  const std::string before = SetSha256(dir, m);
+  const std::string chunk_manifest = dir + "/chunk-000001/manifest.json";
+  std::string j = Text(chunk_manifest);
+  j.replace(j.find("12"), 2, "13");
+  WriteFileAtomic(chunk_manifest, std::vector<uint8_t>(j.begin(), j.end()));
+  EXPECT_NE(SetSha256(dir, m), before);
+  EXPECT_NE(ErrorOf([&] { OpenChunk(dir, m, 1); }).find("its images are not the set's images 2..2"),
+            std::string::npos);
+  // Chunks that do not add up to the images, or a chunk folder outside the set.
+  for (auto [from, to, error] :
+       {std::tuple{"\"images\": 1\n", "\"images\": 2\n", "the chunks hold 4 images"},
+        std::tuple{"\"dir\": \"chunk-000000\"", "\"dir\": \"..\"", "is not a plain folder name"}}) {
+    std::string top = Text(dir + "/manifest.json");
+    const size_t at = top.find(from);
+    ASSERT_NE(at, std::string::npos) << from << top;
+    top.replace(at, std::string(from).size(), to);
+    EXPECT_NE(ErrorOf([&] {
+                ParseManifest(std::vector<uint8_t>(top.begin(), top.end()), "m");
+              }).find(error),
+              std::string::npos)
+        << error;
+  }
+}
+
+TEST(Npz, HostileArchivesAreRefusedWithTheirName) {
+  NpyArray a{DType::kUint8, {4, 4}, std::vector<uint8_t>(16, 3)};
+  const std::vector<uint8_t> good = EncodeNpz("act.npy", a);
+  EXPECT_EQ(DecodeNpz(good, "act.npy", 1000, "f.npz").bytes, a.bytes);
+  EXPECT_EQ(EncodeNpz("act.npy", a), good);  // byte-identical: no clock reaches it
+  // Deflated: 4 KiB of ReLU-like activations (mostly zero) take a fraction of their .npy.
+  NpyArray relu{DType::kUint8, {4096}, std::vector<uint8_t>(4096, 0)};
+  for (size_t i = 0; i < 4096; i += 7) relu.bytes[i] = static_cast<uint8_t>(i % 16);
+  EXPECT_LT(EncodeNpz("act.npy", relu).size() * 4, EncodeNpy(relu).size());
+  EXPECT_NE(ErrorOf([&] {
+              DecodeNpz(good, "wgt.npy", 1000, "f.npz");
+            }).find("f.npz: member 'act.npy', expected 'wgt.npy'"),
+            std::string::npos);
+  EXPECT_NE(ErrorOf([&] {
+              DecodeNpz(good, "act.npy", 50, "f.npz");
+            }).find("more than the 50 its shape allows"),
+            std::string::npos);
+  std::vector<uint8_t> cut(good.begin(), good.begin() + static_cast<long>(good.size() / 2));
+  EXPECT_NE(ErrorOf([&] {
+              DecodeNpz(cut, "act.npy", 1000, "f.npz");
+            }).find("f.npz: not a valid .npz (zip) file"),
+            std::string::npos);
+  // A flipped bit in the deflated data: inflate or the CRC check fails.
+  std::vector<uint8_t> flipped = good;
+  flipped[30 + 7 + 4] ^= 0x10;  // past the 30-byte local header and the 7-byte name
+  EXPECT_NE(ErrorOf([&] { DecodeNpz(flipped, "act.npy", 1000, "f.npz"); }).find("f.npz"),
+            std::string::npos);
+  EXPECT_NE(ErrorOf([&] {
+              DecodeNpz({'P', 'K'}, "act.npy", 1000, "f.npz");
+            }).find("f.npz: "),
+            std::string::npos);
+}
+
 }  // namespace

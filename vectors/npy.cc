@@ -22,13 +22,17 @@ const char* DTypeDescr(DType dtype) {
       return "|u1";
     case DType::kInt8:
       return "|i1";
+    case DType::kInt16:
+      return "<i2";
     case DType::kInt32:
       return "<i4";
   }
   return "?";
 }
 
-size_t DTypeSize(DType dtype) { return dtype == DType::kInt32 ? 4 : 1; }
+size_t DTypeSize(DType dtype) {
+  return dtype == DType::kInt32 ? 4 : dtype == DType::kInt16 ? 2 : 1;
+}
 
 int64_t NpyArray::NumElements() const {
   // Shapes are checked against the data present when decoded, so this cannot overflow.
@@ -237,11 +241,13 @@ NpyArray DecodeNpy(const std::vector<uint8_t>& bytes, const std::string& name) {
     array.dtype = DType::kUint8;
   } else if (is({"|i1", "i1", "<i1", ">i1", "=i1"})) {
     array.dtype = DType::kInt8;
+  } else if (is({"<i2"})) {
+    array.dtype = DType::kInt16;
   } else if (is({"<i4"})) {
     array.dtype = DType::kInt32;
   } else {
     fail("unsupported dtype '" + d.descr.substr(0, 32) +
-         "' (expected uint8, int8 or little-endian int32)");
+         "' (expected uint8, int8, little-endian int16 or int32)");
   }
   if (d.fortran_order) fail("not in C order (fortran_order is True)");
   array.shape = d.shape;

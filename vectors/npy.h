@@ -9,9 +9,9 @@
 
 namespace sa::vectors {
 
-enum class DType { kUint8, kInt8, kInt32 };
+enum class DType { kUint8, kInt8, kInt16, kInt32 };
 
-const char* DTypeDescr(DType dtype);  // "|u1", "|i1", "<i4"
+const char* DTypeDescr(DType dtype);  // "|u1", "|i1", "<i2", "<i4"
 size_t DTypeSize(DType dtype);
 
 struct NpyArray {

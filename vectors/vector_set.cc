@@ -6,11 +6,14 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <cstdint>
+#include <cstdio>
 #include <cstring>
 #include <filesystem>
 #include <nlohmann/json.hpp>
 #include <set>
 
+#include "vectors/npz.h"
 #include "vectors/output.h"
 #include "vectors/sha256.h"
 
@@ -20,10 +23,17 @@ using nlohmann::json;
 
 namespace {
 
-constexpr const char* kActFile = "act.npy";
-constexpr const char* kWgtFile = "wgt.npy";
-constexpr const char* kPsumFile = "psum.npy";
 constexpr const char* kFileKeys[3] = {"act", "wgt", "psum"};
+constexpr const char* kChunkPrefix = "chunk-";
+
+bool EndsWith(const std::string& s, const char* suffix) {
+  const size_t n = std::strlen(suffix);
+  return s.size() >= n && s.compare(s.size() - n, n, suffix) == 0;
+}
+
+// Bytes a .npz holding one member of at most `npy_bytes` can have: deflate's stored blocks add
+// 5 bytes per 16 KiB at worst, the zip headers about 100 plus the name twice.
+uint64_t MaxNpzFileBytes(uint64_t npy_bytes) { return npy_bytes + npy_bytes / 1024 + 4096; }
 
 std::vector<uint8_t> JsonBytes(const json& j) {
   std::string text = j.dump(2) + "\n";
@@ -87,9 +97,11 @@ void ValidateGeometry(const ConvGeometry& g, const std::string& path) {
 // folders it lists, each with only layer.json and its three .npy files. Only such a folder is
 // ever replaced: everything in it is the tool's own.
 std::string ForeignEntry(const std::string& dir) {
-  std::set<std::string> layers;
+  std::set<std::string> layers, chunks;
   try {
-    for (const std::string& l : ReadManifest(dir).layers) layers.insert(l);
+    const Manifest m = ReadManifest(dir);
+    for (const std::string& l : m.layers) layers.insert(l);
+    for (const Chunk& c : m.chunks) chunks.insert(c.dir);
   } catch (const FormatError&) {
     return "manifest.json (unreadable)";
   }
@@ -97,11 +109,18 @@ std::string ForeignEntry(const std::string& dir) {
   for (const auto& e : fs::directory_iterator(dir, ec)) {
     const std::string name = e.path().filename().string();
     if (name == "manifest.json" && e.is_regular_file(ec) && !e.is_symlink(ec)) continue;
-    if (!layers.count(name) || e.is_symlink(ec) || !e.is_directory(ec)) return name;
+    if (e.is_symlink(ec) || !e.is_directory(ec)) return name;
+    if (chunks.count(name)) {
+      const std::string inside = ForeignEntry(e.path().string());
+      if (!inside.empty()) return name + "/" + inside;
+      continue;
+    }
+    if (!layers.count(name) || !chunks.empty()) return name;
     for (const auto& f : fs::directory_iterator(e.path(), ec)) {
       const std::string file = f.path().filename().string();
-      const bool ours =
-          file == "layer.json" || file == kActFile || file == kWgtFile || file == kPsumFile;
+      bool ours = file == "layer.json";
+      for (const char* key : kFileKeys)
+        ours = ours || file == std::string(key) + ".npy" || file == std::string(key) + ".npz";
       if (!ours || f.is_symlink(ec) || !f.is_regular_file(ec)) return name + "/" + file;
     }
   }
@@ -150,8 +169,8 @@ void CheckVectorSetTarget(const std::string& dir_given, bool replace_) {
   }
 }
 
-VectorSetWriter::VectorSetWriter(std::string dir, bool replace)
-    : dir_(TrimSeparators(std::move(dir))), replace_(replace) {
+VectorSetWriter::VectorSetWriter(std::string dir, bool replace, WriteOptions options)
+    : dir_(TrimSeparators(std::move(dir))), options_(options), replace_(replace) {
   CheckVectorSetTarget(dir_, replace_);
   partial_ = MakeStagingDir(dir_);
 }
@@ -173,15 +192,25 @@ LayerInfo VectorSetWriter::AddLayer(LayerVectors layer) {
     info.psum_min = *lo;
     info.psum_max = *hi;
   }
-  const std::string layer_dir = partial_ + "/" + info.name;
+  const std::string layer_dir = (chunk_dir_.empty() ? partial_ : chunk_dir_) + "/" + info.name;
   fs::create_directories(layer_dir);
+  if (options_.compact && info.psum_min >= INT16_MIN && info.psum_max <= INT16_MAX) {
+    NpyArray narrow{DType::kInt16, layer.psum.shape, {}};
+    narrow.bytes.resize(static_cast<size_t>(n) * 2);
+    for (int64_t i = 0; i < n; ++i) narrow.MutableData<int16_t>()[i] = static_cast<int16_t>(p[i]);
+    layer.psum = std::move(narrow);
+  }
   json files;
-  for (auto [key, file, array] :
-       {std::tuple{"act", kActFile, &layer.act}, std::tuple{"wgt", kWgtFile, &layer.wgt},
-        std::tuple{"psum", kPsumFile, &layer.psum}}) {
-    auto bytes = EncodeNpy(*array);
+  for (auto [key, array] : {std::pair{"act", &layer.act}, std::pair{"wgt", &layer.wgt},
+                            std::pair{"psum", &layer.psum}}) {
+    if (array == &layer.psum && !options_.psums) continue;
+    const std::string file = std::string(key) + (options_.compact ? ".npz" : ".npy");
+    auto bytes =
+        options_.compact ? EncodeNpz(std::string(key) + ".npy", *array) : EncodeNpy(*array);
     WriteFileAtomic(layer_dir + "/" + file, bytes);
     files[key] = {{"file", file}, {"sha256", Sha256Hex(bytes)}};
+    if (array == &layer.psum)
+      files[key]["dtype"] = layer.psum.dtype == DType::kInt16 ? "int16" : "int32";
   }
   const ConvGeometry& g = info.geometry;
   json j = {{"name", info.name},
@@ -213,15 +242,53 @@ LayerInfo VectorSetWriter::AddLayer(LayerVectors layer) {
   return info;
 }
 
-void VectorSetWriter::Commit(const Manifest& m) {
+namespace {
+
+// manifest.json: version 1 where the set uses nothing of version 2, so that sets written before
+// it stay byte-identical when dumped again.
+std::vector<uint8_t> ManifestBytes(const Manifest& m, const WriteOptions& options, bool in_chunks) {
+  const bool v2 = options.compact || !options.psums || in_chunks || !m.chunks.empty();
   json j = {{"format", "sa-vectors"},
-            {"version", kFormatVersion},
+            {"version", v2 ? 2 : 1},
             {"checkpoint", {{"path", m.checkpoint_path}, {"sha256", m.checkpoint_sha256}}},
             {"act_bits", m.act_bits},
             {"wgt_bits", m.wgt_bits},
             {"images", m.images},
             {"layers", m.layers}};
-  WriteFileAtomic(partial_ + "/manifest.json", JsonBytes(j));
+  if (v2) j["psums"] = options.psums ? "stored" : "computed";
+  if (!m.chunks.empty()) {
+    j["chunks"] = json::array();
+    for (const Chunk& c : m.chunks) j["chunks"].push_back({{"dir", c.dir}, {"images", c.count}});
+  }
+  return JsonBytes(j);
+}
+
+}  // namespace
+
+void VectorSetWriter::BeginChunk() {
+  if (!chunk_dir_.empty()) throw std::logic_error("BeginChunk: the previous chunk is open");
+  char name[32];
+  std::snprintf(name, sizeof(name), "%s%06zu", kChunkPrefix, chunks_.size());
+  chunk_dir_ = partial_ + "/" + name;
+  fs::create_directories(chunk_dir_);
+  chunks_.push_back(Chunk{name, chunk_images_, 0});
+}
+
+void VectorSetWriter::EndChunk(Manifest chunk) {
+  if (chunk_dir_.empty()) throw std::logic_error("EndChunk: no chunk is open");
+  chunk.chunks.clear();
+  chunks_.back().count = static_cast<int64_t>(chunk.images.size());
+  chunk_images_ += chunks_.back().count;
+  WriteFileAtomic(chunk_dir_ + "/manifest.json", ManifestBytes(chunk, options_, true));
+  chunk_dir_.clear();
+}
+
+void VectorSetWriter::Commit(Manifest m) {
+  if (!chunk_dir_.empty()) throw std::logic_error("Commit: a chunk is still open");
+  m.chunks = chunks_;
+  if (!chunks_.empty() && static_cast<int64_t>(m.images.size()) != chunk_images_)
+    throw std::logic_error("Commit: the manifest lists other images than the chunks");
+  WriteFileAtomic(partial_ + "/manifest.json", ManifestBytes(m, options_, false));
   // An absent DIR or an empty folder is replaced by one rename (rename(2) replaces an empty
   // folder). An existing set is first moved aside into a fresh folder, checked again to be a
   // set, and removed only once the new one is in place.
@@ -264,9 +331,10 @@ Manifest ParseManifest(const std::vector<uint8_t>& bytes, const std::string& pat
   if (!j.is_object()) throw FormatError(path + ": expected a JSON object");
   if (StringField(j, "format", path) != "sa-vectors")
     throw FormatError(path + ": format is not 'sa-vectors'");
-  if (const int64_t v = IntField(j, "version", 0, INT64_MAX, path); v != kFormatVersion)
-    throw FormatError(path + ": version " + std::to_string(v) + " is not supported (expected " +
-                      std::to_string(kFormatVersion) + ")");
+  const int64_t version = IntField(j, "version", 0, INT64_MAX, path);
+  if (version < 1 || version > kFormatVersion)
+    throw FormatError(path + ": version " + std::to_string(version) +
+                      " is not supported (expected 1 to " + std::to_string(kFormatVersion) + ")");
   Manifest m;
   const json& ck = ObjectField(j, "checkpoint", path);
   m.checkpoint_path = StringField(ck, "path", path);
@@ -297,7 +365,71 @@ Manifest ParseManifest(const std::vector<uint8_t>& bytes, const std::string& pat
       throw FormatError(path + ": layer '" + name + "' is listed twice");
     m.layers.push_back(name);
   }
+  if (version >= 2) {
+    const std::string psums = StringField(j, "psums", path);
+    if (psums != "stored" && psums != "computed")
+      throw FormatError(path + ": psums is '" + psums.substr(0, 32) +
+                        "', expected 'stored' or 'computed'");
+    m.psums_stored = psums == "stored";
+    if (j.contains("chunks")) {
+      const json& chunks = ArrayField(j, "chunks", path);
+      if (chunks.empty()) throw FormatError(path + ": 'chunks' is empty");
+      std::set<std::string> dirs;
+      int64_t first = 0;
+      for (size_t k = 0; k < chunks.size(); ++k) {
+        const std::string where = path + ": chunks[" + std::to_string(k) + "]";
+        if (!chunks[k].is_object()) throw FormatError(where + " is not an object");
+        Chunk c;
+        c.dir = StringField(chunks[k], "dir", where);
+        if (!IsSafeName(c.dir) || !dirs.insert(c.dir).second ||
+            std::count(m.layers.begin(), m.layers.end(), c.dir))
+          throw FormatError(where + ": dir '" + c.dir.substr(0, 64) +
+                            "' is not a plain folder name of its own");
+        c.first = first;
+        c.count = IntField(chunks[k], "images", 1, Limits::kMaxBatch, where);
+        first += c.count;
+        if (first > static_cast<int64_t>(m.images.size())) break;
+        m.chunks.push_back(c);
+      }
+      if (first != static_cast<int64_t>(m.images.size()))
+        throw FormatError(path + ": the chunks hold " + std::to_string(first) +
+                          " images, the manifest lists " + std::to_string(m.images.size()));
+    }
+  }
   return m;
+}
+
+size_t ChunkCount(const Manifest& manifest) {
+  return manifest.chunks.empty() ? 1 : manifest.chunks.size();
+}
+
+size_t ChunkOfImage(const Manifest& manifest, int64_t position) {
+  size_t k = 0;
+  while (k + 1 < manifest.chunks.size() && manifest.chunks[k + 1].first <= position) ++k;
+  return k;
+}
+
+ChunkRef OpenChunk(const std::string& dir, const Manifest& m, size_t k) {
+  if (m.chunks.empty()) {
+    if (k != 0) throw std::logic_error("OpenChunk: a set without chunks has only chunk 0");
+    return ChunkRef{dir, m, 0};
+  }
+  const Chunk& c = m.chunks.at(k);
+  ChunkRef r{PathInside(dir, c.dir, dir + "/manifest.json"), {}, c.first};
+  r.manifest = ReadManifest(r.dir);
+  const std::string path = r.dir + "/manifest.json";
+  const auto first = m.images.begin() + c.first;
+  if (!r.manifest.chunks.empty()) throw FormatError(path + ": a chunk holds chunks of its own");
+  if (r.manifest.checkpoint_path != m.checkpoint_path ||
+      r.manifest.checkpoint_sha256 != m.checkpoint_sha256 || r.manifest.act_bits != m.act_bits ||
+      r.manifest.wgt_bits != m.wgt_bits || r.manifest.layers != m.layers ||
+      r.manifest.psums_stored != m.psums_stored)
+    throw FormatError(path + ": checkpoint, bit widths, layers or psums differ from the set's");
+  if (!std::equal(r.manifest.images.begin(), r.manifest.images.end(), first, first + c.count) ||
+      static_cast<int64_t>(r.manifest.images.size()) != c.count)
+    throw FormatError(path + ": its images are not the set's images " + std::to_string(c.first) +
+                      ".." + std::to_string(c.first + c.count - 1));
+  return r;
 }
 
 Manifest ReadManifest(const std::string& dir) {
@@ -354,19 +486,33 @@ LayerInfo ParseLayerInfo(const std::vector<uint8_t>& bytes, const std::string& p
   }
   const json& files = ObjectField(j, "files", path);
   for (int k = 0; k < 3; ++k) {
+    if (k == 2 && !manifest.psums_stored) {
+      if (files.contains("psum"))
+        throw FormatError(path + ": lists a psum file, but the manifest says psums are computed");
+      break;
+    }
     const json& f = ObjectField(files, kFileKeys[k], path);
-    LayerFile lf{StringField(f, "file", path), StringField(f, "sha256", path)};
+    LayerFile lf{StringField(f, "file", path), StringField(f, "sha256", path), ""};
     if (!IsSafeName(lf.file))
       throw FormatError(path + ": file name '" + lf.file.substr(0, 64) +
                         "' is not a plain file name ([A-Za-z0-9._-], not starting with '.')");
     if (!IsHex64(lf.sha256))
       throw FormatError(path + ": sha256 of '" + lf.file + "' is not 64 lowercase hex digits");
+    if (k == 2 && f.contains("dtype")) {
+      lf.dtype = StringField(f, "dtype", path);
+      if (lf.dtype != "int16" && lf.dtype != "int32")
+        throw FormatError(path + ": psum dtype '" + lf.dtype.substr(0, 32) +
+                          "' is not int16 or int32");
+    }
     if (files_out) files_out[k] = lf;
   }
   return info;
 }
 
-LayerVectors ReadLayer(const std::string& dir, const Manifest& manifest, const std::string& layer) {
+LayerVectors ReadLayer(const std::string& dir, const Manifest& manifest, const std::string& layer,
+                       bool need_psums) {
+  if (!manifest.chunks.empty())
+    throw std::logic_error("ReadLayer: " + dir + " is chunked; read each chunk (OpenChunk)");
   const std::string layer_dir = PathInside(dir, layer, dir + "/manifest.json");
   const std::string path = layer_dir + "/layer.json";
   LayerFile files[3];
@@ -376,12 +522,17 @@ LayerVectors ReadLayer(const std::string& dir, const Manifest& manifest, const s
                      path, manifest, layer, files);
   const ConvGeometry& g = v.info.geometry;
 
+  // A .npz is one deflated .npy named after its key (numpy.load(file)[key]).
   auto load = [&](int k, DType dtype, const std::vector<int64_t>& shape) {
     const std::string file = PathInside(layer_dir, files[k].file, path);
-    auto bytes = ReadRegularFile(file, MaxNpyFileBytes(dtype, shape));
+    const bool npz = EndsWith(files[k].file, ".npz");
+    const uint64_t max_npy = MaxNpyFileBytes(dtype, shape);
+    auto bytes = ReadRegularFile(file, npz ? MaxNpzFileBytes(max_npy) : max_npy);
     if (Sha256Hex(bytes) != files[k].sha256)
       throw FormatError(file + ": sha256 does not match layer.json (file changed or corrupt)");
-    NpyArray a = DecodeNpy(bytes, file);
+    NpyArray a = npz ? DecodeNpz(bytes, std::string(kFileKeys[k]) + ".npy", max_npy, file)
+                     : DecodeNpy(bytes, file);
+    if (k == 2 && files[k].dtype == "int16") dtype = DType::kInt16;  // a compact set's psums
     CheckArray(a, dtype, shape, file);
     return std::pair{a, file};
   };
@@ -389,7 +540,16 @@ LayerVectors ReadLayer(const std::string& dir, const Manifest& manifest, const s
   std::tie(v.act, act_file) = load(0, DType::kUint8, {g.batch, g.in_channels, g.in_h, g.in_w});
   std::tie(v.wgt, wgt_file) =
       load(1, DType::kInt8, {g.out_channels, g.in_channels, g.kernel, g.kernel});
-  v.psum = load(2, DType::kInt32, {g.batch, g.out_channels, g.OutH(), g.OutW()}).first;
+  if (manifest.psums_stored) {
+    v.psum = load(2, DType::kInt32, {g.batch, g.out_channels, g.OutH(), g.OutW()}).first;
+    if (v.psum.dtype == DType::kInt16) {  // widened: every user reads int32
+      NpyArray wide{DType::kInt32, v.psum.shape, {}};
+      wide.bytes.resize(v.psum.bytes.size() * 2);
+      const int16_t* src = v.psum.Data<int16_t>();
+      for (int64_t i = 0; i < v.psum.NumElements(); ++i) wide.MutableData<int32_t>()[i] = src[i];
+      v.psum = std::move(wide);
+    }
+  }
 
   // Values outside the lanes' ranges would be truncated by the RTL's ports or are outside what
   // the quantizer produces: refuse them here so that no tool simulates or verifies them.
@@ -407,6 +567,23 @@ LayerVectors ReadLayer(const std::string& dir, const Manifest& manifest, const s
       throw FormatError(wgt_file + ": weight " + std::to_string(w[i]) + " at flat index " +
                         std::to_string(i) + " is outside the " + std::to_string(v.info.wgt_bits) +
                         "-bit range +-" + std::to_string(wgt_max));
+  if (!manifest.psums_stored && need_psums) {  // after the range checks: IntConv2d trusts them
+    std::vector<int32_t> psum = IntConv2d(g, v.act.Data<uint8_t>(), v.wgt.Data<int8_t>());
+    v.psum.dtype = DType::kInt32;
+    v.psum.shape = {g.batch, g.out_channels, g.OutH(), g.OutW()};
+    v.psum.bytes.assign(reinterpret_cast<const uint8_t*>(psum.data()),
+                        reinterpret_cast<const uint8_t*>(psum.data() + psum.size()));
+    // The dump recorded the range of the psums it computed: a reference that disagrees, or
+    // inputs changed with their checksums, shows here.
+    if (!psum.empty()) {
+      auto [lo, hi] = std::minmax_element(psum.begin(), psum.end());
+      if (*lo != v.info.psum_min || *hi != v.info.psum_max)
+        throw FormatError(path + ": the computed psums span [" + std::to_string(*lo) + ", " +
+                          std::to_string(*hi) + "], layer.json says [" +
+                          std::to_string(v.info.psum_min) + ", " + std::to_string(v.info.psum_max) +
+                          "]");
+    }
+  }
   return v;
 }
 
@@ -426,11 +603,20 @@ std::string SetSha256(const std::string& dir, const Manifest& manifest) {
     all.insert(all.end(), bytes.begin(), bytes.end());
   };
   add("manifest.json", ReadRegularFile(dir + "/manifest.json", kMaxManifestBytes));
-  for (const std::string& layer : manifest.layers) {
-    const std::string layer_dir = PathInside(dir, layer, dir + "/manifest.json");
-    const std::string path = layer_dir + "/layer.json";
-    add(layer + "/layer.json",
-        ReadRegularFile(PathInside(layer_dir, "layer.json", path), kMaxLayerJsonBytes));
+  for (const Chunk& c : manifest.chunks) {
+    const std::string chunk_dir = PathInside(dir, c.dir, dir + "/manifest.json");
+    add(c.dir + "/manifest.json", ReadRegularFile(chunk_dir + "/manifest.json", kMaxManifestBytes));
+  }
+  for (size_t k = 0; k < ChunkCount(manifest); ++k) {
+    const std::string base =
+        manifest.chunks.empty() ? dir : PathInside(dir, manifest.chunks[k].dir, dir);
+    const std::string prefix = manifest.chunks.empty() ? "" : manifest.chunks[k].dir + "/";
+    for (const std::string& layer : manifest.layers) {
+      const std::string layer_dir = PathInside(base, layer, base + "/manifest.json");
+      const std::string path = layer_dir + "/layer.json";
+      add(prefix + layer + "/layer.json",
+          ReadRegularFile(PathInside(layer_dir, "layer.json", path), kMaxLayerJsonBytes));
+    }
   }
   return Sha256Hex(all);
 }
