@@ -116,6 +116,30 @@ int RunEval(const std::vector<std::string>& checkpoints, const std::string& data
   return 0;
 }
 
+// --images items: an index, or a range A..B (A <= B), each within [0, 2^31); at most a million
+// images in all. Throws std::invalid_argument naming --images.
+std::vector<int64_t> ExpandImages(const std::vector<std::string>& items) {
+  constexpr int64_t kMax = 1000000;
+  std::vector<int64_t> out;
+  auto number = [](const std::string& text, const std::string& item) {
+    if (text.empty() || text.size() > 10 ||
+        text.find_first_not_of("0123456789") != std::string::npos || std::stoll(text) > INT32_MAX)
+      throw std::invalid_argument("--images '" + item.substr(0, 40) +
+                                  "': expected test-set indices or ranges, e.g. 0..99,120");
+    return std::stoll(text);
+  };
+  for (const std::string& item : items) {
+    const size_t dots = item.find("..");
+    const int64_t lo = number(item.substr(0, dots), item);
+    const int64_t hi = dots == std::string::npos ? lo : number(item.substr(dots + 2), item);
+    if (hi < lo) throw std::invalid_argument("--images " + item + ": an empty range");
+    if (hi - lo >= kMax || static_cast<int64_t>(out.size()) + (hi - lo + 1) > kMax)
+      throw std::invalid_argument("--images: more than " + std::to_string(kMax) + " images");
+    for (int64_t i = lo; i <= hi; ++i) out.push_back(i);
+  }
+  return out;
+}
+
 int RunDump(const std::string& checkpoint, const std::string& data, const std::string& samples,
             const std::vector<int64_t>& images, const std::string& out, DumpOptions options) {
   if (data.empty() == samples.empty())
@@ -360,7 +384,7 @@ int main(int argc, char** argv) {
 
   std::string checkpoint, data, samples, out, vectors_dir, json_out;
   int64_t limit = 0;
-  std::vector<int64_t> images{0};
+  std::vector<std::string> image_items{"0"};  // --images: indices and ranges A..B
   double max_recon_err = 1e-3;
   auto* eval = app.add_subcommand("eval", "test accuracy of a checkpoint");
   std::vector<std::string> eval_checkpoints;
@@ -377,9 +401,8 @@ int main(int argc, char** argv) {
   dump->add_option("--checkpoint", checkpoint)->required();
   dump->add_option("--data", data, "CIFAR-10 root to take the test images from");
   dump->add_option("--samples", samples, "sample bundle FILE.npy (+ FILE.json) instead of --data");
-  dump->add_option("--images", images, "test-set indices")
+  dump->add_option("--images", image_items, "test-set indices and ranges, e.g. 0..9999,12000")
       ->delimiter(',')
-      ->check(CLI::NonNegativeNumber)
       ->capture_default_str();
   dump->add_option("--out", out, "vector set folder (written atomically)")->required();
   DumpOptions dump_options;
@@ -407,9 +430,8 @@ int main(int argc, char** argv) {
   auto* samples_cmd =
       app.add_subcommand("samples", "write a bundle of test images for dump --samples");
   samples_cmd->add_option("--data", data)->required();
-  samples_cmd->add_option("--images", images, "test-set indices")
+  samples_cmd->add_option("--images", image_items, "test-set indices and ranges, e.g. 0..9")
       ->delimiter(',')
-      ->check(CLI::NonNegativeNumber)
       ->required();
   samples_cmd->add_option("--out", out, "FILE.npy (FILE.json is written beside it)")->required();
 
@@ -484,6 +506,7 @@ int main(int argc, char** argv) {
     ConfigureCpuRuntime(threads);
     if (train->parsed()) return RunTrain(t);
     if (eval->parsed()) return RunEval(eval_checkpoints, data, limit, json_out);
+    const std::vector<int64_t> images = ExpandImages(image_items);
     if (dump->parsed()) {
       dump_options.write.psums = !omit_psums;
       return RunDump(checkpoint, data, samples, images, out, dump_options);

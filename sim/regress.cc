@@ -541,6 +541,7 @@ int RunRegression(const RegressOptions& opt, const SimulatorInfo& sim, const std
   info.shard = shard;
   info.jobs = jobs;
   info.set_sha256 = sv::SetSha256(opt.vectors, manifest);
+  info.checkpoint_sha256 = manifest.checkpoint_sha256;
 
   Context ctx{opt, sim, manifest, {}};
   ctx.run_opt.stall_prob = opt.stall_prob;

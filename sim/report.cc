@@ -4,10 +4,12 @@
 #include <algorithm>
 #include <charconv>
 #include <nlohmann/json.hpp>
+#include <set>
 #include <sstream>
 
 #include "vectors/input.h"
 #include "vectors/output.h"
+#include "vectors/sha256.h"
 
 namespace sa::sim {
 namespace {
@@ -424,8 +426,10 @@ void WriteJsonReport(const std::string& path, const Report& report) {
                  {"acc_depth", info.config.acc_depth},
                  {"dataflow", DataflowName(info.config.dataflow)},
                  {"wgt2_mode", info.config.wgt2_mode}};
-  j["vectors"] = {
-      {"dir", info.vectors_dir}, {"set_sha256", info.set_sha256}, {"images", info.images}};
+  j["vectors"] = {{"dir", info.vectors_dir},
+                  {"set_sha256", info.set_sha256},
+                  {"checkpoint_sha256", info.checkpoint_sha256},
+                  {"images", info.images}};
   j["mode"] = info.mode;
   j["stall_prob"] = info.stall_prob;
   j["psum_stall_prob"] = info.psum_stall_prob;
@@ -537,6 +541,7 @@ Report ReadJsonReport(const std::string& path) {
   const json& v = sv::ObjectField(j, "vectors", path);
   info.vectors_dir = sv::StringField(v, "dir", path);
   info.set_sha256 = sv::StringField(v, "set_sha256", path);
+  info.checkpoint_sha256 = sv::StringField(v, "checkpoint_sha256", path);
   // A set holds at most the test set's images many times over; a report that lists millions
   // is not one sa-cosim wrote, and reading it would take minutes and gigabytes.
   constexpr size_t kMaxImages = 1000000;  // 100 times the test set
@@ -599,6 +604,131 @@ Report ReadJsonReport(const std::string& path) {
   return r;
 }
 
+namespace {
+
+// What differs between two runs that must be one regression's ("array configuration", "seed or
+// stall options"), or nullptr.
+const char* RunDiffers(const RunInfo& a, const RunInfo& b) {
+  if (b.config.Name() != a.config.Name() || b.config.psum_width != a.config.psum_width ||
+      b.config.acc_depth != a.config.acc_depth)
+    return "array configuration";
+  if (b.seed != a.seed || b.stall_prob != a.stall_prob || b.psum_stall_prob != a.psum_stall_prob ||
+      b.relu != a.relu || b.relu_random != a.relu_random || b.split_tiles != a.split_tiles ||
+      b.probe_handshakes != a.probe_handshakes || b.mode != a.mode || b.wgt2 != a.wgt2 ||
+      b.max_mismatches != a.max_mismatches)
+    return "seed or stall options";
+  return nullptr;
+}
+
+}  // namespace
+
+namespace {
+
+// A merged layer's failure details as the one-process run has them: first mismatches, the first
+// failed assertion and crash, from its units in unit order (failing units are always in full).
+void TakeFailuresInUnitOrder(const std::vector<LayerStats>& units, const RunInfo& info,
+                             std::vector<LayerStats>* layers) {
+  for (LayerStats& l : *layers) {
+    l.first_mismatches.clear();
+    l.assertion.clear();
+    l.crash.clear();
+  }
+  for (const LayerStats& u : units) {
+    LayerStats& l = LayerNamed(*layers, u.name, info.images.size());
+    for (const Mismatch& m : u.first_mismatches)
+      if (static_cast<int>(l.first_mismatches.size()) < info.max_mismatches)
+        l.first_mismatches.push_back(m);
+    if (l.assertion.empty()) l.assertion = u.assertion;
+    if (l.crash.empty()) l.crash = u.crash;
+  }
+  for (LayerStats& l : *layers) l.utilization = info.config.Utilization(l.macs, l.cycles, l.wgt2);
+}
+
+}  // namespace
+
+Report MergeParts(const std::vector<Report>& parts_given, const std::vector<std::string>& paths) {
+  if (parts_given.empty()) throw sv::FormatError("sa-report merge --parts: no report given");
+  std::vector<size_t> order(parts_given.size());
+  for (size_t k = 0; k < order.size(); ++k) {
+    order[k] = k;
+    const Report& p = parts_given[k];
+    if (p.info.images.empty()) throw sv::FormatError(paths[k] + ": lists no images");
+    if (p.info.shard.count != 1 || p.UnitCount() != p.info.units_planned)
+      throw sv::FormatError(paths[k] + ": holds " + std::to_string(p.UnitCount()) + " of " +
+                            std::to_string(p.info.units_planned) +
+                            " units (a shard?); each part must be a whole run of its set");
+  }
+  std::sort(order.begin(), order.end(), [&](size_t x, size_t y) {
+    return parts_given[x].info.images[0] < parts_given[y].info.images[0];
+  });
+  const Report& first = parts_given[order[0]];
+  const RunInfo& a = first.info;
+  Report merged;
+  merged.info = a;
+  merged.info.images.clear();
+  merged.info.units_planned = 0;
+  merged.info.wall_seconds = 0;
+  merged.info.vectors_dir = a.vectors_dir + " (+" + std::to_string(order.size() - 1) + " parts)";
+  std::vector<uint8_t> shas;
+  std::set<int64_t> seen;
+  for (size_t k : order) {
+    const Report& p = parts_given[k];
+    const RunInfo& b = p.info;
+    auto differs = [&](const std::string& what) {
+      throw sv::FormatError(paths[k] + ": " + what + " differs from " + paths[order[0]] +
+                            "'s: not a part of the same regression");
+    };
+    if (b.checkpoint_sha256 != a.checkpoint_sha256) differs("checkpoint");
+    if (const char* what = RunDiffers(a, b)) differs(what);
+    if (p.layers.size() != first.layers.size() ||
+        !std::equal(p.layers.begin(), p.layers.end(), first.layers.begin(),
+                    [](const LayerStats& x, const LayerStats& y) { return x.name == y.name; }))
+      differs("layer list");
+    for (int64_t t : b.images)
+      if (!seen.insert(t).second)
+        throw sv::FormatError(paths[k] + ": test image " + std::to_string(t) +
+                              " is also in another part");
+    const int64_t unit0 = merged.info.units_planned;
+    const int64_t image0 = static_cast<int64_t>(merged.info.images.size());
+    for (LayerStats u : p.units) {
+      u.unit += unit0;
+      u.image += image0;
+      for (Mismatch& m : u.first_mismatches) m.image += image0;
+      u.vectors_dir = b.vectors_dir;  // its part's set, for the rerun command
+      merged.units.push_back(std::move(u));
+    }
+    for (UnitRow r : p.rows) {
+      r.unit += unit0;
+      r.image += image0;
+      merged.rows.push_back(std::move(r));
+    }
+    merged.info.images.insert(merged.info.images.end(), b.images.begin(), b.images.end());
+    merged.info.units_planned += b.units_planned;
+    merged.info.wall_seconds = std::max(merged.info.wall_seconds, b.wall_seconds);
+    shas.insert(shas.end(), b.set_sha256.begin(), b.set_sha256.end());
+  }
+  merged.info.set_sha256 = sv::Sha256Hex(shas);
+  // Layers: the parts' counts summed, per-image counts one part after another, first mismatches
+  // again from the failing units in unit order.
+  const size_t images = merged.info.images.size();
+  for (const LayerStats& l : first.layers) LayerNamed(merged.layers, l.name, images);
+  size_t image0 = 0;
+  for (size_t k : order) {
+    const Report& p = parts_given[k];
+    for (size_t i = 0; i < p.layers.size(); ++i) {
+      LayerStats& m = merged.layers[i];
+      AddCounts(p.layers[i], &m);
+      for (size_t n = 0; n < p.layers[i].image_psums.size(); ++n) {
+        m.image_psums[image0 + n] = p.layers[i].image_psums[n];
+        m.image_mismatches[image0 + n] = p.layers[i].image_mismatches[n];
+      }
+    }
+    image0 += p.info.images.size();
+  }
+  TakeFailuresInUnitOrder(merged.units, merged.info, &merged.layers);
+  return merged;
+}
+
 Report MergeReports(const std::vector<Report>& shards, const std::vector<std::string>& paths) {
   if (shards.empty()) throw sv::FormatError("sa-report merge: no report given");
   Report merged;
@@ -612,15 +742,7 @@ Report MergeReports(const std::vector<Report>& shards, const std::vector<std::st
                             "'s: not a shard of the same regression");
     };
     if (b.set_sha256 != a.set_sha256 || b.images != a.images) differs("vector set");
-    if (b.config.Name() != a.config.Name() || b.config.psum_width != a.config.psum_width ||
-        b.config.acc_depth != a.config.acc_depth)
-      differs("array configuration");
-    if (b.seed != a.seed || b.stall_prob != a.stall_prob ||
-        b.psum_stall_prob != a.psum_stall_prob || b.relu != a.relu ||
-        b.relu_random != a.relu_random || b.split_tiles != a.split_tiles ||
-        b.probe_handshakes != a.probe_handshakes || b.mode != a.mode || b.wgt2 != a.wgt2 ||
-        b.max_mismatches != a.max_mismatches)
-      differs("seed or stall options");
+    if (const char* what = RunDiffers(a, b)) differs(what);
     if (b.units_planned != a.units_planned) differs("plan (layers or images)");
     if (b.shard.count != a.shard.count) differs("shard count");
     std::string& owner = seen[static_cast<size_t>(b.shard.index)];
@@ -680,14 +802,7 @@ Report MergeReports(const std::vector<Report>& shards, const std::vector<std::st
         it->image_mismatches[i] += l.image_mismatches[i];
       }
     }
-  for (const LayerStats& u : merged.units) {
-    LayerStats& l = LayerNamed(merged.layers, u.name, images);
-    for (const Mismatch& m : u.first_mismatches)
-      if (static_cast<int>(l.first_mismatches.size()) < a.max_mismatches)
-        l.first_mismatches.push_back(m);
-  }
-  for (LayerStats& l : merged.layers)
-    l.utilization = a.config.Utilization(l.macs, l.cycles, l.wgt2);
+  TakeFailuresInUnitOrder(merged.units, merged.info, &merged.layers);
   merged.info.shard = Shard{};
   for (const Report& r : shards)  // shards run side by side: the run took the longest one's
     merged.info.wall_seconds = std::max(merged.info.wall_seconds, r.info.wall_seconds);
@@ -700,7 +815,8 @@ std::string TraceFileName(const LayerStats& unit) {
 
 std::string RerunCommand(const RunInfo& info, const LayerStats& unit) {
   std::ostringstream cmd;
-  cmd << info.executable << " --vectors " << ShellQuote(info.vectors_dir) << " --layers "
+  const std::string& set = unit.vectors_dir.empty() ? info.vectors_dir : unit.vectors_dir;
+  cmd << info.executable << " --vectors " << ShellQuote(set) << " --layers "
       << ShellQuote(unit.name) << " --images " << unit.test_image << " --seed " << info.seed;
   if (info.stall_prob > 0) cmd << " --stall-prob " << RoundTrip(info.stall_prob);
   if (info.psum_stall_prob >= 0) cmd << " --psum-stall-prob " << RoundTrip(info.psum_stall_prob);

@@ -22,6 +22,7 @@ constexpr int64_t kFullDetailUnits = 10000;
 struct RunInfo {
   // executable: the shell words that start this core (e.g. `sa-cosim --core ws --array 4x8`).
   std::string vectors_dir, set_sha256, mode, executable;
+  std::string checkpoint_sha256;  // the set's checkpoint (parts of a regression share it)
   ArrayConfig config;
   double stall_prob = 0, psum_stall_prob = -1;
   bool relu = false, relu_random = false, split_tiles = false, probe_handshakes = false;
@@ -103,6 +104,13 @@ Report ReadJsonReport(const std::string& path);
 // but wall time and the per-process fields: layers are the shards' layers summed, their first
 // mismatches taken again in unit order from the failing units (always kept in full).
 Report MergeReports(const std::vector<Report>& shards, const std::vector<std::string>& paths);
+// The reports of the parts of one regression whose tasks each dumped and ran their own images
+// (scripts/slurm/testset.sbatch): complete runs of sets from the same checkpoint with the same
+// layers, configuration, seed and options, and no test image twice. Parts are taken in the
+// order of their first test image; the merged run holds their images and units one part after
+// another, its set identity is the sha256 of the parts' in that order, and each failing unit
+// keeps its part's set for its rerun command.
+Report MergeParts(const std::vector<Report>& parts, const std::vector<std::string>& paths);
 
 // JUnit XML as Jenkins, GitLab and GitHub test reporters read it: one testsuite per run, one
 // testcase per unit (named by the layer, plus "image T" when the set holds several images); a

@@ -23,6 +23,10 @@ int main(int argc, char** argv) {
   merge->add_option("--report", report, "write the merged JSON report");
   merge->add_option("--junit", junit, "write the merged JUnit XML");
   merge->add_flag("--quiet", quiet, "only the total line and problems");
+  bool parts = false;
+  merge->add_flag("--parts", parts,
+                  "the reports are whole runs of parts of the images (each task dumped its own: "
+                  "scripts/slurm/testset.sbatch), not shards of one set");
   std::vector<std::string> runs;
   std::string data;
   auto* compare = app.add_subcommand(
@@ -51,14 +55,14 @@ int main(int argc, char** argv) {
     if (!junit.empty()) sa::vectors::CheckOutputFile(junit, "--junit");
     std::vector<Report> shards;
     for (const std::string& path : inputs) shards.push_back(ReadJsonReport(path));
-    Report merged = MergeReports(shards, inputs);
+    Report merged = parts ? MergeParts(shards, inputs) : MergeReports(shards, inputs);
     std::string command_line;
     for (int i = 0; i < argc; ++i) command_line += (i ? " " : "") + std::string(argv[i]);
     merged.info.command_line = command_line;
     if (!quiet)
-      std::printf("sa-report: %zu shard report(s), %zu units of %s on %s\n", shards.size(),
-                  static_cast<size_t>(merged.UnitCount()), merged.info.vectors_dir.c_str(),
-                  merged.info.config.Name().c_str());
+      std::printf("sa-report: %zu %s report(s), %zu units of %s on %s\n", shards.size(),
+                  parts ? "part" : "shard", static_cast<size_t>(merged.UnitCount()),
+                  merged.info.vectors_dir.c_str(), merged.info.config.Name().c_str());
     PrintTable(stdout, merged.layers, /*rows=*/!quiet);
     if (!quiet) PrintCoverage(stdout, merged.layers, merged.info.config);
     const int failing = PrintProblems(stdout, merged.info, merged.units);

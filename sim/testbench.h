@@ -163,6 +163,9 @@ struct LayerStats {
   // The waveform written of this unit's failure (--trace-failures), for the JUnit report; not
   // part of the JSON report.
   std::string waveform;
+  // The set this unit was read from where it is not the run's (a part of a merged regression,
+  // sa-report merge --parts), for its rerun command; not part of the JSON report.
+  std::string vectors_dir;
   // The contract's end of a layer: after the last expected psum, Rows + Cols + 8 cycles with
   // psum_ready high must bring no further psum, and busy_o must then be low.
   int64_t extra_psums = 0;

@@ -174,8 +174,22 @@ TEST_F(Cli, FailedDumpLeavesAnExistingSetUntouched) {
   EXPECT_EQ(out1, "sa-golden: --out: " + dir_ +
                       "/v is an existing vector set; give --force to "
                       "replace it\n");
-  auto [rc2, out2] = RunCommand(dump + " --images 1,2 --out " + dir_ + "/v --force");
+  // Image lists that are no list: one line each, nothing touched.
+  for (auto [images, error] : {std::pair{"2..1", "--images 2..1: an empty range\n"},
+                               {"1,x", "--images 'x': expected test-set indices or ranges"},
+                               {"-1", "--images '-1': expected test-set indices or ranges"},
+                               {"0..2000000", "--images: more than 1000000 images\n"}}) {
+    auto [rc4, out4] = RunCommand(dump + " --images " + images + " --out " + dir_ + "/v --force");
+    EXPECT_EQ(rc4, 2) << images;
+    EXPECT_NE(out4.find(std::string("sa-golden: ") + error), std::string::npos) << out4;
+    EXPECT_EQ(std::count(out4.begin(), out4.end(), '\n'), 1) << out4;
+  }
+  EXPECT_EQ(sa::testing::Slurp(dir_ + "/v/manifest.json"), manifest_before);
+  // A range, as the test set is given: images 1 and 2.
+  auto [rc2, out2] = RunCommand(dump + " --images 1..2 --out " + dir_ + "/v --force");
   EXPECT_EQ(rc2, 0) << out2;
+  EXPECT_NE(sa::testing::Slurp(dir_ + "/v/manifest.json").find("\"images\": [\n    1,\n    2\n  ]"),
+            std::string::npos);
   EXPECT_NE(sa::testing::Slurp(dir_ + "/v/manifest.json"), manifest_before);
   auto [rc3, out3] = RunCommand(exe_ + " verify --vectors " + dir_ + "/v");
   EXPECT_EQ(rc3, 0) << out3;

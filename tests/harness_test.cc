@@ -19,6 +19,7 @@
 #include "sim/random_set.h"
 #include "sim/regress.h"
 #include "sim/report.h"
+#include "tests/random_set.h"
 #include "tests/test_util.h"
 #include "vectors/vector_set.h"
 
@@ -337,6 +338,77 @@ TEST(BehavioralRegression, CompactReportsKeepFailuresInFullAndMerge) {
   EXPECT_EQ(bad["units"].size(), planned);
   EXPECT_FALSE(bad.contains("passed_units"));
   EXPECT_FALSE(bad["units"][0]["first_mismatches"].empty());
+}
+
+// Parts of a regression whose tasks each ran their own images (sa-report merge --parts): one
+// run of all their images and units, counts summed, a failing unit renumbered and rerun on its
+// own part's set; overlapping or unlike parts are refused.
+TEST(BehavioralRegression, PartsMergeIntoOneRunOfAllTheirImages) {
+  const std::string dir = TempDir("behavioral_parts");
+  sa::sim::WriteRandomSet(dir + "/a", 5);
+  sa::sim::WriteRandomSet(dir + "/b", 6);
+  {  // the second part holds test images 2 and 3
+    std::string m = sa::testing::Slurp(dir + "/b/manifest.json");
+    const size_t at = m.find("\"images\": [");
+    ASSERT_NE(at, std::string::npos) << m;
+    const size_t end = m.find(']', at);
+    m.replace(at, end - at + 1, "\"images\": [2, 3]");
+    sv::WriteFileAtomic(dir + "/b/manifest.json", std::vector<uint8_t>(m.begin(), m.end()));
+  }
+  const sv::Manifest b = sv::ReadManifest(dir + "/b");
+  const int64_t per_image = sv::ReadLayer(dir + "/b", b.layers[4]).psum.NumElements() / 2;
+  sa::testing::PlantFault(dir + "/b/" + b.layers[4], per_image + 3);  // b's image 1: test image 3
+  auto run = [&](const std::string& set, const std::string& report, uint64_t seed) {
+    sa::sim::RegressOptions opt;
+    opt.vectors = set;
+    opt.quiet = true;
+    opt.seed = seed;
+    opt.stall_prob = 0.2;
+    opt.report = report;
+    return sa::sim::RunRegression(opt, Behavioral({}), "sa-cosim --core model", "x");
+  };
+  ASSERT_EQ(run(dir + "/a", dir + "/a.json", 1), 0);
+  ASSERT_EQ(run(dir + "/b", dir + "/b.json", 1), 1);
+  const std::vector<std::string> paths = {dir + "/b.json", dir + "/a.json"};  // any order
+  const std::vector<sa::sim::Report> parts = {sa::sim::ReadJsonReport(paths[0]),
+                                              sa::sim::ReadJsonReport(paths[1])};
+  const sa::sim::Report m = sa::sim::MergeParts(parts, paths);
+  EXPECT_EQ(m.info.images, (std::vector<int64_t>{0, 1, 2, 3}));
+  EXPECT_EQ(m.info.units_planned, parts[0].info.units_planned + parts[1].info.units_planned);
+  EXPECT_EQ(m.UnitCount(), m.info.units_planned);
+  ASSERT_EQ(m.layers.size(), parts[1].layers.size());
+  for (size_t i = 0; i < m.layers.size(); ++i) {
+    EXPECT_EQ(m.layers[i].cycles, parts[0].layers[i].cycles + parts[1].layers[i].cycles) << i;
+    EXPECT_EQ(m.layers[i].image_psums[3], parts[0].layers[i].image_psums[1]) << i;
+    EXPECT_EQ(m.layers[i].image_psums[0], parts[1].layers[i].image_psums[0]) << i;
+  }
+  std::vector<const sa::sim::LayerStats*> failing;
+  for (const auto& u : m.units)
+    if (!u.Passed()) failing.push_back(&u);
+  ASSERT_EQ(failing.size(), 1u);
+  EXPECT_EQ(failing[0]->name, b.layers[4]);
+  EXPECT_EQ(failing[0]->test_image, 3);
+  EXPECT_EQ(failing[0]->image, 3);
+  EXPECT_EQ(failing[0]->unit, parts[1].info.units_planned + 4 * 2 + 1);  // after part a's units
+  EXPECT_NE(sa::sim::RerunCommand(m.info, *failing[0]).find("--vectors " + dir + "/b "),
+            std::string::npos);
+  EXPECT_FALSE(m.layers[4].first_mismatches.empty());
+  // The same part twice, or parts of other seeds: refused, naming the file.
+  auto error_of = [&](const std::vector<sa::sim::Report>& r, const std::vector<std::string>& p) {
+    try {
+      sa::sim::MergeParts(r, p);
+    } catch (const sv::FormatError& e) {
+      return std::string(e.what());
+    }
+    return std::string();
+  };
+  EXPECT_NE(error_of({parts[1], parts[1]}, {paths[1], paths[1]})
+                .find("test image 0 is also in another part"),
+            std::string::npos);
+  ASSERT_EQ(run(dir + "/b", dir + "/b2.json", 2), 1);
+  EXPECT_NE(error_of({parts[1], sa::sim::ReadJsonReport(dir + "/b2.json")}, {paths[1], "b2"})
+                .find("b2: seed or stall options differs"),
+            std::string::npos);
 }
 
 // A worker that dies of a signal fails the unit it was running, as an error named in the table,

@@ -1,7 +1,8 @@
 // A sharded regression through a real Slurm scheduler (ctest label "slow"): the test starts a
 // one-node cluster of its own (tests/slurm/cluster.sh), submits a 4-shard job array and its
 // dependent merge with scripts/slurm/submit.sh, and checks the merged verdict, first on a
-// passing set, then with a fault planted in one image of one layer.
+// passing set, then with a fault planted in one image of one layer; and a run whose tasks each
+// dump their own images (submit_testset.sh).
 #include <gtest/gtest.h>
 #include <unistd.h>
 
@@ -73,6 +74,32 @@ TEST_F(SlurmCluster, AFourShardArrayAndItsMergeGiveOneVerdict) {
   auto junit = RunCommand("python3 " + std::string(SA_SOURCE_DIR) + "/tests/check_junit.py " +
                           root_ + "/fail/merged.xml 24 1 0 'random4 image 1'");
   EXPECT_EQ(junit.status, 0) << junit.output;
+}
+
+// Scale-out where each task makes its own vectors (scripts/slurm/submit_testset.sh): 4 tasks
+// dump their share of the 10 sample images from the checkpoint, co-simulate it, and the merge of
+// the parts is one run over every image, in test-image order.
+TEST_F(SlurmCluster, TasksThatDumpTheirOwnImagesMergeIntoOneVerdict) {
+  const std::string src = SA_SOURCE_DIR;
+  auto r = RunCommand("cd " + root_ + " && " + env_ + src +
+                      "/scripts/slurm/submit_testset.sh --tasks 4 --images "
+                      "0,1000,2000,3000,4000,5000,6000,7000,8000,9000 --checkpoint " +
+                      src + "/golden/checkpoints/w4a4/model.pt --samples " + src +
+                      "/vectors/samples/test_images.npy --out parts --wait -- " + SA_COSIM_8X8 +
+                      " --layers layer1.0.conv1,layer3.2.conv2");
+  ASSERT_EQ(r.status, 0) << r.output;
+  const nlohmann::json merged = Merged("parts");
+  EXPECT_EQ(merged["total"]["passed"], true);
+  EXPECT_EQ(merged["units_planned"], 20);
+  EXPECT_EQ(merged["vectors"]["images"],
+            nlohmann::json::array({0, 1000, 2000, 3000, 4000, 5000, 6000, 7000, 8000, 9000}));
+  for (int i = 0; i < 4; ++i) {  // 3, 3, 3 and 1 images; no set left behind by a passing task
+    EXPECT_NE(sa::testing::Slurp(root_ + "/parts/part-" + std::to_string(i) + ".times")
+                  .find(i < 3 ? "images 3 " : "images 1 "),
+              std::string::npos)
+        << i;
+    EXPECT_FALSE(fs::exists(root_ + "/parts/set-" + std::to_string(i))) << i;
+  }
 }
 
 }  // namespace
