@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # verilator --lint-only -Wall over the whole of rtl/, for every module as top and for each array
 # configuration the project builds; waivers live in rtl/lint.vlt, each with its reason. The
-# 32 x 32 and 64 x 64 arrays (38 of its 42 s on the CI machine's 2 cores) only with --full or
+# 32 x 32 and 64 x 64 arrays (38 of its 42 s, measured in ctest -j2 here) only with --full or
 # SA_TEST_FULL=1 (scripts/test.sh --full); they differ from 16 x 16 in parameters alone.
 set -euo pipefail
 big=0
