@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Submits a test-set regression in which each Slurm task makes its own vectors: a job array of
-# TASKS tasks (testset.sbatch: each dumps its slice of IMAGES from the checkpoint and the data
-# set, then co-simulates it) and a merge job after all of them (merge.sbatch --parts). Nothing
+# TASKS tasks (testset.sbatch: each runs scripts/testset_part.sh on its slice of IMAGES: dumps it
+# from the checkpoint and the data set, then co-simulates it) and a merge job after all of them (merge.sbatch --parts). Nothing
 # but the checkpoint and the data set is shared. Prints both job ids.
 #   scripts/slurm/submit_testset.sh --tasks N --images 0..9999 --checkpoint CKPT \
 #       (--data CIFAR10_ROOT | --samples FILE.npy) --out DIR [--wait] [--sbatch-args "..."] -- \
@@ -55,8 +55,9 @@ if compgen -G "$out/part-*.json" >/dev/null; then
 fi
 # shellcheck disable=SC2086  # extra: sbatch options, split on spaces
 array=$(sbatch --parsable $extra --chdir "$PWD" --output "$out/sa-testset-%A_%a.out" \
-  --array="0-$((tasks - 1))" "$here/testset.sbatch" "$out" "$images" "$golden" \
-  "$(realpath "$checkpoint")" "$source_flag" "$(realpath "$source")" "$exe" "$@")
+  --array="0-$((tasks - 1))" "$here/testset.sbatch" "$(realpath "$here/../testset_part.sh")" \
+  "$images" "$out" "$golden" "$(realpath "$checkpoint")" "$source_flag" "$(realpath "$source")" \
+  "$exe" "$@")
 array="${array%%;*}"
 wait_flag=()
 ((wait)) && wait_flag=(--wait)
