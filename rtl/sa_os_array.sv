@@ -33,10 +33,14 @@ module sa_os_array
 
   // Links: act_h/tag_h[r][c] enter PE(r, c) from the west (c = Cols: east edge), wgt_v and
   // drain_v[r][c] from the north (r = Rows: south edge).
+  // Not traced, as in sa_array: a traced model rebuilt each of these vectors every cycle by
+  // concatenating every PE's register into it, quadratic in the PE count.
+  /* verilator tracing_off */
   logic [Rows-1:0][Cols:0][ActWidth-1:0]  act_h;
   os_tag_t [Rows-1:0][Cols:0]             tag_h;
   logic [Rows:0][Cols-1:0][WgtWidth-1:0]  wgt_v;
   logic [Rows:0][Cols-1:0][PsumWidth-1:0] drain_v;
+  /* verilator tracing_on */
   logic [Rows-1:0][Cols-1:0]              pe_overflow;
   // Per column: which of the Rows drain cycles it is in (0: not draining), and the tile's ReLU.
   logic [Cols-1:0][StepWidth-1:0]         step_q, step_d;
