@@ -41,8 +41,9 @@ std::vector<LayerCheck> VerifyVectorSet(const std::string& dir, int histogram_bi
       c.name = manifest.layers[l];
       c.psums += v.psum.NumElements();
       c.recon_max_abs_err = std::max(c.recon_max_abs_err, v.info.recon_max_abs_err);
+      // Summed over chunks; -1 (not recorded) if any chunk lacks the count.
       auto add = [k](int64_t& total, int64_t n) {
-        total = k == 0 || total < 0 || n < 0 ? n : total + n;
+        total = k == 0 ? n : total < 0 || n < 0 ? -1 : total + n;
       };
       add(c.act_near_ties, v.info.act_near_ties);
       add(c.wgt_near_ties, v.info.wgt_near_ties);

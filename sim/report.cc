@@ -399,14 +399,6 @@ int PrintProblems(std::FILE* out, const RunInfo& info, const std::vector<LayerSt
   return failing;
 }
 
-Report MakeReport(const RunInfo& info, std::vector<LayerStats> units) {
-  Report r;
-  r.info = info;
-  r.layers = ByLayer(units, info);
-  r.units = std::move(units);
-  return r;
-}
-
 void WriteJsonReport(const std::string& path, const Report& report) {
   const RunInfo& info = report.info;
   const bool compact = report.UnitCount() > info.full_detail_units;
@@ -473,32 +465,29 @@ void WriteJsonReport(const std::string& path, const Report& report) {
                 {"cycles_per_second", Rate(t.cycles, t.wall_seconds)},
                 {"coverage", CoverageJson(t.coverage)}};
   std::string text = j.dump(2) + "\n";
-  const bool any_passed =
-      !report.rows.empty() || std::any_of(report.units.begin(), report.units.end(),
-                                          [](const LayerStats& s) { return s.Passed(); });
-  if (compact && any_passed) {
+  // Compact: the passing units, read (rows) or run (units), one row each in unit order.
+  std::vector<UnitRow> rows;
+  if (compact) {
+    rows = report.rows;
+    for (const LayerStats& s : report.units)
+      if (s.Passed()) rows.push_back(UnitRow{s.unit, s.image, s.name, s.cycles, s.wall_seconds});
+    std::sort(rows.begin(), rows.end(),
+              [](const UnitRow& a, const UnitRow& b) { return a.unit < b.unit; });
+  }
+  if (!rows.empty()) {
     // One row per line (pretty-printing would put each number on its own): spliced in before
     // the object's closing brace.
-    std::vector<const UnitRow*> rows;
-    std::vector<UnitRow> own;
-    own.reserve(report.units.size());
-    for (const LayerStats& s : report.units)
-      if (s.Passed()) own.push_back(UnitRow{s.unit, s.image, s.name, s.cycles, s.wall_seconds});
-    for (const UnitRow& r : own) rows.push_back(&r);
-    for (const UnitRow& r : report.rows) rows.push_back(&r);
-    std::sort(rows.begin(), rows.end(),
-              [](const UnitRow* a, const UnitRow* b) { return a->unit < b->unit; });
     std::string block =
         ",\n  \"passed_units\": {\n    \"columns\": [\"unit\", \"layer\", \"image\", "
         "\"cycles\", \"wall_seconds\"],\n    \"rows\": [";
     for (size_t i = 0; i < rows.size(); ++i) {
       const size_t layer = static_cast<size_t>(
           std::find_if(layers.begin(), layers.end(),
-                       [&](const LayerStats& l) { return l.name == rows[i]->layer; }) -
+                       [&](const LayerStats& l) { return l.name == rows[i].layer; }) -
           layers.begin());
-      block += (i ? ",\n      [" : "\n      [") + std::to_string(rows[i]->unit) + ", " +
-               std::to_string(layer) + ", " + std::to_string(rows[i]->image) + ", " +
-               std::to_string(rows[i]->cycles) + ", " + RoundTrip(rows[i]->wall_seconds) + "]";
+      block += (i ? ",\n      [" : "\n      [") + std::to_string(rows[i].unit) + ", " +
+               std::to_string(layer) + ", " + std::to_string(rows[i].image) + ", " +
+               std::to_string(rows[i].cycles) + ", " + RoundTrip(rows[i].wall_seconds) + "]";
     }
     block += "\n    ]\n  }\n}\n";
     text.resize(text.size() - 3);  // "\n}\n"
@@ -838,6 +827,7 @@ void WriteJUnitReport(const std::string& path, const Report& report) {
   double total = 0;
   // Compact: a testcase per layer for its passing units (count and summed time).
   std::vector<std::pair<std::string, std::pair<int64_t, double>>> folded;
+  int64_t cases = 0;  // testcases written: units in full, then one per folded layer
   auto fold = [&](const std::string& layer, double seconds) {
     auto it =
         std::find_if(folded.begin(), folded.end(), [&](const auto& f) { return f.first == layer; });
@@ -850,14 +840,15 @@ void WriteJUnitReport(const std::string& path, const Report& report) {
     failures += !s.Passed() && !error;
     errors += error;
     total += s.wall_seconds;
-    if (compact && s.Passed()) fold(s.name, s.wall_seconds);
+    if (compact && s.Passed())
+      fold(s.name, s.wall_seconds);
+    else
+      ++cases;
   }
   for (const UnitRow& r : report.rows) {
     total += r.wall_seconds;
     fold(r.layer, r.wall_seconds);
   }
-  int64_t cases = 0;
-  for (const LayerStats& s : units) cases += !compact || !s.Passed();
   cases += static_cast<int64_t>(folded.size());
   // The suite took the run's wall time (with --jobs, less than the units' sum); the sum only
   // for a caller that has no wall time.

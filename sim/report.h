@@ -83,9 +83,6 @@ struct Report {
   std::vector<LayerStats> layers;  // per-layer totals over every unit, in plan order
   int64_t UnitCount() const { return static_cast<int64_t>(units.size() + rows.size()); }
 };
-// The report of a run's results (layers = ByLayer(units)).
-Report MakeReport(const RunInfo& info, std::vector<LayerStats> units);
-
 // Writes the report atomically (a fresh temporary file, then rename); compact above
 // info.full_detail_units units.
 void WriteJsonReport(const std::string& path, const Report& report);

@@ -9,6 +9,8 @@
 # their logs and reports go to DIR.
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
+# shellcheck source=submit_merge.sh
+source "$here/submit_merge.sh"
 shards="" out="" wait=0 extra=""
 usage() { echo "submit.sh: $*" >&2; exit 2; }
 while [[ $# -gt 0 ]]; do
@@ -47,15 +49,5 @@ array=$(sbatch --parsable $extra --chdir "$PWD" --output "$out/sa-cosim-%A_%a.ou
   --array="0-$((shards - 1))" \
   "$here/regress.sbatch" "$out" "$exe" "$@")
 array="${array%%;*}"
-wait_flag=()
-((wait)) && wait_flag=(--wait)
 echo "submitted shards: job $array (array 0-$((shards - 1)))"
-# shellcheck disable=SC2086
-merge=$(sbatch --parsable $extra --chdir "$PWD" --output "$out/sa-report-%j.out" \
-  --dependency="afterany:$array" "${wait_flag[@]}" \
-  "$here/merge.sbatch" "$out" "$report") && rc=0 || rc=$?
-echo "submitted merge: job ${merge%%;*} (after job $array); result in $out/merged.json"
-if ((wait)); then
-  cat "$out"/sa-report-*.out 2>/dev/null || true
-  exit "$rc"
-fi
+submit_merge "$array"

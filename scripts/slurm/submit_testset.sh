@@ -11,6 +11,8 @@
 # written. Relative paths mean what they mean in the folder it is run from.
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
+# shellcheck source=submit_merge.sh
+source "$here/submit_merge.sh"
 tasks="" images="" checkpoint="" source_flag="" source="" out="" wait=0 extra=""
 usage() { echo "submit_testset.sh: $*" >&2; exit 2; }
 while [[ $# -gt 0 ]]; do
@@ -59,15 +61,5 @@ array=$(sbatch --parsable $extra --chdir "$PWD" --output "$out/sa-testset-%A_%a.
   "$images" "$out" "$golden" "$(realpath "$checkpoint")" "$source_flag" "$(realpath "$source")" \
   "$exe" "$@")
 array="${array%%;*}"
-wait_flag=()
-((wait)) && wait_flag=(--wait)
 echo "submitted tasks: job $array (array 0-$((tasks - 1)))"
-# shellcheck disable=SC2086
-merge=$(sbatch --parsable $extra --chdir "$PWD" --output "$out/sa-report-%j.out" \
-  --dependency="afterany:$array" "${wait_flag[@]}" \
-  "$here/merge.sbatch" "$out" "$report" --parts) && rc=0 || rc=$?
-echo "submitted merge: job ${merge%%;*} (after job $array); result in $out/merged.json"
-if ((wait)); then
-  cat "$out"/sa-report-*.out 2>/dev/null || true
-  exit "$rc"
-fi
+submit_merge "$array" --parts
